@@ -1,0 +1,14 @@
+//! The operations (verbs). Each takes typed options and a context resolved at the edge, does
+//! its work, writes its report, and returns an [`Outcome`] that `main` maps to an exit code.
+
+/// How an operation ended, when it did not fail outright.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Everything is fine: exit code 0.
+    Success,
+    /// The operation ran and found problems (invalid manifests, a failed rotation): exit 1.
+    Problems,
+    /// Changes are pending or something needs attention (plan `--detailed-exitcode`, check
+    /// finding expiring tokens): exit 2.
+    Changes,
+}

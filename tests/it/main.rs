@@ -1,0 +1,4 @@
+//! The one integration-test binary. Each module covers one area; `harness` holds the builders
+//! shared by all of them.
+
+mod harness;
