@@ -27,5 +27,9 @@
 //! HTTP body to the platform that needs them.
 
 pub mod cli;
+pub mod inventory;
+pub mod ledger;
 pub mod ops;
+pub mod plan;
+pub mod time;
 pub mod yaml;

@@ -1,0 +1,130 @@
+//! The ledger: what tokenops remembers between runs, never a secret in clear.
+//!
+//! For each declared token it keeps the platform id tokenops last saw, when the value was last
+//! replaced, the keyed fingerprint of the current value and of what each write-only consumer
+//! was given, and an unfinished rotation if there is one. The plan reads it; apply writes it.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use jiff::Timestamp;
+use jiff::civil::Date;
+use serde::{Deserialize, Serialize};
+
+/// The ledger document (also the body stored by the `http` backend).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct Ledger {
+    /// Increases with every write (the Terraform-state protocol reads it as the version).
+    #[serde(default)]
+    pub serial: u64,
+    /// Records by manifest token id.
+    #[serde(default)]
+    pub tokens: BTreeMap<String, LedgerToken>,
+}
+
+/// What is remembered about one token.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct LedgerToken {
+    /// Platform id of the record tokenops last created or rotated.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub platform_id: Option<String>,
+    /// When tokenops last replaced the value.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replaced_at: Option<Timestamp>,
+    /// The expiry tokenops gave the current value (generated secrets have no platform record).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<Date>,
+    /// Keyed fingerprint of the current value.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fingerprint: Option<String>,
+    /// Keyed fingerprint of what each consumer was last given, by consumer key.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub consumers: BTreeMap<String, String>,
+    /// An unfinished rotation, which apply completes before anything else.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pending: Option<PendingRotation>,
+}
+
+/// A rotation that started and has not finished.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct PendingRotation {
+    /// The last step that completed.
+    pub step: Step,
+    /// When the rotation started.
+    pub started_at: Timestamp,
+}
+
+/// Steps of the rotation protocol, in order.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, PartialOrd, Ord)]
+#[serde(rename_all = "snake_case")]
+pub enum Step {
+    /// About to obtain the new value.
+    Intent,
+    /// The new value is obtained and escrowed.
+    Staged,
+    /// Every consumer was written.
+    Distributed,
+    /// Every consumer was verified.
+    Verified,
+}
+
+impl Step {
+    /// The step's name as shown to people.
+    pub fn label(self) -> &'static str {
+        match self {
+            Step::Intent => "intent recorded",
+            Step::Staged => "new value staged",
+            Step::Distributed => "consumers written",
+            Step::Verified => "consumers verified",
+        }
+    }
+}
+
+/// A ledger file that could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum LedgerError {
+    /// The file exists but could not be read.
+    #[error("cannot read the ledger {path}: {source}")]
+    Io {
+        /// The ledger path.
+        path: String,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// The file is not a ledger document.
+    #[error(
+        "the ledger {path} is not valid ({source}); restore it from the previous CI artifact or \
+         the state backend's history, never delete it while a rotation is pending"
+    )]
+    Corrupt {
+        /// The ledger path.
+        path: String,
+        /// The parse error.
+        source: serde_json::Error,
+    },
+}
+
+impl Ledger {
+    /// Reads a local ledger file; a missing file is an empty ledger (the first run).
+    pub fn read_local(path: &Path) -> Result<Ledger, LedgerError> {
+        let bytes = match std::fs::read(path) {
+            Ok(bytes) => bytes,
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(Ledger::default()),
+            Err(source) => {
+                return Err(LedgerError::Io {
+                    path: path.display().to_string(),
+                    source,
+                });
+            }
+        };
+        serde_json::from_slice(&bytes).map_err(|source| LedgerError::Corrupt {
+            path: path.display().to_string(),
+            source,
+        })
+    }
+
+    /// The record of one token, if any.
+    pub fn token(&self, id: &str) -> Option<&LedgerToken> {
+        self.tokens.get(id)
+    }
+}

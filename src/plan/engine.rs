@@ -1,0 +1,600 @@
+//! The pure plan function: desired state + inventory + ledger + now → [`Plan`].
+//!
+//! Nothing here performs I/O or reads the clock. The rules, in order of precedence for a
+//! token: an unfinished rotation is resumed first; a token discovery could not read is left
+//! alone; legacy Zendesk API tokens are never rotated; missing, revoked and expired tokens
+//! are created again; live scopes that differ from the declared ones stop everything until a
+//! person decides; a token within `rotate_before` of its expiry, or with a consumer that needs
+//! a fresh value, is replaced.
+
+use std::collections::BTreeMap;
+
+use jiff::civil::Date;
+use jiff::{SignedDuration, Timestamp};
+use sha2::{Digest, Sha256};
+
+use super::desired::{DesiredConsumer, DesiredToken, Mode, Strategy, TokenClass};
+use super::{
+    Action, ConsumerPlan, ConsumerStatus, PLAN_FORMAT, Plan, Summary, TokenPlan, TokenStatus,
+    Undeclared,
+};
+use crate::inventory::{Holds, Inventory, LiveConsumer, LiveRecord, LiveToken};
+use crate::ledger::{Ledger, LedgerToken};
+use crate::time::{add_days, days_between, days_between_dates, midnight, utc_date};
+
+/// The day every remaining Zendesk API token stops working.
+pub const ZENDESK_API_TOKEN_END: Date = jiff::civil::date(2027, 4, 30);
+/// Zendesk deactivates an API token that nobody used for this many days.
+pub const ZENDESK_API_TOKEN_IDLE_DAYS: i64 = 30;
+/// GitLab's maximum token lifetime.
+pub const GITLAB_MAX_LIFETIME_DAYS: i64 = 365;
+
+/// Computes the plan.
+pub fn compute(
+    desired: &[DesiredToken],
+    inventory: &Inventory,
+    ledger: &Ledger,
+    now: Timestamp,
+) -> Plan {
+    let tokens: Vec<TokenPlan> = desired
+        .iter()
+        .map(|token| plan_token(token, inventory, ledger, now))
+        .collect();
+    let undeclared: Vec<Undeclared> = inventory
+        .discovered
+        .iter()
+        .filter(|found| found.declared_by.is_none())
+        .map(|found| Undeclared {
+            platform: found.platform.clone(),
+            kind: found.kind.clone(),
+            owner: found.owner.clone(),
+            name: found.record.name.clone(),
+            platform_id: found.record.platform_id.clone(),
+            expires_at: found.record.expires_at,
+            last_used_at: found.record.last_used_at,
+        })
+        .collect();
+    let summary = summarize(&tokens, undeclared.len());
+    Plan {
+        format: PLAN_FORMAT,
+        generated_at: now,
+        live_fingerprint: live_fingerprint(inventory, ledger),
+        summary,
+        tokens,
+        undeclared,
+    }
+}
+
+/// A stable digest of the live state and the ledger a plan was computed from.
+pub fn live_fingerprint(inventory: &Inventory, ledger: &Ledger) -> String {
+    let mut hasher = Sha256::new();
+    // Serializing plain data into a hasher cannot fail; an error would only drop bytes.
+    let _ = serde_json::to_writer(HashWriter(&mut hasher), inventory);
+    let _ = serde_json::to_writer(HashWriter(&mut hasher), ledger);
+    let digest = hasher.finalize();
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+struct HashWriter<'a>(&'a mut Sha256);
+
+impl std::io::Write for HashWriter<'_> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.update(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+fn summarize(tokens: &[TokenPlan], undeclared: usize) -> Summary {
+    let mut summary = Summary {
+        undeclared,
+        ..Summary::default()
+    };
+    for token in tokens {
+        if token.needs_human {
+            summary.needs_human += 1;
+        }
+        if token.status == TokenStatus::Legacy {
+            summary.legacy += 1;
+        }
+        if token.actions.is_empty() && !token.needs_human && token.status != TokenStatus::Legacy {
+            summary.in_sync += 1;
+        }
+        for action in &token.actions {
+            match action {
+                Action::Rotate { .. } | Action::Create { .. } => summary.rotations += 1,
+                Action::Recreate { .. } => summary.recreations += 1,
+                Action::Write { .. } => summary.writes += 1,
+                Action::Revoke { .. } => summary.revocations += 1,
+                Action::Manual { .. } => summary.manual += 1,
+                Action::Resume { .. } => summary.rotations += 1,
+            }
+        }
+    }
+    summary
+}
+
+fn plan_token(
+    token: &DesiredToken,
+    inventory: &Inventory,
+    ledger: &Ledger,
+    now: Timestamp,
+) -> TokenPlan {
+    let live = inventory.tokens.get(&token.id);
+    let record = match live {
+        Some(LiveToken::Found(record)) => Some(record),
+        _ => None,
+    };
+    let remembered = ledger.token(&token.id);
+    let mut plan = TokenPlan {
+        id: token.id.clone(),
+        kind: token.kind.clone(),
+        platform: token.platform.clone(),
+        object: token.object.clone(),
+        platform_id: record.map(|r| r.platform_id.clone()),
+        status: TokenStatus::Ok,
+        reason: String::new(),
+        expires_at: None,
+        days_left: None,
+        needs_human: false,
+        manual_mode: token.policy.mode == Mode::Manual,
+        actions: Vec::new(),
+        consumers: token
+            .consumers
+            .iter()
+            .map(|c| consumer_plan(c, record, remembered, inventory))
+            .collect(),
+        notes: Vec::new(),
+    };
+
+    let expiry = expiry_of(token, record, remembered);
+    if let Some(at) = expiry {
+        plan.expires_at = Some(utc_date(at));
+        plan.days_left = Some(days_between(now, at));
+    }
+
+    if let Some(pending) = remembered.and_then(|r| r.pending.as_ref()) {
+        plan.status = TokenStatus::Pending;
+        plan.reason = format!(
+            "a rotation started {} stopped after \"{}\"; apply finishes it before anything else",
+            pending.started_at,
+            pending.step.label()
+        );
+        plan.actions.push(Action::Resume {
+            after: pending.step.label().to_string(),
+        });
+        return plan;
+    }
+
+    match live {
+        Some(LiveToken::Unreadable { reason }) => {
+            plan.status = TokenStatus::Unknown;
+            plan.reason = format!("discovery could not read it: {reason}");
+            plan.needs_human = true;
+            return plan;
+        }
+        None => {
+            plan.status = TokenStatus::Unknown;
+            plan.reason = "discovery did not report it".to_string();
+            plan.needs_human = true;
+            return plan;
+        }
+        _ => {}
+    }
+
+    if token.class == TokenClass::Legacy {
+        plan_legacy(&mut plan, record, now);
+        return plan;
+    }
+
+    let replacement = if token.class == TokenClass::Generated
+        && remembered.is_none_or(|r| r.fingerprint.is_none())
+    {
+        plan.status = TokenStatus::Missing;
+        plan.reason = "tokenops has not generated this secret yet".to_string();
+        Some(Replacement::First)
+    } else {
+        match (live, record) {
+            (Some(LiveToken::Missing), _) => {
+                plan.status = TokenStatus::Missing;
+                plan.reason = format!("no live token matches {}", token.object);
+                Some(Replacement::Recreate)
+            }
+            (_, Some(record)) if record.revoked => {
+                plan.status = TokenStatus::Revoked;
+                plan.reason = format!(
+                    "token {} was revoked outside tokenops; a revoked token cannot be rotated",
+                    record.platform_id
+                );
+                Some(Replacement::Recreate)
+            }
+            _ if expiry.is_some_and(|at| at <= now) || record.is_some_and(|r| !r.active) => {
+                plan.status = TokenStatus::Expired;
+                plan.reason = match plan.expires_at {
+                    Some(date) => format!(
+                        "expired on {date}; an expired token cannot be rotated, only created again"
+                    ),
+                    None => "inactive; it can only be created again".to_string(),
+                };
+                Some(Replacement::Recreate)
+            }
+            (_, Some(record)) if scopes_differ(token, record) => {
+                plan.status = TokenStatus::ScopeDrift;
+                plan.needs_human = true;
+                plan.reason = format!(
+                    "live scopes [{}] differ from the approved [{}]; a person must confirm the \
+                     scopes before tokenops touches this token",
+                    record.scopes.join(", "),
+                    token.scopes.join(", ")
+                );
+                None
+            }
+            _ => due_or_ok(token, &mut plan, expiry, now),
+        }
+    };
+
+    let Some(replacement) = replacement else {
+        return plan;
+    };
+    add_replacement_actions(token, &mut plan, record, replacement, now);
+    plan
+}
+
+/// Why and how a token's value is replaced.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Replacement {
+    /// Due: rotate (or overlap, or create-then-revoke for replaceable kinds).
+    Renew,
+    /// Missing, revoked or expired: create again.
+    Recreate,
+    /// A generated secret that was never generated.
+    First,
+}
+
+fn due_or_ok(
+    token: &DesiredToken,
+    plan: &mut TokenPlan,
+    expiry: Option<Timestamp>,
+    now: Timestamp,
+) -> Option<Replacement> {
+    let rotate_before = SignedDuration::from_secs(token.policy.rotate_before_secs);
+    if let Some(at) = expiry {
+        let left = at.duration_since(now);
+        if left <= rotate_before {
+            plan.status = TokenStatus::Due;
+            plan.reason = format!(
+                "expires in {} ({}); rotate_before is {}",
+                human_duration(left),
+                plan.expires_at.map(|d| d.to_string()).unwrap_or_default(),
+                human_duration(rotate_before)
+            );
+            return Some(Replacement::Renew);
+        }
+    }
+    let needing: Vec<&ConsumerPlan> = plan
+        .consumers
+        .iter()
+        .filter(|c| {
+            matches!(
+                c.status,
+                ConsumerStatus::Stale | ConsumerStatus::Missing | ConsumerStatus::Drifted
+            )
+        })
+        .collect();
+    if !needing.is_empty() {
+        plan.status = TokenStatus::Due;
+        let names: Vec<String> = needing
+            .iter()
+            .map(|c| format!("{} is {}", c.label, c.status.label()))
+            .collect();
+        plan.reason = format!(
+            "{}; the current value cannot be read back, so every consumer gets a new one",
+            names.join("; ")
+        );
+        return Some(Replacement::Renew);
+    }
+    plan.reason = match plan.days_left {
+        Some(days) => format!("expires in {days} days"),
+        None => "no expiry".to_string(),
+    };
+    None
+}
+
+fn add_replacement_actions(
+    token: &DesiredToken,
+    plan: &mut TokenPlan,
+    record: Option<&LiveRecord>,
+    replacement: Replacement,
+    now: Timestamp,
+) {
+    let new_expires_at = new_expiry(token, now);
+    let old_id = record.filter(|r| r.active).map(|r| r.platform_id.clone());
+    let first = match (replacement, token.class) {
+        (Replacement::Recreate, _) => Action::Recreate { new_expires_at },
+        (Replacement::First, _) => Action::Create { new_expires_at },
+        (Replacement::Renew, TokenClass::Rotatable)
+            if token.policy.strategy == Strategy::Rotate =>
+        {
+            Action::Rotate { new_expires_at }
+        }
+        (Replacement::Renew, TokenClass::SecretReset) => Action::Rotate { new_expires_at },
+        (Replacement::Renew, TokenClass::Generated) => Action::Create { new_expires_at },
+        (Replacement::Renew, _) => Action::Create { new_expires_at },
+    };
+    let creates_record = matches!(first, Action::Create { .. } | Action::Recreate { .. });
+    if creates_record && token.bot_owned && token.class == TokenClass::Rotatable {
+        plan.notes.push(
+            "creating a project or group token makes a new bot user: memberships, \
+             approvals and audit entries attached to the old bot do not carry over"
+                .to_string(),
+        );
+    }
+    if first == (Action::Rotate { new_expires_at }) && token.class == TokenClass::Rotatable {
+        plan.notes.push(
+            "GitLab revokes the old value the moment the rotate call returns; consumers are \
+             written right after"
+                .to_string(),
+        );
+    }
+    plan.actions.push(first);
+    for consumer in &mut plan.consumers {
+        consumer.write = consumer.status != ConsumerStatus::Manual;
+        if consumer.write {
+            plan.actions.push(Action::Write {
+                consumer: consumer.key.clone(),
+            });
+        }
+    }
+    for consumer in &token.consumers {
+        if let Some(instructions) = &consumer.instructions {
+            plan.actions.push(Action::Manual {
+                instructions: instructions.clone(),
+            });
+        }
+    }
+    let revokes_old = match token.class {
+        TokenClass::Replaceable => true,
+        TokenClass::Rotatable => creates_record && replacement == Replacement::Renew,
+        _ => false,
+    };
+    if revokes_old && let Some(old) = old_id {
+        plan.actions.push(Action::Revoke {
+            old_platform_id: old,
+        });
+    }
+}
+
+fn plan_legacy(plan: &mut TokenPlan, record: Option<&LiveRecord>, now: Timestamp) {
+    plan.status = TokenStatus::Legacy;
+    let today = utc_date(now);
+    let days_to_end = days_between_dates(today, ZENDESK_API_TOKEN_END);
+    plan.expires_at = Some(ZENDESK_API_TOKEN_END);
+    plan.days_left = Some(days_to_end);
+    let mut reason = format!(
+        "legacy Zendesk API token: every API token stops working on {ZENDESK_API_TOKEN_END} \
+         ({days_to_end} days left)"
+    );
+    match record {
+        Some(record) if !record.active => {
+            reason.push_str("; it is already deactivated");
+        }
+        Some(record) => match record.last_used_at {
+            Some(used) => {
+                let idle = days_between(used, now);
+                let off = Some(add_days(utc_date(used), ZENDESK_API_TOKEN_IDLE_DAYS));
+                reason.push_str(&format!(
+                    "; unused for {idle} days: will be deactivated{}",
+                    off.map(|d| format!(" on {d} if still unused"))
+                        .unwrap_or_default()
+                ));
+            }
+            None => reason.push_str("; never used: Zendesk deactivates tokens unused for 30 days"),
+        },
+        None => reason.push_str("; Zendesk no longer lists it"),
+    }
+    plan.reason = reason;
+    plan.notes.push(format!(
+        "replace it with a zendesk_oauth_token entry on {} (a confidential OAuth client and \
+         its scopes to fill in) that has the same consumers; `tokenops import \
+         --migrate-zendesk {}` writes that entry",
+        plan.platform, plan.id
+    ));
+    plan.notes.push(format!(
+        "{} consumer(s) at risk until then",
+        plan.consumers.len()
+    ));
+}
+
+fn expiry_of(
+    token: &DesiredToken,
+    record: Option<&LiveRecord>,
+    remembered: Option<&LedgerToken>,
+) -> Option<Timestamp> {
+    if token.class == TokenClass::Generated {
+        return remembered
+            .and_then(|r| r.expires_at)
+            .and_then(|d| midnight(d));
+    }
+    let record = record?;
+    record
+        .expires_at_time
+        .or_else(|| record.expires_at.and_then(midnight))
+}
+
+/// The expiry a new value gets: `now + lifetime`, as a date (GitLab expires at 00:00 UTC on
+/// the date, so the date is rounded down to stay within the platform maximum).
+fn new_expiry(token: &DesiredToken, now: Timestamp) -> Option<Date> {
+    if token.class == TokenClass::Legacy {
+        return None;
+    }
+    let at = now
+        .checked_add(SignedDuration::from_secs(token.policy.lifetime_secs))
+        .ok()?;
+    Some(utc_date(at))
+}
+
+fn scopes_differ(token: &DesiredToken, record: &LiveRecord) -> bool {
+    if token.scopes.is_empty() {
+        return false;
+    }
+    let mut live = record.scopes.clone();
+    live.sort();
+    let mut declared = token.scopes.clone();
+    declared.sort();
+    live != declared
+}
+
+fn consumer_plan(
+    consumer: &DesiredConsumer,
+    record: Option<&LiveRecord>,
+    remembered: Option<&LedgerToken>,
+    inventory: &Inventory,
+) -> ConsumerPlan {
+    let mut plan = ConsumerPlan {
+        key: consumer.key.clone(),
+        kind: consumer.kind.clone(),
+        label: consumer.label.clone(),
+        status: ConsumerStatus::InSync,
+        reason: String::new(),
+        diff: None,
+        write: false,
+    };
+    if consumer.instructions.is_some() {
+        plan.status = ConsumerStatus::Manual;
+        plan.reason = "a person updates it".to_string();
+        return plan;
+    }
+    let (settings, holds) = match inventory.consumers.get(&consumer.key) {
+        Some(LiveConsumer::Present { settings, holds }) => (settings, holds),
+        Some(LiveConsumer::Missing) => {
+            plan.status = ConsumerStatus::Missing;
+            plan.reason = "does not exist".to_string();
+            return plan;
+        }
+        Some(LiveConsumer::Unreadable { reason }) => {
+            plan.status = ConsumerStatus::Unknown;
+            plan.reason = format!("discovery could not read it: {reason}");
+            return plan;
+        }
+        Some(LiveConsumer::Manual) | None => {
+            plan.status = ConsumerStatus::Unknown;
+            plan.reason = "discovery did not report it".to_string();
+            return plan;
+        }
+    };
+    let current_fp = remembered
+        .and_then(|r| r.fingerprint.as_deref())
+        .or_else(|| record.and_then(|r| r.value_fingerprint.as_deref()));
+    let (status, reason) = match holds {
+        Holds::AuthenticatesAs(id) => match record {
+            Some(r) if &r.platform_id == id && r.active => (
+                ConsumerStatus::InSync,
+                "holds the current value".to_string(),
+            ),
+            _ => (
+                ConsumerStatus::Stale,
+                format!("holds a value that authenticates as token {id}, not the current one"),
+            ),
+        },
+        Holds::Rejected(why) => (
+            ConsumerStatus::Stale,
+            format!("holds a value the platform refuses ({why})"),
+        ),
+        Holds::Fingerprint(fp) => match current_fp {
+            Some(current) if current == fp => (
+                ConsumerStatus::InSync,
+                "holds the current value".to_string(),
+            ),
+            Some(_) => (
+                ConsumerStatus::Stale,
+                "holds a value that is not the current one".to_string(),
+            ),
+            None => (
+                ConsumerStatus::Unverifiable,
+                "tokenops has no fingerprint of the current value yet".to_string(),
+            ),
+        },
+        Holds::WriteOnly => {
+            let given = remembered.and_then(|r| r.consumers.get(&consumer.key));
+            match (given, current_fp) {
+                (Some(given), Some(current)) if given == current => (
+                    ConsumerStatus::InSync,
+                    "write-only; tokenops wrote the current value".to_string(),
+                ),
+                (Some(_), Some(_)) => (
+                    ConsumerStatus::Stale,
+                    "write-only; tokenops last wrote an older value".to_string(),
+                ),
+                _ => (
+                    ConsumerStatus::Unverifiable,
+                    "write-only and tokenops has not written it yet, so it cannot tell what it \
+                     holds; the next rotation makes it verifiable"
+                        .to_string(),
+                ),
+            }
+        }
+        Holds::Nothing => (ConsumerStatus::Missing, "holds no value".to_string()),
+    };
+    plan.status = status;
+    plan.reason = reason;
+    let diff = settings_diff(settings, &consumer.settings);
+    if let Some(diff) = diff {
+        if plan.status == ConsumerStatus::InSync || plan.status == ConsumerStatus::Unverifiable {
+            plan.status = ConsumerStatus::Drifted;
+            plan.reason = "its settings differ from the manifest".to_string();
+        }
+        plan.diff = Some(diff);
+    }
+    plan
+}
+
+/// A unified diff of the declared settings against the live ones, or `None` if they agree.
+/// Only keys the manifest declares are compared.
+pub fn settings_diff(
+    live: &BTreeMap<String, String>,
+    declared: &BTreeMap<String, String>,
+) -> Option<String> {
+    let mut before = String::new();
+    let mut after = String::new();
+    let mut differ = false;
+    for (key, want) in declared {
+        let have = live.get(key);
+        if have != Some(want) {
+            differ = true;
+        }
+        match have {
+            Some(have) => before.push_str(&format!("{key}: {have}\n")),
+            None => before.push_str(&format!("{key}: (not set)\n")),
+        }
+        after.push_str(&format!("{key}: {want}\n"));
+    }
+    if !differ {
+        return None;
+    }
+    let diff = similar::TextDiff::from_lines(&before, &after);
+    Some(
+        diff.unified_diff()
+            .context_radius(10)
+            .header("live", "manifest")
+            .to_string(),
+    )
+}
+
+/// `9 days`, `5 hours`, `30 minutes`.
+pub fn human_duration(d: SignedDuration) -> String {
+    let secs = d.as_secs();
+    let (n, unit) = if secs.abs() >= 86_400 {
+        (secs / 86_400, "day")
+    } else if secs.abs() >= 3_600 {
+        (secs / 3_600, "hour")
+    } else {
+        (secs / 60, "minute")
+    };
+    if n == 1 {
+        format!("1 {unit}")
+    } else {
+        format!("{n} {unit}s")
+    }
+}
