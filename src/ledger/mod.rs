@@ -7,9 +7,12 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
+use hmac::{Hmac, Mac};
 use jiff::Timestamp;
 use jiff::civil::Date;
+use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
+use sha2::Sha256;
 
 /// The ledger document (also the body stored by the `http` backend).
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
@@ -17,6 +20,9 @@ pub struct Ledger {
     /// Increases with every write (the Terraform-state protocol reads it as the version).
     #[serde(default)]
     pub serial: u64,
+    /// Random key for the keyed fingerprints below (hex); made on the first write.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub fingerprint_key: String,
     /// Records by manifest token id.
     #[serde(default)]
     pub tokens: BTreeMap<String, LedgerToken>,
@@ -121,6 +127,20 @@ impl Ledger {
             path: path.display().to_string(),
             source,
         })
+    }
+
+    /// Keyed fingerprint of a secret value: HMAC-SHA256 under the ledger's key, so the ledger
+    /// can say "this consumer holds the current value" without holding anything that helps
+    /// guess it. `None` until the ledger has a key.
+    pub fn fingerprint(&self, value: &SecretString) -> Option<String> {
+        if self.fingerprint_key.is_empty() {
+            return None;
+        }
+        let mut mac = Hmac::<Sha256>::new_from_slice(self.fingerprint_key.as_bytes()).ok()?;
+        mac.update(value.expose_secret().as_bytes());
+        let digest = mac.finalize().into_bytes();
+        let hex: String = digest.iter().take(16).map(|b| format!("{b:02x}")).collect();
+        Some(format!("hmac-sha256:{hex}"))
     }
 
     /// The record of one token, if any.

@@ -218,9 +218,12 @@ pub fn action_line(action: &Action, token: &TokenPlan) -> String {
                 .consumers
                 .iter()
                 .find(|c| &c.key == consumer)
-                .map(|c| c.status.label())
-                .unwrap_or("");
-            format!("~ write {label} (value changes; now {status})")
+                .map(|c| c.status)
+                .filter(|s| *s != ConsumerStatus::InSync);
+            match status {
+                Some(status) => format!("~ write {label} (value changes; now {})", status.label()),
+                None => format!("~ write {label} (value changes)"),
+            }
         }
         Action::Revoke { old_platform_id } => {
             format!("- revoke the old token #{old_platform_id} once every consumer is verified")
