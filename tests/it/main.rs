@@ -2,4 +2,5 @@
 //! shared by all of them.
 
 mod harness;
+mod ledger;
 mod plan_engine;
