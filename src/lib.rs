@@ -27,5 +27,7 @@
 //! HTTP body to the platform that needs them.
 
 pub mod cli;
+pub mod diag;
+pub mod manifest;
 pub mod ops;
 pub mod yaml;
