@@ -27,8 +27,10 @@
 //! HTTP body to the platform that needs them.
 
 pub mod cli;
+pub mod diag;
 pub mod inventory;
 pub mod ledger;
+pub mod manifest;
 pub mod ops;
 pub mod plan;
 pub mod time;

@@ -11,7 +11,9 @@ use jiff::Timestamp;
 use jiff::civil::Date;
 use serde::{Deserialize, Serialize};
 
-pub use desired::{DesiredConsumer, DesiredToken, Mode, Policy, Strategy, TokenClass};
+pub use desired::{
+    DesiredConsumer, DesiredToken, Mode, Policy, Strategy, TokenClass, from_manifest,
+};
 pub use engine::compute;
 
 /// Version of the plan's JSON shape; bumped on any incompatible change.

@@ -1,0 +1,200 @@
+//! `tokenops.yaml`: the platform instances, rotation defaults, ledger and check settings
+//! every manifest shares.
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use super::{Duration, RotationOverride};
+
+/// The whole of `tokenops.yaml`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(title = "tokenops.yaml")]
+pub struct Config {
+    /// Format version; always 1.
+    pub version: u32,
+    /// GitLab instances tokens and consumers may name.
+    #[serde(default)]
+    pub gitlab: Vec<GitlabInstance>,
+    /// Zendesk instances tokens and consumers may name.
+    #[serde(default)]
+    pub zendesk: Vec<ZendeskInstance>,
+    /// Defaults for every token.
+    #[serde(default)]
+    pub defaults: Defaults,
+    /// Where rotation records (the ledger) are kept.
+    #[serde(default)]
+    pub state: LedgerSettings,
+    /// Settings of `tokenops check`.
+    #[serde(default)]
+    pub check: CheckSettings,
+}
+
+/// The top-level keys of `tokenops.yaml`.
+pub const CONFIG_FIELDS: [&str; 6] = ["version", "gitlab", "zendesk", "defaults", "state", "check"];
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            version: 1,
+            gitlab: Vec::new(),
+            zendesk: Vec::new(),
+            defaults: Defaults::default(),
+            state: LedgerSettings::default(),
+            check: CheckSettings::default(),
+        }
+    }
+}
+
+impl Config {
+    /// The GitLab instance called `name`.
+    pub fn gitlab(&self, name: &str) -> Option<&GitlabInstance> {
+        self.gitlab.iter().find(|g| g.name == name)
+    }
+    /// The Zendesk instance called `name`.
+    pub fn zendesk(&self, name: &str) -> Option<&ZendeskInstance> {
+        self.zendesk.iter().find(|z| z.name == name)
+    }
+}
+
+/// A GitLab instance.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct GitlabInstance {
+    /// The name manifests use (e.g. `gitlab.com`).
+    pub name: String,
+    /// Base URL, e.g. `https://gitlab.com`.
+    #[schemars(url)]
+    pub url: String,
+    /// Environment variable holding the access token tokenops itself uses.
+    pub token_env: String,
+}
+
+/// A Zendesk instance. Authenticate with `oauth_token_env`, or (legacy) with `email_env` and
+/// `api_token_env`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ZendeskInstance {
+    /// The name manifests use (e.g. `global`).
+    pub name: String,
+    /// A readable name for reports.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub display_name: Option<String>,
+    /// Base URL, e.g. `https://example.zendesk.com`.
+    #[schemars(url)]
+    pub url: String,
+    /// Environment variable holding an OAuth access token.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub oauth_token_env: Option<String>,
+    /// Environment variable holding the agent email (legacy API-token sign-in).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email_env: Option<String>,
+    /// Environment variable holding a legacy API token.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub api_token_env: Option<String>,
+}
+
+/// Defaults shared by every token.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Defaults {
+    /// Default rotation policy (built-in: 21d, 365d, rotate, auto).
+    #[serde(default)]
+    pub rotation: RotationOverride,
+}
+
+/// Where the ledger lives.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(tag = "backend", rename_all = "snake_case", deny_unknown_fields)]
+pub enum LedgerSettings {
+    /// A JSON file on disk.
+    Local {
+        /// Path of the ledger file, relative to tokenops.yaml's directory.
+        #[serde(default = "default_state_path")]
+        path: String,
+    },
+    /// Terraform's HTTP state protocol (GitLab serves it for every project).
+    Http {
+        /// State URL, e.g. `https://gitlab.com/api/v4/projects/42/terraform/state/tokenops`.
+        #[schemars(url)]
+        address: String,
+        /// Lock URL (default: `address` + `/lock`).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        lock_address: Option<String>,
+        /// Environment variable with the user name for basic auth.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        username_env: Option<String>,
+        /// Environment variable with the password (token) for basic auth.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        password_env: Option<String>,
+    },
+}
+
+fn default_state_path() -> String {
+    ".tokenops/state.json".to_string()
+}
+
+impl Default for LedgerSettings {
+    fn default() -> Self {
+        LedgerSettings::Local {
+            path: default_state_path(),
+        }
+    }
+}
+
+/// Settings of `tokenops check`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CheckSettings {
+    /// Report tokens that expire within this window.
+    #[serde(default = "default_within")]
+    pub within: Duration,
+    /// Where to look for tokens no manifest declares.
+    #[serde(default)]
+    pub discover: Discover,
+    /// The issue the report is written to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub report: Option<ReportTarget>,
+}
+
+fn default_within() -> Duration {
+    Duration::from_days(21)
+}
+
+impl Default for CheckSettings {
+    fn default() -> Self {
+        CheckSettings {
+            within: default_within(),
+            discover: Discover::default(),
+            report: None,
+        }
+    }
+}
+
+/// Discovery scope of `tokenops check`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Discover {
+    /// GitLab users whose personal access tokens are listed.
+    #[serde(default)]
+    pub gitlab_users: Vec<String>,
+    /// GitLab groups whose projects and subgroups are searched for tokens.
+    #[serde(default)]
+    pub gitlab_groups: Vec<String>,
+    /// Zendesk instances whose legacy API tokens are listed.
+    #[serde(default)]
+    pub zendesk: Vec<String>,
+}
+
+/// The GitLab project whose issue holds the check report.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReportTarget {
+    /// The GitLab instance.
+    pub gitlab: String,
+    /// Full path of the project.
+    pub project: String,
+    /// Labels of the report issue.
+    #[serde(default)]
+    pub labels: Vec<String>,
+}
