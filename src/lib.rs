@@ -27,5 +27,8 @@
 //! HTTP body to the platform that needs them.
 
 pub mod cli;
+pub mod gitlab;
+pub mod http;
 pub mod ops;
 pub mod yaml;
+pub mod zendesk;

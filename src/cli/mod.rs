@@ -8,8 +8,10 @@ use crate::ops::Outcome;
 /// Keep GitLab and Zendesk API tokens alive the GitOps way.
 #[derive(Debug, Parser)]
 #[command(name = "tokenops", version, about, long_about = None)]
-#[command(after_help = "Exit codes: 0 success, 1 error or invalid input, 2 changes pending \
-(plan --detailed-exitcode) or tokens expiring (check).")]
+#[command(
+    after_help = "Exit codes: 0 success, 1 error or invalid input, 2 changes pending \
+(plan --detailed-exitcode) or tokens expiring (check)."
+)]
 pub struct Cli {
     /// Only print errors.
     #[arg(long, short, global = true, conflicts_with = "verbose")]
