@@ -226,6 +226,7 @@ pub struct ApiRequest {
     class: RequestClass,
     object: String,
     auth: Option<Auth>,
+    accept: Vec<u16>,
 }
 
 impl ApiRequest {
@@ -246,6 +247,7 @@ impl ApiRequest {
             class,
             object: object.into(),
             auth: None,
+            accept: Vec::new(),
         }
     }
 
@@ -313,6 +315,13 @@ impl ApiRequest {
     /// Authenticates this request with another credential than the client's.
     pub fn auth(mut self, auth: Auth) -> Self {
         self.auth = Some(auth);
+        self
+    }
+
+    /// Treats `status` as an answer to hand back rather than an error (e.g. 409 from a
+    /// Terraform state lock, whose body carries the holder).
+    pub fn accept_status(mut self, status: u16) -> Self {
+        self.accept.push(status);
         self
     }
 
@@ -509,7 +518,9 @@ impl ApiClient {
             attempts += 1;
             let attempt = self.attempt(&req, &url, &path_for_log).await;
             let failure = match attempt {
-                Attempt::Answer(status, headers, body) if (200..300).contains(&status) => {
+                Attempt::Answer(status, headers, body)
+                    if (200..300).contains(&status) || req.accept.contains(&status) =>
+                {
                     return Ok(ApiResponse {
                         status,
                         headers,
