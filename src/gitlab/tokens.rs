@@ -1,0 +1,181 @@
+//! Personal, project and group access tokens: list, get, introspect (`self`), create,
+//! rotate (always with `expires_at`), self-rotate and revoke. Rotate and create are
+//! non-idempotent: a lost answer is `OutcomeUnknown`, never a second call.
+
+use jiff::civil::Date;
+use secrecy::SecretString;
+use serde::Serialize;
+
+use super::models::{AccessToken, NewAccessToken, TokenFilter, TokenState};
+use super::{GitLabClient, Owner, v4};
+use crate::http::{ApiError, ApiRequest, Auth};
+
+#[derive(Serialize)]
+struct ExpiresAt {
+    expires_at: Date,
+}
+
+impl GitLabClient {
+    /// `GET /personal_access_tokens` with filters, all pages.
+    pub async fn list_personal_tokens(
+        &self,
+        filter: &TokenFilter,
+    ) -> Result<Vec<AccessToken>, ApiError> {
+        let req = ApiRequest::get(v4("/personal_access_tokens"), "personal access tokens")
+            .query_opt("user_id", filter.user_id)
+            .query_opt("state", filter.state.map(TokenState::as_str))
+            .query_opt("revoked", filter.revoked)
+            .query_opt("search", filter.search.as_deref())
+            .query_opt("expires_before", filter.expires_before)
+            .query_opt("expires_after", filter.expires_after);
+        self.api.gitlab_all(req).await
+    }
+
+    /// `GET /personal_access_tokens/:id`. A non-admin gets 401 (not 404) for ids it cannot see.
+    pub async fn get_personal_token(&self, id: u64) -> Result<AccessToken, ApiError> {
+        let req = ApiRequest::get(
+            v4(format!("/personal_access_tokens/{id}")),
+            format!("personal access token {id}"),
+        );
+        self.api.json(req).await
+    }
+
+    /// `GET /personal_access_tokens/self`: the token tokenops authenticates with.
+    pub async fn personal_token_self(&self) -> Result<AccessToken, ApiError> {
+        let req = ApiRequest::get(
+            v4("/personal_access_tokens/self"),
+            "personal access token self",
+        );
+        self.api.json(req).await
+    }
+
+    /// `GET /personal_access_tokens/self` authenticated with `token` instead: who a value
+    /// found in a consumer authenticates as (any scope suffices). Not a rotate path, so it is
+    /// safe even with a revoked value.
+    pub async fn introspect_token(&self, token: &SecretString) -> Result<AccessToken, ApiError> {
+        let req = ApiRequest::get(
+            v4("/personal_access_tokens/self"),
+            "personal access token self (introspecting a consumer's value)",
+        )
+        .auth(Auth::PrivateToken(token.clone()));
+        self.api.json(req).await
+    }
+
+    /// `POST /personal_access_tokens/:id/rotate`: revokes token `id` at once and returns the
+    /// new record with its value (shown only now). Never retried once it may have arrived.
+    pub async fn rotate_personal_token(
+        &self,
+        id: u64,
+        expires_at: Date,
+    ) -> Result<AccessToken, ApiError> {
+        let req = ApiRequest::post(
+            v4(format!("/personal_access_tokens/{id}/rotate")),
+            format!("personal access token {id} rotate"),
+        )
+        .json(&ExpiresAt { expires_at });
+        self.api.json(req).await
+    }
+
+    /// `POST /personal_access_tokens/self/rotate`: rotates the credential tokenops uses.
+    /// After an `OutcomeUnknown`, probe with the old value (`personal_token_self`); never
+    /// repeat this call with it (GitLab would revoke the whole token family).
+    pub async fn self_rotate_personal_token(
+        &self,
+        expires_at: Date,
+    ) -> Result<AccessToken, ApiError> {
+        let req = ApiRequest::post(
+            v4("/personal_access_tokens/self/rotate"),
+            "personal access token self rotate",
+        )
+        .json(&ExpiresAt { expires_at });
+        self.api.json(req).await
+    }
+
+    /// `DELETE /personal_access_tokens/:id`.
+    pub async fn revoke_personal_token(&self, id: u64) -> Result<(), ApiError> {
+        let req = ApiRequest::delete(
+            v4(format!("/personal_access_tokens/{id}")),
+            format!("personal access token {id} revoke"),
+        );
+        self.api.send(req).await.map(drop)
+    }
+
+    /// `POST /users/:user_id/personal_access_tokens` (admin, self-managed only).
+    pub async fn create_personal_token_for_user(
+        &self,
+        user_id: u64,
+        token: &NewAccessToken,
+    ) -> Result<AccessToken, ApiError> {
+        let req = ApiRequest::post(
+            v4(format!("/users/{user_id}/personal_access_tokens")),
+            format!(
+                "personal access token `{}` create for user {user_id}",
+                token.name
+            ),
+        )
+        .json(token);
+        self.api.json(req).await
+    }
+
+    /// `GET /projects|groups/:id/access_tokens`, all pages.
+    pub async fn list_access_tokens(
+        &self,
+        owner: &Owner,
+        state: Option<TokenState>,
+    ) -> Result<Vec<AccessToken>, ApiError> {
+        let req = ApiRequest::get(
+            v4(format!("{}/access_tokens", owner.prefix())),
+            format!("{} access tokens", owner.label()),
+        )
+        .query_opt("state", state.map(TokenState::as_str));
+        self.api.gitlab_all(req).await
+    }
+
+    /// `GET /projects|groups/:id/access_tokens/:token_id`.
+    pub async fn get_access_token(&self, owner: &Owner, id: u64) -> Result<AccessToken, ApiError> {
+        let req = ApiRequest::get(
+            v4(format!("{}/access_tokens/{id}", owner.prefix())),
+            format!("{} access token {id}", owner.label()),
+        );
+        self.api.json(req).await
+    }
+
+    /// `POST /projects|groups/:id/access_tokens` (creates a bot user with the token).
+    pub async fn create_access_token(
+        &self,
+        owner: &Owner,
+        token: &NewAccessToken,
+    ) -> Result<AccessToken, ApiError> {
+        let req = ApiRequest::post(
+            v4(format!("{}/access_tokens", owner.prefix())),
+            format!("{} access token `{}` create", owner.label(), token.name),
+        )
+        .json(token);
+        self.api.json(req).await
+    }
+
+    /// `POST /projects|groups/:id/access_tokens/:token_id/rotate`: same rules as
+    /// [`GitLabClient::rotate_personal_token`]; the bot user stays, the id changes.
+    pub async fn rotate_access_token(
+        &self,
+        owner: &Owner,
+        id: u64,
+        expires_at: Date,
+    ) -> Result<AccessToken, ApiError> {
+        let req = ApiRequest::post(
+            v4(format!("{}/access_tokens/{id}/rotate", owner.prefix())),
+            format!("{} access token {id} rotate", owner.label()),
+        )
+        .json(&ExpiresAt { expires_at });
+        self.api.json(req).await
+    }
+
+    /// `DELETE /projects|groups/:id/access_tokens/:token_id`.
+    pub async fn revoke_access_token(&self, owner: &Owner, id: u64) -> Result<(), ApiError> {
+        let req = ApiRequest::delete(
+            v4(format!("{}/access_tokens/{id}", owner.prefix())),
+            format!("{} access token {id} revoke", owner.label()),
+        );
+        self.api.send(req).await.map(drop)
+    }
+}

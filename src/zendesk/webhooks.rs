@@ -1,0 +1,78 @@
+//! Webhooks: list (cursor pagination), show, create, PATCH the credential only (PUT would
+//! replace the whole webhook and could drop settings tokenops does not know), delete.
+
+use serde::{Deserialize, Serialize};
+
+use super::models::{NewWebhook, Webhook, WebhookAuth};
+use super::{ZendeskClient, v2};
+use crate::http::{ApiError, ApiRequest, encode_segment};
+
+#[derive(Deserialize)]
+struct One {
+    webhook: Webhook,
+}
+
+#[derive(Serialize)]
+struct Wrapped<T> {
+    webhook: T,
+}
+
+#[derive(Serialize)]
+struct AuthOnly<'a> {
+    authentication: &'a WebhookAuth,
+}
+
+impl ZendeskClient {
+    /// `GET /api/v2/webhooks` (optionally `filter[name_contains]`), every page.
+    pub async fn list_webhooks(
+        &self,
+        name_contains: Option<&str>,
+    ) -> Result<Vec<Webhook>, ApiError> {
+        let req = ApiRequest::get(v2("/webhooks"), "webhooks")
+            .query_opt("filter[name_contains]", name_contains);
+        self.api.zendesk_all(req, "webhooks").await
+    }
+
+    /// `GET /api/v2/webhooks/{id}`.
+    pub async fn get_webhook(&self, id: &str) -> Result<Webhook, ApiError> {
+        let req = ApiRequest::get(
+            v2(format!("/webhooks/{}", encode_segment(id))),
+            format!("webhook {id}"),
+        );
+        Ok(self.api.json::<One>(req).await?.webhook)
+    }
+
+    /// `POST /api/v2/webhooks`.
+    pub async fn create_webhook(&self, webhook: &NewWebhook) -> Result<Webhook, ApiError> {
+        let req = ApiRequest::post(
+            v2("/webhooks"),
+            format!("webhook `{}` create", webhook.name),
+        )
+        .json(&Wrapped { webhook });
+        Ok(self.api.json::<One>(req).await?.webhook)
+    }
+
+    /// `PATCH /api/v2/webhooks/{id}` with only `authentication` (204): every other field is
+    /// kept as it is.
+    pub async fn set_webhook_auth(&self, id: &str, auth: &WebhookAuth) -> Result<(), ApiError> {
+        let req = ApiRequest::patch(
+            v2(format!("/webhooks/{}", encode_segment(id))),
+            format!("webhook {id} authentication"),
+        )
+        .json(&Wrapped {
+            webhook: AuthOnly {
+                authentication: auth,
+            },
+        });
+        self.api.send(req).await.map(drop)
+    }
+
+    /// `DELETE /api/v2/webhooks/{id}`.
+    pub async fn delete_webhook(&self, id: &str) -> Result<(), ApiError> {
+        let req = ApiRequest::delete(
+            v2(format!("/webhooks/{}", encode_segment(id))),
+            format!("webhook {id} delete"),
+        );
+        self.api.send(req).await.map(drop)
+    }
+}
