@@ -105,7 +105,9 @@ impl ConsumerSpec {
 }
 
 /// Where a GitLab variable or hook lives: a project or a group, by full path.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum GitlabOwner {
     /// A project path such as `support/ops/bridge`.

@@ -12,3 +12,5 @@ pub enum Outcome {
     /// finding expiring tokens): exit 2.
     Changes,
 }
+pub mod discover;
+pub mod plan;
