@@ -5,6 +5,9 @@ use clap::{Parser, Subcommand};
 
 use crate::ops::Outcome;
 
+pub mod schema;
+pub mod validate;
+
 /// Keep GitLab and Zendesk API tokens alive the GitOps way.
 #[derive(Debug, Parser)]
 #[command(name = "tokenops", version, about, long_about = None)]
@@ -25,7 +28,12 @@ pub struct Cli {
 
 /// The subcommands.
 #[derive(Debug, Subcommand)]
-pub enum Command {}
+pub enum Command {
+    /// Check tokenops.yaml and the manifests (no network); report every problem.
+    Validate(validate::Args),
+    /// Print or check the JSON Schemas of tokenops.yaml and manifest files.
+    Schema(schema::Args),
+}
 
 impl Cli {
     /// Sends `tracing` logs to stderr, filtered by `RUST_LOG` or the verbosity flags.
@@ -49,5 +57,8 @@ impl Cli {
 
 /// Runs the chosen subcommand.
 pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
-    match cli.command {}
+    match cli.command {
+        Command::Validate(args) => validate::run(args),
+        Command::Schema(args) => schema::run(args),
+    }
 }

@@ -2,11 +2,14 @@
 //! `manifests/`. This module owns the types (with their JSON Schema), the loader that reads
 //! them with file:line:column for every problem, and the validation rules.
 
+mod checks;
 mod config;
 mod consumer;
 mod duration;
+mod load;
 mod rotation;
 mod token;
+pub mod tree;
 
 use std::path::PathBuf;
 
@@ -174,4 +177,12 @@ impl TokenSpec {
                 .unwrap_or(built_in.mode),
         }
     }
+}
+
+pub use load::MAX_FILE_BYTES;
+
+/// Reads `tokenops.yaml` and every manifest, and checks them. On failure it returns every
+/// problem found, each with file:line:column and a hint.
+pub fn load(options: &LoadOptions) -> Result<Desired, crate::diag::Diagnostics> {
+    load::load(options)
 }

@@ -1,6 +1,9 @@
 //! The operations (verbs). Each takes typed options and a context resolved at the edge, does
 //! its work, writes its report, and returns an [`Outcome`] that `main` maps to an exit code.
 
+pub mod schema;
+pub mod validate;
+
 /// How an operation ended, when it did not fail outright.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Outcome {

@@ -1,0 +1,47 @@
+//! `tokenops validate`: reads the configuration and every manifest without touching the
+//! network and reports every problem with its file:line:column and a hint.
+
+use std::collections::BTreeSet;
+use std::io::Write;
+
+use super::Outcome;
+use crate::manifest::{self, LoadOptions};
+
+/// What to validate.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Options {
+    /// The configuration file and the manifest directory.
+    pub load: LoadOptions,
+}
+
+/// Validates and writes the report to `out`: every problem, then a summary line.
+pub fn run(options: &Options, out: &mut dyn Write) -> std::io::Result<Outcome> {
+    match manifest::load(&options.load) {
+        Ok(desired) => {
+            let files: BTreeSet<_> = desired.tokens.iter().map(|t| &t.origin.file).collect();
+            let consumers: usize = desired.tokens.iter().map(|t| t.spec.consumers.len()).sum();
+            writeln!(
+                out,
+                "ok: {} tokens with {} consumers in {} manifest files, checked against {}",
+                desired.tokens.len(),
+                consumers,
+                files.len(),
+                options.load.config.display()
+            )?;
+            Ok(Outcome::Success)
+        }
+        Err(diags) => {
+            write!(out, "{diags}")?;
+            let files: BTreeSet<_> = diags.0.iter().map(|d| &d.file).collect();
+            writeln!(
+                out,
+                "{} problem{} in {} file{}",
+                diags.len(),
+                if diags.len() == 1 { "" } else { "s" },
+                files.len(),
+                if files.len() == 1 { "" } else { "s" }
+            )?;
+            Ok(Outcome::Problems)
+        }
+    }
+}
