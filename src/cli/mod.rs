@@ -1,6 +1,8 @@
 //! The command line: clap definitions that turn arguments and environment variables into
 //! typed options for `ops`. Nothing here talks to a platform or reads a manifest.
 
+pub mod env;
+
 use clap::{Parser, Subcommand};
 
 use crate::ops::Outcome;

@@ -172,7 +172,7 @@ mod tests {
             msg(
                 r#"{"error":"RecordInvalid","description":"Record validation errors","details":{"name":[{"description":"Name: cannot be blank","error":"BlankValue"}]}}"#
             ),
-            "RecordInvalid: Record validation errors; Name: cannot be blank"
+            "RecordInvalid: Record validation errors; name: Name: cannot be blank"
         );
         assert_eq!(
             msg(
