@@ -28,11 +28,11 @@
 
 pub mod cli;
 pub mod diag;
+pub mod gitlab;
+pub mod http;
 pub mod inventory;
 pub mod ledger;
 pub mod manifest;
-pub mod gitlab;
-pub mod http;
 pub mod ops;
 pub mod plan;
 pub mod time;

@@ -7,6 +7,8 @@ use clap::{Parser, Subcommand};
 
 use crate::ops::Outcome;
 
+pub mod context;
+pub mod plan;
 pub mod schema;
 pub mod validate;
 
@@ -35,6 +37,8 @@ pub enum Command {
     Validate(validate::Args),
     /// Print or check the JSON Schemas of tokenops.yaml and manifest files.
     Schema(schema::Args),
+    /// Show what apply would change (reads live state, changes nothing).
+    Plan(plan::Args),
 }
 
 impl Cli {
@@ -62,5 +66,6 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
     match cli.command {
         Command::Validate(args) => validate::run(args),
         Command::Schema(args) => schema::run(args),
+        Command::Plan(args) => plan::run(args),
     }
 }

@@ -17,8 +17,8 @@ use crate::plan::{Plan, compute, from_manifest};
 /// What `plan` was asked to do.
 #[derive(Debug, Clone)]
 pub struct PlanOptions {
-    /// Where the manifests are.
-    pub load: LoadOptions,
+    /// Path of `tokenops.yaml` (the local ledger path is relative to its directory).
+    pub config: PathBuf,
     /// Output format.
     pub format: Format,
     /// Also write the plan (JSON) to this file, for `apply`.
@@ -48,9 +48,7 @@ pub enum PlanError {
     #[error(transparent)]
     Ledger(#[from] LedgerError),
     /// The `http` ledger backend is not readable by plan yet.
-    #[error(
-        "the `http` state backend at {0} cannot be read by this version; use `backend: local`"
-    )]
+    #[error("the `http` state backend at {0} cannot be read by this version; use `backend: local`")]
     HttpLedger(String),
     /// Live state could not be read.
     #[error(transparent)]
@@ -88,18 +86,23 @@ pub async fn make_plan(
     ctx: &RunContext,
 ) -> Result<Plan, PlanError> {
     let inventory = discover(desired, ledger, &ctx.clients, ctx.now).await?;
-    Ok(compute(&from_manifest(desired), &inventory, ledger, ctx.now))
+    Ok(compute(
+        &from_manifest(desired),
+        &inventory,
+        ledger,
+        ctx.now,
+    ))
 }
 
 /// Runs `tokenops plan`.
 pub async fn run(
     options: &PlanOptions,
+    desired: &Desired,
     ctx: &RunContext,
     stdout: &mut dyn Write,
 ) -> Result<Outcome, PlanError> {
-    let desired = load(&options.load)?;
-    let ledger = Ledger::read_local(&ledger_path(&desired, &options.load.config)?)?;
-    let plan = make_plan(&desired, &ledger, ctx).await?;
+    let ledger = Ledger::read_local(&ledger_path(desired, &options.config)?)?;
+    let plan = make_plan(desired, &ledger, ctx).await?;
     let rendered = render::render(&plan, options.format, options.color);
     stdout
         .write_all(rendered.as_bytes())

@@ -415,7 +415,7 @@ fn expiry_of(
     if token.class == TokenClass::Generated {
         return remembered
             .and_then(|r| r.expires_at)
-            .and_then(|d| midnight(d));
+            .and_then(midnight);
     }
     let record = record?;
     record

@@ -95,14 +95,10 @@ impl Paint {
 }
 
 fn sigil(token: &TokenPlan) -> (&'static str, &'static str) {
-    if token.needs_human {
-        ("!", "33")
-    } else if token.status == TokenStatus::Legacy {
+    if token.needs_human || token.status == TokenStatus::Legacy {
         ("!", "33")
     } else if token.actions.is_empty() {
         ("=", "2")
-    } else if token.replaces_value() {
-        ("~", "36")
     } else {
         ("~", "36")
     }

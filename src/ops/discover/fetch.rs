@@ -169,14 +169,22 @@ pub fn needs(desired: &Desired) -> BTreeSet<ListKey> {
                 });
             }
             TokenKind::ZendeskOauthToken(t) => {
-                needs.insert(ListKey::ZendeskOauthClients { zendesk: t.zendesk.clone() });
-                needs.insert(ListKey::ZendeskOauthTokens { zendesk: t.zendesk.clone() });
+                needs.insert(ListKey::ZendeskOauthClients {
+                    zendesk: t.zendesk.clone(),
+                });
+                needs.insert(ListKey::ZendeskOauthTokens {
+                    zendesk: t.zendesk.clone(),
+                });
             }
             TokenKind::ZendeskOauthClientSecret(t) => {
-                needs.insert(ListKey::ZendeskOauthClients { zendesk: t.zendesk.clone() });
+                needs.insert(ListKey::ZendeskOauthClients {
+                    zendesk: t.zendesk.clone(),
+                });
             }
             TokenKind::ZendeskApiToken(t) => {
-                needs.insert(ListKey::ZendeskApiTokens { zendesk: t.zendesk.clone() });
+                needs.insert(ListKey::ZendeskApiTokens {
+                    zendesk: t.zendesk.clone(),
+                });
             }
             TokenKind::GeneratedSecret(_) => {}
         }
@@ -195,11 +203,17 @@ pub fn needs(desired: &Desired) -> BTreeSet<ListKey> {
                     });
                 }
                 ConsumerSpec::ZendeskWebhook(w) => {
-                    needs.insert(ListKey::ZendeskWebhooks { zendesk: w.zendesk.clone() });
+                    needs.insert(ListKey::ZendeskWebhooks {
+                        zendesk: w.zendesk.clone(),
+                    });
                 }
                 ConsumerSpec::ZendeskAppSetting(a) => {
-                    needs.insert(ListKey::ZendeskInstallations { zendesk: a.zendesk.clone() });
-                    needs.insert(ListKey::ZendeskOwnedApps { zendesk: a.zendesk.clone() });
+                    needs.insert(ListKey::ZendeskInstallations {
+                        zendesk: a.zendesk.clone(),
+                    });
+                    needs.insert(ListKey::ZendeskOwnedApps {
+                        zendesk: a.zendesk.clone(),
+                    });
                 }
                 ConsumerSpec::Manual(_) => {}
             }
@@ -252,9 +266,11 @@ async fn fetch_one(key: &ListKey, clients: &Clients) -> Result<Listing, FetchErr
             };
             Listing::Tokens(client.list_personal_tokens(&filter).await?)
         }
-        ListKey::GitlabOwnerTokens { gitlab: g, owner } => {
-            Listing::Tokens(gitlab(g)?.list_access_tokens(&owner_of(owner), None).await?)
-        }
+        ListKey::GitlabOwnerTokens { gitlab: g, owner } => Listing::Tokens(
+            gitlab(g)?
+                .list_access_tokens(&owner_of(owner), None)
+                .await?,
+        ),
         ListKey::GitlabTriggers { gitlab: g, project } => {
             Listing::Triggers(gitlab(g)?.list_triggers(project).await?)
         }
@@ -264,7 +280,9 @@ async fn fetch_one(key: &ListKey, clients: &Clients) -> Result<Listing, FetchErr
         ListKey::GitlabHooks { gitlab: g, owner } => {
             Listing::Hooks(gitlab(g)?.list_hooks(&owner_of(owner)).await?)
         }
-        ListKey::ZendeskWebhooks { zendesk: z } => Listing::Webhooks(zendesk(z)?.list_webhooks(None).await?),
+        ListKey::ZendeskWebhooks { zendesk: z } => {
+            Listing::Webhooks(zendesk(z)?.list_webhooks(None).await?)
+        }
         ListKey::ZendeskInstallations { zendesk: z } => {
             Listing::Installations(zendesk(z)?.list_installations().await?)
         }
@@ -306,12 +324,18 @@ pub enum ProbeKind {
     /// `GET /personal_access_tokens/self` with the value, on this GitLab instance.
     GitlabToken { gitlab: String, value: SecretString },
     /// `GET /api/v2/oauth/tokens/current` with the value, on this Zendesk instance.
-    ZendeskOauth { zendesk: String, value: SecretString },
+    ZendeskOauth {
+        zendesk: String,
+        value: SecretString,
+    },
 }
 
 /// Runs the probes concurrently. A platform that refuses the value (401) answers the
 /// question ("it does not authenticate"); any other failure is a discovery failure.
-pub async fn probe_all(probes: Vec<Probe>, clients: &Clients) -> Vec<(String, Result<Holds, String>)> {
+pub async fn probe_all(
+    probes: Vec<Probe>,
+    clients: &Clients,
+) -> Vec<(String, Result<Holds, String>)> {
     join_all(probes.into_iter().map(|probe| async move {
         let result = match &probe.kind {
             ProbeKind::GitlabToken { gitlab, value } => match clients.gitlab.get(gitlab) {

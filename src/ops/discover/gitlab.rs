@@ -10,11 +10,18 @@ use crate::ledger::Ledger;
 use crate::manifest::{ConsumerSpec, GitlabOwner, TokenKind, TokenSpec};
 
 /// The live state of a GitLab token, or `None` when `spec` is not a GitLab token.
-pub fn token(spec: &TokenSpec, fetched: &Fetched, ledger: &Ledger) -> Option<Result<LiveToken, String>> {
+pub fn token(
+    spec: &TokenSpec,
+    fetched: &Fetched,
+    ledger: &Ledger,
+) -> Option<Result<LiveToken, Option<String>>> {
     let remembered = ledger.token(&spec.id).and_then(|t| t.platform_id.clone());
     let (key, name) = match &spec.kind {
         TokenKind::GitlabPersonalAccessToken(t) => (
-            ListKey::GitlabUserTokens { gitlab: t.gitlab.clone(), user: t.user.clone() },
+            ListKey::GitlabUserTokens {
+                gitlab: t.gitlab.clone(),
+                user: t.user.clone(),
+            },
             &t.name,
         ),
         TokenKind::GitlabProjectAccessToken(t) => (
@@ -32,17 +39,25 @@ pub fn token(spec: &TokenSpec, fetched: &Fetched, ledger: &Ledger) -> Option<Res
             &t.name,
         ),
         TokenKind::GitlabPipelineTriggerToken(t) => {
-            let key = ListKey::GitlabTriggers { gitlab: t.gitlab.clone(), project: t.project.clone() };
+            let key = ListKey::GitlabTriggers {
+                gitlab: t.gitlab.clone(),
+                project: t.project.clone(),
+            };
             return Some(match fetched.get(&key) {
-                Some(Ok(Listing::Triggers(triggers))) => Ok(trigger(triggers, &t.description, remembered.as_deref(), ledger)),
-                _ => Err(format!("the pipeline triggers of project {} could not be read", t.project)),
+                Some(Ok(Listing::Triggers(triggers))) => Ok(trigger(
+                    triggers,
+                    &t.description,
+                    remembered.as_deref(),
+                    ledger,
+                )),
+                _ => Err(None),
             });
         }
         _ => return None,
     };
     Some(match fetched.get(&key) {
         Some(Ok(Listing::Tokens(tokens))) => Ok(access_token(tokens, name, remembered.as_deref())),
-        _ => Err(format!("the token list for `{name}` could not be read")),
+        _ => Err(None),
     })
 }
 
@@ -84,7 +99,12 @@ pub fn record_of(t: &AccessToken) -> LiveRecord {
     }
 }
 
-fn trigger(triggers: &[Trigger], description: &str, remembered: Option<&str>, ledger: &Ledger) -> LiveToken {
+fn trigger(
+    triggers: &[Trigger],
+    description: &str,
+    remembered: Option<&str>,
+    ledger: &Ledger,
+) -> LiveToken {
     let mut named: Vec<&Trigger> = triggers
         .iter()
         .filter(|t| t.description.as_deref() == Some(description))
@@ -138,19 +158,30 @@ pub fn readable_value(
     probes: &mut Vec<Probe>,
 ) -> Holds {
     let fp = fingerprint_of(ledger, value);
-    let current = ledger.token(&spec.id).and_then(|t| t.fingerprint.as_deref());
+    let current = ledger
+        .token(&spec.id)
+        .and_then(|t| t.fingerprint.as_deref());
     if current == Some(fp.as_str()) {
         return Holds::Fingerprint(fp);
     }
     let kind = if let Some(gitlab) = introspects_on_gitlab(&spec.kind) {
-        Some(ProbeKind::GitlabToken { gitlab: gitlab.to_string(), value: value.clone() })
+        Some(ProbeKind::GitlabToken {
+            gitlab: gitlab.to_string(),
+            value: value.clone(),
+        })
     } else if let TokenKind::ZendeskOauthToken(t) = &spec.kind {
-        Some(ProbeKind::ZendeskOauth { zendesk: t.zendesk.clone(), value: value.clone() })
+        Some(ProbeKind::ZendeskOauth {
+            zendesk: t.zendesk.clone(),
+            value: value.clone(),
+        })
     } else {
         None
     };
     if let Some(kind) = kind {
-        probes.push(Probe { consumer: consumer_key.to_string(), kind });
+        probes.push(Probe {
+            consumer: consumer_key.to_string(),
+            kind,
+        });
     }
     // Until the probe answers, the fingerprint stands in.
     Holds::Fingerprint(fp)
@@ -163,16 +194,20 @@ pub fn consumer(
     fetched: &Fetched,
     ledger: &Ledger,
     probes: &mut Vec<Probe>,
-) -> Option<Result<LiveConsumer, String>> {
+) -> Option<Result<LiveConsumer, Option<String>>> {
     let key = consumer.key()?.0;
     match consumer {
         ConsumerSpec::GitlabCiVariable(v) => {
-            let list = ListKey::GitlabVariables { gitlab: v.gitlab.clone(), owner: v.owner.clone() };
+            let list = ListKey::GitlabVariables {
+                gitlab: v.gitlab.clone(),
+                owner: v.owner.clone(),
+            };
             let Some(Ok(Listing::Variables(vars))) = fetched.get(&list) else {
-                return Some(Err(format!("the CI/CD variables of {} could not be read", v.owner.path())));
+                return Some(Err(None));
             };
             let found = vars.iter().find(|var| {
-                var.key == v.key && var.environment_scope.as_deref().unwrap_or("*") == v.environment_scope
+                var.key == v.key
+                    && var.environment_scope.as_deref().unwrap_or("*") == v.environment_scope
             });
             let Some(var) = found else {
                 return Some(Ok(LiveConsumer::Missing));
@@ -184,21 +219,28 @@ pub fn consumer(
                 ("raw".to_string(), var.raw.to_string()),
                 (
                     "environment_scope".to_string(),
-                    var.environment_scope.clone().unwrap_or_else(|| "*".to_string()),
+                    var.environment_scope
+                        .clone()
+                        .unwrap_or_else(|| "*".to_string()),
                 ),
             ]);
             let holds = match &var.value {
                 _ if var.hidden => Holds::WriteOnly,
                 None => Holds::WriteOnly,
-                Some(value) if secrecy::ExposeSecret::expose_secret(value).is_empty() => Holds::Nothing,
+                Some(value) if secrecy::ExposeSecret::expose_secret(value).is_empty() => {
+                    Holds::Nothing
+                }
                 Some(value) => readable_value(spec, &key, value, ledger, probes),
             };
             Some(Ok(LiveConsumer::Present { settings, holds }))
         }
         ConsumerSpec::GitlabWebhook(h) => {
-            let list = ListKey::GitlabHooks { gitlab: h.gitlab.clone(), owner: h.owner.clone() };
+            let list = ListKey::GitlabHooks {
+                gitlab: h.gitlab.clone(),
+                owner: h.owner.clone(),
+            };
             let Some(Ok(Listing::Hooks(hooks))) = fetched.get(&list) else {
-                return Some(Err(format!("the webhooks of {} could not be read", h.owner.path())));
+                return Some(Err(None));
             };
             let found = hooks.iter().find(|hook| match (h.hook_id, &h.url) {
                 (Some(id), _) => hook.id == id,
@@ -215,12 +257,23 @@ pub fn consumer(
             let holds = match &h.header {
                 Some(header) => {
                     settings.insert("header".to_string(), header.clone());
-                    let has = hook.custom_headers.iter().any(|c| c.key.eq_ignore_ascii_case(header));
-                    if has { Holds::WriteOnly } else { Holds::Nothing }
+                    let has = hook
+                        .custom_headers
+                        .iter()
+                        .any(|c| c.key.eq_ignore_ascii_case(header));
+                    if has {
+                        Holds::WriteOnly
+                    } else {
+                        Holds::Nothing
+                    }
                 }
                 None => Holds::WriteOnly,
             };
-            if !hook.custom_headers.iter().any(|c| h.header.as_ref().is_some_and(|x| c.key.eq_ignore_ascii_case(x))) {
+            if !hook.custom_headers.iter().any(|c| {
+                h.header
+                    .as_ref()
+                    .is_some_and(|x| c.key.eq_ignore_ascii_case(x))
+            }) {
                 settings.remove("header");
             }
             Some(Ok(LiveConsumer::Present { settings, holds }))

@@ -89,10 +89,12 @@ pub async fn discover(
         {
             Some(Ok(live)) => live,
             Some(Err(reason)) => {
-                failures.push(Failure {
-                    needed_by: format!("token {}", spec.id),
-                    reason,
-                });
+                if let Some(reason) = reason {
+                    failures.push(Failure {
+                        needed_by: format!("token {}", spec.id),
+                        reason,
+                    });
+                }
                 continue;
             }
             None => crate::inventory::LiveToken::Unmanaged,
@@ -106,10 +108,11 @@ pub async fn discover(
                 Some(Ok(state)) => {
                     inventory.consumers.insert(key.0, state);
                 }
-                Some(Err(reason)) => failures.push(Failure {
+                Some(Err(Some(reason))) => failures.push(Failure {
                     needed_by: format!("consumer {key} of token {}", spec.id),
                     reason,
                 }),
+                Some(Err(None)) => {}
                 None => {}
             }
         }

@@ -13,23 +13,29 @@ use crate::manifest::{ConsumerSpec, Desired, TokenKind, TokenSpec};
 use crate::time::utc_date;
 use crate::zendesk::{OAuthClient, OAuthToken};
 
-fn clients<'a>(fetched: &'a Fetched, zendesk: &str) -> Result<&'a [OAuthClient], String> {
-    match fetched.get(&ListKey::ZendeskOauthClients { zendesk: zendesk.to_string() }) {
+fn clients<'a>(fetched: &'a Fetched, zendesk: &str) -> Result<&'a [OAuthClient], Option<String>> {
+    match fetched.get(&ListKey::ZendeskOauthClients {
+        zendesk: zendesk.to_string(),
+    }) {
         Some(Ok(Listing::OauthClients(list))) => Ok(list),
-        _ => Err(format!("the OAuth clients of Zendesk {zendesk} could not be read")),
+        _ => Err(None),
     }
 }
 
-fn client<'a>(fetched: &'a Fetched, zendesk: &str, identifier: &str) -> Result<&'a OAuthClient, String> {
+fn client<'a>(
+    fetched: &'a Fetched,
+    zendesk: &str,
+    identifier: &str,
+) -> Result<&'a OAuthClient, Option<String>> {
     clients(fetched, zendesk)?
         .iter()
         .find(|c| c.identifier == identifier)
         .ok_or_else(|| {
-            format!(
+            Some(format!(
                 "Zendesk {zendesk} has no OAuth client with identifier `{identifier}`; create the \
                  confidential client in Admin Center (Apps and integrations > APIs > OAuth \
                  clients) or fix `client` in the manifest"
-            )
+            ))
         })
 }
 
@@ -40,17 +46,21 @@ pub fn token(
     ledger: &Ledger,
     desired: &Desired,
     now: Timestamp,
-) -> Option<Result<LiveToken, String>> {
+) -> Option<Result<LiveToken, Option<String>>> {
     let remembered = ledger.token(&spec.id);
     Some(match &spec.kind {
         TokenKind::ZendeskOauthToken(t) => (|| {
             let client = client(fetched, &t.zendesk, &t.client)?;
-            let key = ListKey::ZendeskOauthTokens { zendesk: t.zendesk.clone() };
-            let Some(Ok(Listing::OauthTokens(tokens))) = fetched.get(&key) else {
-                return Err(format!("the OAuth tokens of Zendesk {} could not be read", t.zendesk));
+            let key = ListKey::ZendeskOauthTokens {
+                zendesk: t.zendesk.clone(),
             };
-            let mut mine: Vec<&OAuthToken> =
-                tokens.iter().filter(|tok| tok.client_id == Some(client.id)).collect();
+            let Some(Ok(Listing::OauthTokens(tokens))) = fetched.get(&key) else {
+                return Err(None);
+            };
+            let mut mine: Vec<&OAuthToken> = tokens
+                .iter()
+                .filter(|tok| tok.client_id == Some(client.id))
+                .collect();
             mine.sort_by_key(|tok| (tok.created_at, tok.id));
             let chosen = remembered
                 .and_then(|r| r.platform_id.as_deref())
@@ -87,8 +97,10 @@ pub fn token(
                 .or(c.updated_at)
                 .or(c.created_at);
             let expires = since.and_then(|at| {
-                at.checked_add(SignedDuration::from_secs(i64::try_from(lifetime).unwrap_or(i64::MAX)))
-                    .ok()
+                at.checked_add(SignedDuration::from_secs(
+                    i64::try_from(lifetime).unwrap_or(i64::MAX),
+                ))
+                .ok()
             });
             LiveToken::Found(LiveRecord {
                 platform_id: c.id.to_string(),
@@ -101,21 +113,25 @@ pub fn token(
             })
         }),
         TokenKind::ZendeskApiToken(t) => {
-            let key = ListKey::ZendeskApiTokens { zendesk: t.zendesk.clone() };
+            let key = ListKey::ZendeskApiTokens {
+                zendesk: t.zendesk.clone(),
+            };
             match fetched.get(&key) {
-                Some(Ok(Listing::ApiTokens(tokens))) => Ok(match tokens.iter().find(|a| a.id == t.token_id) {
-                    None => LiveToken::Missing,
-                    Some(a) => LiveToken::Found(LiveRecord {
-                        platform_id: a.id.to_string(),
-                        name: a.description.clone().unwrap_or_default(),
-                        active: a.active,
-                        revoked: false,
-                        last_used_at: a.last_used(),
-                        user_id: a.user_id,
-                        ..LiveRecord::default()
-                    }),
-                }),
-                _ => Err(format!("the API tokens of Zendesk {} could not be read", t.zendesk)),
+                Some(Ok(Listing::ApiTokens(tokens))) => {
+                    Ok(match tokens.iter().find(|a| a.id == t.token_id) {
+                        None => LiveToken::Missing,
+                        Some(a) => LiveToken::Found(LiveRecord {
+                            platform_id: a.id.to_string(),
+                            name: a.description.clone().unwrap_or_default(),
+                            active: a.active,
+                            revoked: false,
+                            last_used_at: a.last_used(),
+                            user_id: a.user_id,
+                            ..LiveRecord::default()
+                        }),
+                    })
+                }
+                _ => Err(None),
             }
         }
         _ => return None,
@@ -129,13 +145,15 @@ pub fn consumer(
     fetched: &Fetched,
     ledger: &Ledger,
     probes: &mut Vec<Probe>,
-) -> Option<Result<LiveConsumer, String>> {
+) -> Option<Result<LiveConsumer, Option<String>>> {
     let key = consumer.key()?.0;
     Some(match consumer {
         ConsumerSpec::ZendeskWebhook(w) => (|| {
-            let list = ListKey::ZendeskWebhooks { zendesk: w.zendesk.clone() };
+            let list = ListKey::ZendeskWebhooks {
+                zendesk: w.zendesk.clone(),
+            };
             let Some(Ok(Listing::Webhooks(hooks))) = fetched.get(&list) else {
-                return Err(format!("the webhooks of Zendesk {} could not be read", w.zendesk));
+                return Err(None);
             };
             let found: Vec<_> = hooks
                 .iter()
@@ -153,25 +171,36 @@ pub fn consumer(
                         "auth".to_string(),
                         auth.clone().unwrap_or_else(|| "(none)".to_string()),
                     )]);
-                    let holds = if auth.is_some() { Holds::WriteOnly } else { Holds::Nothing };
+                    let holds = if auth.is_some() {
+                        Holds::WriteOnly
+                    } else {
+                        Holds::Nothing
+                    };
                     Ok(LiveConsumer::Present { settings, holds })
                 }
-                many => Err(format!(
+                many => Err(Some(format!(
                     "Zendesk {} has {} webhooks named \"{}\" ({}); name this one by \
                      `webhook_id` in the manifest",
                     w.zendesk,
                     many.len(),
                     w.target(),
-                    many.iter().map(|h| h.id.as_str()).collect::<Vec<_>>().join(", ")
-                )),
+                    many.iter()
+                        .map(|h| h.id.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ))),
             }
         })(),
         ConsumerSpec::ZendeskAppSetting(a) => (|| {
-            let list = ListKey::ZendeskInstallations { zendesk: a.zendesk.clone() };
-            let Some(Ok(Listing::Installations(installs))) = fetched.get(&list) else {
-                return Err(format!("the app installations of Zendesk {} could not be read", a.zendesk));
+            let list = ListKey::ZendeskInstallations {
+                zendesk: a.zendesk.clone(),
             };
-            let apps = match fetched.get(&ListKey::ZendeskOwnedApps { zendesk: a.zendesk.clone() }) {
+            let Some(Ok(Listing::Installations(installs))) = fetched.get(&list) else {
+                return Err(None);
+            };
+            let apps = match fetched.get(&ListKey::ZendeskOwnedApps {
+                zendesk: a.zendesk.clone(),
+            }) {
                 Some(Ok(Listing::OwnedApps(apps))) => apps.as_slice(),
                 _ => &[],
             };
@@ -179,7 +208,9 @@ pub fn consumer(
                 (Some(id), _) => i.id == id,
                 (None, Some(name)) => {
                     i.name() == Some(name.as_str())
-                        || apps.iter().any(|app| &app.name == name && i.app_id == Some(app.id))
+                        || apps
+                            .iter()
+                            .any(|app| &app.name == name && i.app_id == Some(app.id))
                 }
                 (None, None) => false,
             });
@@ -202,7 +233,10 @@ pub fn consumer(
                     _ => Holds::Nothing,
                 }
             };
-            Ok(LiveConsumer::Present { settings: BTreeMap::new(), holds })
+            Ok(LiveConsumer::Present {
+                settings: BTreeMap::new(),
+                holds,
+            })
         })(),
         _ => return None,
     })

@@ -1,0 +1,81 @@
+//! Builds the run context at the edge: one API client per platform instance declared in
+//! `tokenops.yaml` (URL and credential from the environment), and the current time.
+
+use anyhow::Context as _;
+
+use super::env::{Lookup, resolve_instance, resolve_now, resolve_zendesk_api_token};
+use crate::gitlab::GitLabClient;
+use crate::http::{ClientSettings, Platform};
+use crate::manifest::Config;
+use crate::ops::discover::Clients;
+use crate::ops::plan::RunContext;
+use crate::zendesk::ZendeskClient;
+
+/// Client settings a command line can change.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Tuning {
+    /// Concurrent requests per instance (`None`: the client default).
+    pub concurrency: Option<usize>,
+}
+
+/// One client per declared instance, and `now`.
+pub fn run_context(
+    config: &Config,
+    now_flag: Option<&str>,
+    tuning: Tuning,
+    lookup: Lookup<'_>,
+) -> anyhow::Result<RunContext> {
+    let now = resolve_now(now_flag, lookup)?;
+    let mut clients = Clients::default();
+    for instance in &config.gitlab {
+        let access = resolve_instance(
+            Platform::GitLab,
+            &instance.name,
+            &instance.url,
+            &instance.token_env,
+            lookup,
+        )?;
+        let mut settings = ClientSettings::gitlab();
+        if let Some(n) = tuning.concurrency {
+            settings.concurrency = n.max(1);
+        }
+        let client = GitLabClient::new(&access, settings)
+            .with_context(|| format!("GitLab instance `{}`", instance.name))?;
+        clients.gitlab.insert(instance.name.clone(), client);
+    }
+    for instance in &config.zendesk {
+        let access = match (
+            &instance.oauth_token_env,
+            &instance.email_env,
+            &instance.api_token_env,
+        ) {
+            (Some(token_env), _, _) => resolve_instance(
+                Platform::Zendesk,
+                &instance.name,
+                &instance.url,
+                token_env,
+                lookup,
+            )?,
+            (None, Some(email_env), Some(token_env)) => resolve_zendesk_api_token(
+                &instance.name,
+                &instance.url,
+                email_env,
+                token_env,
+                lookup,
+            )?,
+            _ => anyhow::bail!(
+                "Zendesk instance `{}` in tokenops.yaml names no credential: set \
+                 `oauth_token_env` (or `email_env` and `api_token_env`)",
+                instance.name
+            ),
+        };
+        let mut settings = ClientSettings::zendesk();
+        if let Some(n) = tuning.concurrency {
+            settings.concurrency = n.max(1);
+        }
+        let client = ZendeskClient::new(&access, settings)
+            .with_context(|| format!("Zendesk instance `{}`", instance.name))?;
+        clients.zendesk.insert(instance.name.clone(), client);
+    }
+    Ok(RunContext { now, clients })
+}

@@ -1,0 +1,95 @@
+//! `tokenops plan` arguments.
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+
+use clap::ValueEnum;
+
+use super::context::{Tuning, run_context};
+use super::env::process_env;
+use crate::manifest::LoadOptions;
+use crate::ops::Outcome;
+use crate::ops::plan::{PlanOptions, load};
+use crate::plan::render::Format;
+
+/// Output formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FormatArg {
+    /// Human text (colour on a terminal only; NO_COLOR is honoured).
+    Text,
+    /// Markdown, as posted in the merge-request note.
+    Markdown,
+    /// The plan document as JSON (the shape `--out` writes).
+    Json,
+}
+
+/// Show what apply would change: reads live state, changes nothing.
+#[derive(Debug, clap::Args)]
+#[command(
+    after_help = "Example:\n  tokenops plan --format markdown --out plan.json --detailed-exitcode\n\n\
+Exit codes: 0 no changes (or changes without --detailed-exitcode), 1 error, 2 changes pending \
+with --detailed-exitcode.\n\
+Point tokenops at other instances (for example `tokenops sandbox`) with\n\
+TOKENOPS_GITLAB_<NAME>_URL / _TOKEN and TOKENOPS_ZENDESK_<NAME>_URL / _TOKEN."
+)]
+pub struct Args {
+    /// Path of tokenops.yaml.
+    #[arg(long, default_value = "tokenops.yaml")]
+    pub config: PathBuf,
+    /// Directory of manifests (searched recursively).
+    #[arg(long, default_value = "manifests")]
+    pub manifests: PathBuf,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = FormatArg::Text)]
+    pub format: FormatArg,
+    /// Also save the plan as JSON for `tokenops apply PLANFILE`.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Exit 2 when changes are pending, 0 when in sync.
+    #[arg(long)]
+    pub detailed_exitcode: bool,
+    /// The current time (RFC 3339); defaults to TOKENOPS_NOW, then the clock.
+    #[arg(long)]
+    pub now: Option<String>,
+    /// Concurrent requests per platform instance.
+    #[arg(long)]
+    pub concurrency: Option<usize>,
+}
+
+/// Whether stdout should get colour.
+pub fn use_color() -> bool {
+    std::io::stdout().is_terminal() && process_env("NO_COLOR").is_none_or(|v| v.is_empty())
+}
+
+/// Runs `plan`.
+pub fn run(args: Args) -> anyhow::Result<Outcome> {
+    let load_options = LoadOptions {
+        config: args.config.clone(),
+        manifests: args.manifests.clone(),
+    };
+    let desired = load(&load_options)?;
+    let ctx = run_context(
+        &desired.config,
+        args.now.as_deref(),
+        Tuning {
+            concurrency: args.concurrency,
+        },
+        &process_env,
+    )?;
+    let options = PlanOptions {
+        config: load_options.config,
+        format: match args.format {
+            FormatArg::Text => Format::Text,
+            FormatArg::Markdown => Format::Markdown,
+            FormatArg::Json => Format::Json,
+        },
+        out: args.out,
+        detailed_exitcode: args.detailed_exitcode,
+        color: use_color(),
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    let mut stdout = std::io::stdout().lock();
+    Ok(runtime.block_on(crate::ops::plan::run(&options, &desired, &ctx, &mut stdout))?)
+}
