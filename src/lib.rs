@@ -28,4 +28,5 @@
 
 pub mod cli;
 pub mod ops;
+pub mod sandbox;
 pub mod yaml;

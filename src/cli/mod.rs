@@ -3,13 +3,17 @@
 
 use clap::{Parser, Subcommand};
 
+pub mod sandbox;
+
 use crate::ops::Outcome;
 
 /// Keep GitLab and Zendesk API tokens alive the GitOps way.
 #[derive(Debug, Parser)]
 #[command(name = "tokenops", version, about, long_about = None)]
-#[command(after_help = "Exit codes: 0 success, 1 error or invalid input, 2 changes pending \
-(plan --detailed-exitcode) or tokens expiring (check).")]
+#[command(
+    after_help = "Exit codes: 0 success, 1 error or invalid input, 2 changes pending \
+(plan --detailed-exitcode) or tokens expiring (check)."
+)]
 pub struct Cli {
     /// Only print errors.
     #[arg(long, short, global = true, conflicts_with = "verbose")]
@@ -23,7 +27,10 @@ pub struct Cli {
 
 /// The subcommands.
 #[derive(Debug, Subcommand)]
-pub enum Command {}
+pub enum Command {
+    /// Serve the built-in GitLab + Zendesk API simulator on 127.0.0.1 until interrupted.
+    Sandbox(sandbox::Args),
+}
 
 impl Cli {
     /// Sends `tracing` logs to stderr, filtered by `RUST_LOG` or the verbosity flags.
@@ -47,5 +54,7 @@ impl Cli {
 
 /// Runs the chosen subcommand.
 pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
-    match cli.command {}
+    match cli.command {
+        Command::Sandbox(args) => sandbox::run(args),
+    }
 }

@@ -8,7 +8,9 @@ use std::path::{Path, PathBuf};
 /// The `tokenops` binary under test, run from `dir`, with a clean environment for colour.
 pub fn tokenops(dir: &Path) -> assert_cmd::Command {
     let mut cmd = assert_cmd::Command::cargo_bin("tokenops").expect("tokenops binary");
-    cmd.current_dir(dir).env("NO_COLOR", "1").env_remove("RUST_LOG");
+    cmd.current_dir(dir)
+        .env("NO_COLOR", "1")
+        .env_remove("RUST_LOG");
     cmd
 }
 
