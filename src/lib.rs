@@ -36,5 +36,6 @@ pub mod manifest;
 pub mod ops;
 pub mod plan;
 pub mod time;
+pub mod sandbox;
 pub mod yaml;
 pub mod zendesk;

@@ -1,14 +1,14 @@
 //! The command line: clap definitions that turn arguments and environment variables into
 //! typed options for `ops`. Nothing here talks to a platform or reads a manifest.
 
-pub mod env;
-
 use clap::{Parser, Subcommand};
 
 use crate::ops::Outcome;
 
 pub mod context;
+pub mod env;
 pub mod plan;
+pub mod sandbox;
 pub mod schema;
 pub mod validate;
 
@@ -39,6 +39,8 @@ pub enum Command {
     Schema(schema::Args),
     /// Show what apply would change (reads live state, changes nothing).
     Plan(plan::Args),
+    /// Serve the built-in GitLab + Zendesk API simulator on 127.0.0.1 until interrupted.
+    Sandbox(sandbox::Args),
 }
 
 impl Cli {
@@ -67,5 +69,6 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Validate(args) => validate::run(args),
         Command::Schema(args) => schema::run(args),
         Command::Plan(args) => plan::run(args),
+        Command::Sandbox(args) => sandbox::run(args),
     }
 }

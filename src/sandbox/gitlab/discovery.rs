@@ -1,0 +1,134 @@
+//! Discovery: the current user, users, projects, groups, a group's projects (with
+//! `include_subgroups`) and its descendant groups.
+
+use serde_json::{Value as Json, json};
+
+use super::{Need, auth, invalid, not_found, ok, visible_group, visible_project};
+use crate::sandbox::http::{Reply, Req};
+use crate::sandbox::pagination::gitlab_page;
+use crate::sandbox::state::Issuer;
+use crate::sandbox::state::gitlab::{GitLab, Group, Project, User};
+
+fn user_json(gl: &GitLab, u: &User) -> Json {
+    json!({
+        "id": u.id, "username": u.username, "name": u.name, "state": u.state, "bot": u.bot,
+        "avatar_url": null, "web_url": format!("https://{}/{}", gl.host, u.username),
+    })
+}
+
+fn project_json(gl: &GitLab, p: &Project) -> Json {
+    let namespace = gl.groups.get(&p.namespace_id);
+    let path = p.path_with_namespace.rsplit('/').next().unwrap_or_default();
+    json!({
+        "id": p.id, "name": p.name, "path": path, "path_with_namespace": p.path_with_namespace,
+        "web_url": format!("https://{}/{}", gl.host, p.path_with_namespace),
+        "namespace": namespace.map(|g| json!({"id": g.id, "full_path": g.full_path, "kind": "group"})),
+    })
+}
+
+fn group_json(gl: &GitLab, g: &Group) -> Json {
+    json!({
+        "id": g.id, "name": g.name, "path": g.full_path.rsplit('/').next().unwrap_or_default(),
+        "full_path": g.full_path, "parent_id": g.parent_id,
+        "web_url": format!("https://{}/groups/{}", gl.host, g.full_path),
+    })
+}
+
+/// `GET /user`.
+pub(crate) fn current_user(gl: &mut GitLab, _: &mut Issuer, req: &Req) -> Reply {
+    let who = auth(gl, req, Need::ReadUser)?;
+    let user = &gl.users[&who.user_id];
+    let mut body = user_json(gl, user);
+    body["email"] = json!(user.email);
+    body["is_admin"] = json!(user.admin);
+    ok(200, body)
+}
+
+/// `GET /users` with `username` (exact) or `search` (substring).
+pub(crate) fn users(gl: &mut GitLab, _: &mut Issuer, req: &Req) -> Reply {
+    auth(gl, req, Need::ReadUser)?;
+    let username = req.query("username");
+    let search = req.query("search").map(str::to_lowercase);
+    let items = gl
+        .users
+        .values()
+        .filter(|u| username.is_none_or(|n| u.username.eq_ignore_ascii_case(n)))
+        .filter(|u| {
+            search.as_ref().is_none_or(|s| {
+                u.username.to_lowercase().contains(s)
+                    || u.name.to_lowercase().contains(s)
+                    || u.email.to_lowercase() == *s
+            })
+        })
+        .map(|u| user_json(gl, u))
+        .collect();
+    Ok(gitlab_page(req, items))
+}
+
+/// `GET /users/:id`.
+pub(crate) fn user(gl: &mut GitLab, req: &Req, id: &str) -> Reply {
+    auth(gl, req, Need::ReadUser)?;
+    let user = id
+        .parse::<u64>()
+        .ok()
+        .and_then(|id| gl.users.get(&id))
+        .ok_or_else(|| not_found("User"))?;
+    ok(200, user_json(gl, user))
+}
+
+/// `GET /projects/:id`.
+pub(crate) fn project(gl: &mut GitLab, req: &Req, key: &str) -> Reply {
+    let who = auth(gl, req, Need::Read)?;
+    let p = visible_project(gl, &who, key)?;
+    ok(200, project_json(gl, p))
+}
+
+/// `GET /groups/:id`.
+pub(crate) fn group(gl: &mut GitLab, req: &Req, key: &str) -> Reply {
+    let who = auth(gl, req, Need::Read)?;
+    let g = visible_group(gl, &who, key)?;
+    ok(200, group_json(gl, g))
+}
+
+/// `GET /groups/:id/projects` (`include_subgroups`, `search`).
+pub(crate) fn group_projects(gl: &mut GitLab, req: &Req, key: &str) -> Reply {
+    let who = auth(gl, req, Need::Read)?;
+    let group = visible_group(gl, &who, key)?.id;
+    let include = match req.query("include_subgroups") {
+        None | Some("false") => false,
+        Some("true") => true,
+        Some(_) => return Err(invalid("include_subgroups")),
+    };
+    let groups = if include {
+        gl.descendants(group)
+    } else {
+        vec![group]
+    };
+    let search = req.query("search").map(str::to_lowercase);
+    let items = gl
+        .projects
+        .values()
+        .filter(|p| groups.contains(&p.namespace_id))
+        .filter(|p| {
+            search
+                .as_ref()
+                .is_none_or(|s| p.name.to_lowercase().contains(s))
+        })
+        .map(|p| project_json(gl, p))
+        .collect();
+    Ok(gitlab_page(req, items))
+}
+
+/// `GET /groups/:id/descendant_groups`.
+pub(crate) fn descendant_groups(gl: &mut GitLab, req: &Req, key: &str) -> Reply {
+    let who = auth(gl, req, Need::Read)?;
+    let group = visible_group(gl, &who, key)?.id;
+    let items = gl
+        .descendants(group)
+        .into_iter()
+        .filter(|id| *id != group)
+        .filter_map(|id| gl.groups.get(&id))
+        .map(|g| group_json(gl, g))
+        .collect();
+    Ok(gitlab_page(req, items))
+}

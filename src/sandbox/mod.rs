@@ -1,0 +1,271 @@
+//! A stateful simulator of the GitLab and Zendesk endpoints tokenops uses, served with axum
+//! on one loopback listener. Each simulated instance lives under its own base URL
+//! (`http://127.0.0.1:PORT/gitlab/<name>`, `http://127.0.0.1:PORT/zendesk/<name>`), to which
+//! clients append the usual API paths. Tests, `tokenops sandbox` and `tokenops demo` use it.
+//!
+//! The sandbox keeps its own clock ([`Clock`]), injects faults per route ([`Faults`]), logs
+//! and counts every request ([`RequestStats`]) and remembers every secret value it issued.
+
+mod clock;
+mod faults;
+mod gitlab;
+mod http;
+mod pagination;
+mod requests;
+mod seed;
+mod server;
+pub mod state;
+mod zendesk;
+
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+
+use jiff::Timestamp;
+use secrecy::SecretString;
+
+pub use clock::Clock;
+pub use faults::{FaultSpec, Faults};
+pub use requests::{LoggedRequest, RequestStats};
+pub use seed::{Seed, SeedError};
+pub use state::World;
+
+/// Why the sandbox could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum SandboxError {
+    /// The listen address is not a loopback address.
+    #[error(
+        "refusing to listen on {0}: the sandbox only binds to loopback; use 127.0.0.1:PORT or [::1]:PORT"
+    )]
+    NotLoopback(SocketAddr),
+    /// Binding the listener failed.
+    #[error("cannot listen on {addr}: {source}; pick another port or use port 0 for any free one")]
+    Bind {
+        /// The address asked for.
+        addr: SocketAddr,
+        /// What the OS said.
+        source: std::io::Error,
+    },
+    /// The seed is inconsistent.
+    #[error(transparent)]
+    Seed(#[from] SeedError),
+}
+
+/// How to start a sandbox.
+#[derive(Debug, Clone)]
+pub struct SandboxOptions {
+    /// Where to listen; must be loopback. Port 0 picks any free port.
+    pub listen: SocketAddr,
+    /// The sandbox clock's start (a seed's `now` takes precedence).
+    pub now: Timestamp,
+    /// Seed of every random choice (issued values, injected faults).
+    pub rng_seed: u64,
+}
+
+impl SandboxOptions {
+    /// Options for a sandbox whose clock starts at `now`, on 127.0.0.1 with any free port.
+    pub fn at(now: Timestamp) -> Self {
+        SandboxOptions {
+            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            now,
+            rng_seed: 0x70_6b_65_6e,
+        }
+    }
+}
+
+/// State shared by the server and the handle.
+pub(crate) struct Shared {
+    pub world: Mutex<World>,
+    pub clock: Clock,
+    pub faults: Faults,
+    pub log: requests::RequestLog,
+    pub origin: String,
+}
+
+/// The simulator.
+pub struct Sandbox;
+
+impl Sandbox {
+    /// Loads `seed`, binds the listener and serves until [`SandboxHandle::shutdown`] (or the
+    /// handle is dropped).
+    pub async fn start(seed: Seed, options: SandboxOptions) -> Result<SandboxHandle, SandboxError> {
+        if !options.listen.ip().is_loopback() {
+            return Err(SandboxError::NotLoopback(options.listen));
+        }
+        let now = seed.now().unwrap_or(options.now);
+        let mut world = World::new(options.rng_seed);
+        seed.load(&mut world, now)?;
+        let listener = tokio::net::TcpListener::bind(options.listen)
+            .await
+            .map_err(|source| SandboxError::Bind {
+                addr: options.listen,
+                source,
+            })?;
+        let addr = listener.local_addr().map_err(|source| SandboxError::Bind {
+            addr: options.listen,
+            source,
+        })?;
+        let shared = Arc::new(Shared {
+            world: Mutex::new(world),
+            clock: Clock::new(now),
+            faults: Faults::new(options.rng_seed),
+            log: requests::RequestLog::default(),
+            origin: format!("http://{addr}"),
+        });
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let task = tokio::spawn(server::serve(listener, shared.clone(), stopped));
+        Ok(SandboxHandle {
+            shared,
+            addr,
+            stop: Some(stop),
+            task: Some(task),
+        })
+    }
+}
+
+/// A running sandbox. Dropping it stops the server.
+pub struct SandboxHandle {
+    shared: Arc<Shared>,
+    addr: SocketAddr,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    task: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl SandboxHandle {
+    /// The listener's address.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Base URL of GitLab instance `name` (append `/api/v4/...`).
+    ///
+    /// # Panics
+    /// When the seed has no GitLab instance of that name.
+    pub fn gitlab_url(&self, name: &str) -> String {
+        assert!(
+            self.with_state(|w| w.gitlab.contains_key(name)),
+            "the sandbox seed has no GitLab instance named {name:?}"
+        );
+        format!("{}/gitlab/{name}", self.shared.origin)
+    }
+
+    /// Base URL of Zendesk instance `name` (append `/api/v2/...` or `/oauth/tokens`).
+    ///
+    /// # Panics
+    /// When the seed has no Zendesk instance of that name.
+    pub fn zendesk_url(&self, name: &str) -> String {
+        assert!(
+            self.with_state(|w| w.zendesk.contains_key(name)),
+            "the sandbox seed has no Zendesk instance named {name:?}"
+        );
+        format!("{}/zendesk/{name}", self.shared.origin)
+    }
+
+    /// The admin personal access token of GitLab instance `name`.
+    ///
+    /// # Panics
+    /// When there is no such instance, or its seed names no admin user.
+    pub fn gitlab_admin_token(&self, name: &str) -> SecretString {
+        self.with_state(|w| {
+            let value = w
+                .gitlab
+                .get(name)
+                .and_then(|g| g.admin_token.clone())
+                .unwrap_or_else(|| panic!("the sandbox seed has no GitLab admin for {name:?}"));
+            SecretString::from(value.reveal().to_string())
+        })
+    }
+
+    /// The admin OAuth token of Zendesk instance `name` (send as `Authorization: Bearer`).
+    ///
+    /// # Panics
+    /// When there is no such instance, or its seed names no admin user.
+    pub fn zendesk_admin_token(&self, name: &str) -> SecretString {
+        self.with_state(|w| {
+            let value = w
+                .zendesk
+                .get(name)
+                .and_then(|z| z.admin_token.clone())
+                .unwrap_or_else(|| panic!("the sandbox seed has no Zendesk admin for {name:?}"));
+            SecretString::from(value.reveal().to_string())
+        })
+    }
+
+    /// Every instance with its base URL and admin credential, as `tokenops sandbox` prints
+    /// it: `{"gitlab":{NAME:{"url":…,"token":…}},"zendesk":{NAME:{"url":…,"token":…}}}`.
+    pub fn describe(&self) -> serde_json::Value {
+        self.with_state(|w| {
+            let entry = |kind: &str, name: &str, token: Option<&state::Value>| {
+                serde_json::json!({
+                    "url": format!("{}/{kind}/{name}", self.shared.origin),
+                    "token": token.map(|t| t.reveal().to_string()),
+                })
+            };
+            let gitlab: serde_json::Map<String, serde_json::Value> = w
+                .gitlab
+                .iter()
+                .map(|(n, g)| (n.clone(), entry("gitlab", n, g.admin_token.as_ref())))
+                .collect();
+            let zendesk: serde_json::Map<String, serde_json::Value> = w
+                .zendesk
+                .iter()
+                .map(|(n, z)| (n.clone(), entry("zendesk", n, z.admin_token.as_ref())))
+                .collect();
+            serde_json::json!({"gitlab": gitlab, "zendesk": zendesk})
+        })
+    }
+
+    /// The sandbox clock.
+    pub fn clock(&self) -> &Clock {
+        &self.shared.clock
+    }
+
+    /// The fault rules.
+    pub fn faults(&self) -> &Faults {
+        &self.shared.faults
+    }
+
+    /// A snapshot of the request log and counters.
+    pub fn requests(&self) -> RequestStats {
+        self.shared.log.snapshot()
+    }
+
+    /// Empties the request log.
+    pub fn clear_requests(&self) {
+        self.shared.log.clear()
+    }
+
+    /// Every secret value the sandbox ever issued (seeded ones included), oldest first.
+    pub fn issued_values(&self) -> Vec<SecretString> {
+        self.with_state(|w| {
+            w.issuer
+                .issued()
+                .iter()
+                .map(|v| SecretString::from(v.reveal().to_string()))
+                .collect()
+        })
+    }
+
+    /// Runs `f` on the simulated platforms' state (read or change it directly).
+    pub fn with_state<R>(&self, f: impl FnOnce(&mut World) -> R) -> R {
+        let mut world = self.shared.world.lock().expect("sandbox state lock");
+        f(&mut world)
+    }
+
+    /// Stops serving and waits for the server task to end.
+    pub async fn shutdown(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(task) = self.task.take() {
+            let _ = task.await;
+        }
+    }
+}
+
+impl Drop for SandboxHandle {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}

@@ -1,0 +1,147 @@
+//! Pagination as each platform does it: GitLab's offset pages (`page`, `per_page` capped at
+//! 100, `x-*` headers and `Link`) and Zendesk's cursor pages (`page[size]`, `page[after]`,
+//! `page[before]`, `meta` and `links`).
+
+use axum::response::Response;
+use serde_json::{Value as Json, json};
+
+use super::http::{Req, json as json_reply, with_header};
+
+/// GitLab drops `x-total`, `x-total-pages` and `rel="last"` above this many records.
+const GITLAB_TOTAL_LIMIT: usize = 10_000;
+
+/// One page of `items` with GitLab's headers.
+pub(crate) fn gitlab_page(req: &Req, items: Vec<Json>) -> Response {
+    let per_page = req
+        .query("per_page")
+        .and_then(|v| v.parse::<usize>().ok())
+        .filter(|v| *v > 0)
+        .unwrap_or(20)
+        .min(100);
+    let page = req
+        .query("page")
+        .and_then(|v| v.parse::<usize>().ok())
+        .filter(|v| *v > 0)
+        .unwrap_or(1);
+    let total = items.len();
+    let total_pages = total.div_ceil(per_page).max(1);
+    let start = (page - 1).saturating_mul(per_page).min(total);
+    let end = (start + per_page).min(total);
+    let body: Vec<Json> = items.into_iter().skip(start).take(end - start).collect();
+    let next = (end < total).then(|| page + 1);
+    let prev = (page > 1).then(|| page - 1);
+    let show_total = total <= GITLAB_TOTAL_LIMIT;
+
+    let link_to = |p: usize| -> String {
+        let mut pairs: Vec<(String, String)> = req
+            .query
+            .iter()
+            .filter(|(k, _)| k != "page" && k != "per_page")
+            .cloned()
+            .collect();
+        pairs.push(("page".into(), p.to_string()));
+        pairs.push(("per_page".into(), per_page.to_string()));
+        let query: String = url::form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(pairs)
+            .finish();
+        format!("{}{}?{}", req.base, req.path, query)
+    };
+    let mut links = Vec::new();
+    if let Some(p) = prev {
+        links.push(format!("<{}>; rel=\"prev\"", link_to(p)));
+    }
+    if let Some(p) = next {
+        links.push(format!("<{}>; rel=\"next\"", link_to(p)));
+    }
+    links.push(format!("<{}>; rel=\"first\"", link_to(1)));
+    if show_total {
+        links.push(format!("<{}>; rel=\"last\"", link_to(total_pages)));
+    }
+
+    let mut resp = json_reply(200, Json::Array(body));
+    resp = with_header(resp, "x-page", &page.to_string());
+    resp = with_header(resp, "x-per-page", &per_page.to_string());
+    resp = with_header(
+        resp,
+        "x-next-page",
+        &next.map(|p| p.to_string()).unwrap_or_default(),
+    );
+    resp = with_header(
+        resp,
+        "x-prev-page",
+        &prev.map(|p| p.to_string()).unwrap_or_default(),
+    );
+    if show_total {
+        resp = with_header(resp, "x-total", &total.to_string());
+        resp = with_header(resp, "x-total-pages", &total_pages.to_string());
+    }
+    with_header(resp, "link", &links.join(", "))
+}
+
+/// One cursor page of `items` (each paired with its stable, sortable key) under `key`.
+/// Cursors are opaque to clients; here they encode the key of the boundary item.
+pub(crate) fn zendesk_cursor_page(req: &Req, key: &str, items: Vec<(String, Json)>) -> Response {
+    let size = req
+        .query("page[size]")
+        .and_then(|v| v.parse::<usize>().ok())
+        .filter(|v| *v > 0)
+        .unwrap_or(100)
+        .min(100);
+    let after = req.query("page[after]").and_then(decode_cursor);
+    let before = req.query("page[before]").and_then(decode_cursor);
+    let (start, end) = if let Some(b) = before {
+        let end = items
+            .iter()
+            .position(|(k, _)| *k >= b)
+            .unwrap_or(items.len());
+        (end.saturating_sub(size), end)
+    } else {
+        let start = match after {
+            Some(a) => items
+                .iter()
+                .position(|(k, _)| *k > a)
+                .unwrap_or(items.len()),
+            None => 0,
+        };
+        (start, (start + size).min(items.len()))
+    };
+    let page = &items[start..end];
+    let has_more = end < items.len();
+    let after_cursor = page.last().map(|(k, _)| encode_cursor(k));
+    let before_cursor = page.first().map(|(k, _)| encode_cursor(k));
+    let link = |param: &str, cursor: &str| {
+        format!(
+            "{}{}?page%5Bsize%5D={size}&page%5B{param}%5D={cursor}",
+            req.base, req.path
+        )
+    };
+    let next = match (&after_cursor, has_more) {
+        (Some(c), true) => Json::String(link("after", c)),
+        _ => Json::Null,
+    };
+    let prev = match (&before_cursor, start > 0) {
+        (Some(c), true) => Json::String(link("before", c)),
+        _ => Json::Null,
+    };
+    let body = json!({
+        key: page.iter().map(|(_, v)| v.clone()).collect::<Vec<_>>(),
+        "meta": {"has_more": has_more, "after_cursor": after_cursor, "before_cursor": before_cursor},
+        "links": {"next": next, "prev": prev},
+    });
+    json_reply(200, body)
+}
+
+fn encode_cursor(key: &str) -> String {
+    key.bytes().map(|b| format!("{b:02x}")).collect()
+}
+
+fn decode_cursor(cursor: &str) -> Option<String> {
+    if cursor.len() % 2 != 0 {
+        return None;
+    }
+    let bytes: Option<Vec<u8>> = (0..cursor.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(cursor.get(i..i + 2)?, 16).ok())
+        .collect();
+    String::from_utf8(bytes?).ok()
+}
