@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use jiff::Timestamp;
 
 use super::Outcome;
-use super::discover::{Clients, DiscoverError, discover};
+use super::discover::{Clients, DiscoverError, ScanKinds, discover};
 use crate::diag::Diagnostics;
 use crate::ledger::{Ledger, LedgerError};
 use crate::manifest::{Desired, LedgerSettings, LoadOptions};
@@ -85,7 +85,7 @@ pub async fn make_plan(
     ledger: &Ledger,
     ctx: &RunContext,
 ) -> Result<Plan, PlanError> {
-    let inventory = discover(desired, ledger, &ctx.clients, ctx.now).await?;
+    let inventory = discover(desired, ledger, &ctx.clients, ctx.now, Some(ScanKinds { triggers: false })).await?;
     Ok(compute(
         &from_manifest(desired),
         &inventory,

@@ -120,6 +120,16 @@ impl Fetched {
             .collect()
     }
 
+    /// Adds the lists of `other`.
+    pub fn extend(&mut self, other: Fetched) {
+        self.results.extend(other.results);
+    }
+
+    /// The lists fetched.
+    pub fn keys(&self) -> impl Iterator<Item = &ListKey> {
+        self.results.keys()
+    }
+
     /// Number of lists fetched.
     pub fn len(&self) -> usize {
         self.results.len()

@@ -8,6 +8,7 @@
 
 mod fetch;
 mod gitlab;
+mod scope;
 mod zendesk;
 
 use std::collections::BTreeMap;
@@ -22,6 +23,7 @@ use crate::manifest::Desired;
 use crate::zendesk::ZendeskClient;
 
 pub use fetch::{Fetched, ListKey};
+pub use scope::ScanKinds;
 
 /// One client per declared platform instance, by instance name.
 #[derive(Debug, Clone, Default)]
@@ -76,11 +78,21 @@ pub async fn discover(
     ledger: &Ledger,
     clients: &Clients,
     now: Timestamp,
+    scan: Option<ScanKinds>,
 ) -> Result<Inventory, DiscoverError> {
     let needs = fetch::needs(desired);
-    let fetched = fetch::run(&needs, clients).await;
+    let mut fetched = fetch::run(&needs, clients).await;
     let mut failures = Vec::new();
-    let mut inventory = Inventory::default();
+    let mut inventory_discovered = Vec::new();
+    if let Some(kinds) = scan {
+        let (found, scope_failures) = scope::scan(desired, clients, &mut fetched, kinds).await;
+        failures.extend(scope_failures);
+        inventory_discovered = found;
+    }
+    let mut inventory = Inventory {
+        discovered: std::mem::take(&mut inventory_discovered),
+        ..Inventory::default()
+    };
     let mut probes = Vec::new();
     for token in &desired.tokens {
         let spec = &token.spec;

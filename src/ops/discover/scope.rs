@@ -1,0 +1,210 @@
+//! The discovery scopes of `check.discover`: every active token of the listed users, of the
+//! projects and subgroups under the listed groups, and of the listed Zendesk instances,
+//! marked with the manifest token that declares it (if any). Lists already fetched for
+//! declared tokens are reused, never fetched twice.
+
+use std::collections::BTreeSet;
+
+use futures_util::future::join_all;
+
+use super::fetch::{self, Fetched, ListKey, Listing};
+use super::gitlab::record_of;
+use super::{Clients, Failure};
+use crate::inventory::{DiscoveredToken, LiveRecord};
+use crate::manifest::{Desired, GitlabOwner, TokenKind};
+
+/// Which token kinds a scan covers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ScanKinds {
+    /// Pipeline trigger tokens of every project in scope (one more list per project).
+    pub triggers: bool,
+}
+
+/// The GitLab instance the scopes refer to: the report's instance, else the first declared.
+fn scope_gitlab(desired: &Desired) -> Option<String> {
+    let check = &desired.config.check;
+    check
+        .report
+        .as_ref()
+        .map(|r| r.gitlab.clone())
+        .or_else(|| desired.config.gitlab.first().map(|g| g.name.clone()))
+}
+
+/// Scans the discovery scopes; `fetched` holds lists already read, and gains the new ones.
+pub async fn scan(
+    desired: &Desired,
+    clients: &Clients,
+    fetched: &mut Fetched,
+    kinds: ScanKinds,
+) -> (Vec<DiscoveredToken>, Vec<Failure>) {
+    let scope = &desired.config.check.discover;
+    let mut failures = Vec::new();
+    let mut keys = BTreeSet::new();
+    if let Some(gitlab) = scope_gitlab(desired)
+        && let Some(client) = clients.gitlab.get(&gitlab)
+    {
+        for user in &scope.gitlab_users {
+            keys.insert(ListKey::GitlabUserTokens { gitlab: gitlab.clone(), user: user.clone() });
+        }
+        let groups = join_all(scope.gitlab_groups.iter().map(|group| async move {
+            let projects = client.group_projects(group, true).await;
+            let subgroups = client.descendant_groups(group).await;
+            (group, projects, subgroups)
+        }))
+        .await;
+        for (group, projects, subgroups) in groups {
+            keys.insert(ListKey::GitlabOwnerTokens {
+                gitlab: gitlab.clone(),
+                owner: GitlabOwner::Group(group.clone()),
+            });
+            match projects {
+                Ok(projects) => {
+                    for project in projects {
+                        let path = project.path_with_namespace;
+                        keys.insert(ListKey::GitlabOwnerTokens {
+                            gitlab: gitlab.clone(),
+                            owner: GitlabOwner::Project(path.clone()),
+                        });
+                        if kinds.triggers {
+                            keys.insert(ListKey::GitlabTriggers { gitlab: gitlab.clone(), project: path });
+                        }
+                    }
+                }
+                Err(err) => failures.push(Failure {
+                    needed_by: format!("check.discover group {group}"),
+                    reason: err.to_string(),
+                }),
+            }
+            match subgroups {
+                Ok(subgroups) => {
+                    for sub in subgroups {
+                        keys.insert(ListKey::GitlabOwnerTokens {
+                            gitlab: gitlab.clone(),
+                            owner: GitlabOwner::Group(sub.full_path.clone()),
+                        });
+                    }
+                }
+                Err(err) => failures.push(Failure {
+                    needed_by: format!("check.discover group {group}"),
+                    reason: err.to_string(),
+                }),
+            }
+        }
+    }
+    for zendesk in &scope.zendesk {
+        keys.insert(ListKey::ZendeskApiTokens { zendesk: zendesk.clone() });
+    }
+    keys.retain(|k| fetched.get(k).is_none());
+    fetched.extend(fetch::run(&keys, clients).await);
+
+    let mut found = Vec::new();
+    let gitlab = scope_gitlab(desired).unwrap_or_default();
+    for user in &scope.gitlab_users {
+        let key = ListKey::GitlabUserTokens { gitlab: gitlab.clone(), user: user.clone() };
+        if let Some(Ok(Listing::Tokens(tokens))) = fetched.get(&key) {
+            for t in tokens.iter().filter(|t| t.active) {
+                found.push(discovered(desired, &gitlab, "gitlab_personal_access_token", user, record_of(t)));
+            }
+        }
+    }
+    for key in fetched.keys() {
+        match key {
+            ListKey::GitlabOwnerTokens { gitlab: g, owner } if *g == gitlab && in_scope(desired, owner) => {
+                if let Some(Ok(Listing::Tokens(tokens))) = fetched.get(key) {
+                    let (kind, path) = match owner {
+                        GitlabOwner::Project(p) => ("gitlab_project_access_token", p),
+                        GitlabOwner::Group(g) => ("gitlab_group_access_token", g),
+                    };
+                    for t in tokens.iter().filter(|t| t.active) {
+                        found.push(discovered(desired, &gitlab, kind, path, record_of(t)));
+                    }
+                }
+            }
+            ListKey::GitlabTriggers { gitlab: g, project } if kinds.triggers && *g == gitlab && in_scope(desired, &GitlabOwner::Project(project.clone())) => {
+                if let Some(Ok(Listing::Triggers(triggers))) = fetched.get(key) {
+                    for t in triggers {
+                        let record = LiveRecord {
+                            platform_id: t.id.to_string(),
+                            name: t.description.clone().unwrap_or_default(),
+                            expires_at: t.expires_at.map(crate::time::utc_date),
+                            expires_at_time: t.expires_at,
+                            active: true,
+                            last_used_at: t.last_used,
+                            user_id: t.owner.as_ref().map(|o| o.id),
+                            ..LiveRecord::default()
+                        };
+                        found.push(discovered(desired, &gitlab, "gitlab_pipeline_trigger_token", project, record));
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    for zendesk in &scope.zendesk {
+        if let Some(Ok(Listing::ApiTokens(tokens))) =
+            fetched.get(&ListKey::ZendeskApiTokens { zendesk: zendesk.clone() })
+        {
+            for t in tokens {
+                let record = LiveRecord {
+                    platform_id: t.id.to_string(),
+                    name: t.description.clone().unwrap_or_default(),
+                    active: t.active,
+                    last_used_at: t.last_used(),
+                    user_id: t.user_id,
+                    ..LiveRecord::default()
+                };
+                found.push(discovered(desired, zendesk, "zendesk_api_token", zendesk, record));
+            }
+        }
+    }
+    (found, failures)
+}
+
+/// Whether an owner lies under one of the listed groups.
+fn in_scope(desired: &Desired, owner: &GitlabOwner) -> bool {
+    let path = match owner {
+        GitlabOwner::Project(p) | GitlabOwner::Group(p) => p,
+    };
+    desired
+        .config
+        .check
+        .discover
+        .gitlab_groups
+        .iter()
+        .any(|g| path == g || path.starts_with(&format!("{g}/")))
+}
+
+fn discovered(
+    desired: &Desired,
+    platform: &str,
+    kind: &str,
+    owner: &str,
+    record: LiveRecord,
+) -> DiscoveredToken {
+    let declared_by = desired
+        .tokens
+        .iter()
+        .find(|d| declares(&d.spec.kind, platform, kind, owner, &record))
+        .map(|d| d.spec.id.clone());
+    DiscoveredToken {
+        platform: platform.to_string(),
+        kind: kind.to_string(),
+        owner: owner.to_string(),
+        record,
+        declared_by,
+    }
+}
+
+fn declares(spec: &TokenKind, platform: &str, kind: &str, owner: &str, record: &LiveRecord) -> bool {
+    if spec.key() != kind {
+        return false;
+    }
+    match spec {
+        TokenKind::GitlabPersonalAccessToken(t) => t.gitlab == platform && t.user == owner && t.name == record.name,
+        TokenKind::GitlabProjectAccessToken(t) => t.gitlab == platform && t.project == owner && t.name == record.name,
+        TokenKind::GitlabGroupAccessToken(t) => t.gitlab == platform && t.group == owner && t.name == record.name,
+        TokenKind::GitlabPipelineTriggerToken(t) => t.gitlab == platform && t.project == owner && t.description == record.name,
+        TokenKind::ZendeskApiToken(t) => t.zendesk == platform && t.token_id.to_string() == record.platform_id,
+        _ => false,
+    }
+}
