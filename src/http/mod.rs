@@ -340,7 +340,7 @@ pub struct ApiResponse {
     pub headers: HeaderMap,
     /// The body bytes.
     pub body: Vec<u8>,
-    target: Target,
+    target: Box<Target>,
 }
 
 impl ApiResponse {
@@ -508,7 +508,7 @@ impl ApiClient {
     /// Sends `req` under the budget and the retry policy of its class. Any non-2xx answer
     /// becomes an `ApiError`.
     pub async fn send(&self, req: ApiRequest) -> Result<ApiResponse, ApiError> {
-        let target = self.target(&req.method, &req.object);
+        let target = Box::new(self.target(&req.method, &req.object));
         let url = self.url_for(&req)?;
         let path_for_log = url.path().to_string();
         let mut delays = self.inner.settings.policy().delays();
