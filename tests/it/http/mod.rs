@@ -4,6 +4,7 @@
 
 mod budget;
 mod errors;
+mod logs;
 mod pages;
 mod resources;
 mod retry;
