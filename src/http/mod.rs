@@ -265,6 +265,7 @@ impl ApiClient {
                 Attempt::Answer(status, headers, body)
                     if (200..300).contains(&status) || req.accept.contains(&status) =>
                 {
+                    self.note_remaining(&headers).await;
                     return Ok(ApiResponse {
                         status,
                         headers,
@@ -289,7 +290,9 @@ impl ApiClient {
                     let wait =
                         asked.unwrap_or_else(|| backoff_step(&self.inner.settings, rate_waits));
                     tracing::debug!(wait_ms = wait.as_millis() as u64, "429: waiting as asked");
-                    self.inner.clock.sleep(wait).await;
+                    // The next attempt (and every other request of this instance) waits in
+                    // the budget until the pause is over.
+                    self.inner.budget.pause(wait).await;
                     continue;
                 }
                 Attempt::Answer(status, _, body) if status >= 500 => {
@@ -424,6 +427,25 @@ impl ApiClient {
                 );
                 Attempt::Failed(failure, err)
             }
+        }
+    }
+
+    /// When the platform says no request is left in its window, pauses until its reset.
+    async fn note_remaining(&self, headers: &HeaderMap) {
+        let remaining = headers
+            .get("ratelimit-remaining")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<u64>().ok());
+        if remaining != Some(0) {
+            return;
+        }
+        let wait = retry::rate_limit_wait(headers, self.inner.clock.unix_seconds());
+        if let Some(wait) = wait.filter(|w| *w <= self.inner.settings.max_retry_after) {
+            tracing::debug!(
+                wait_ms = wait.as_millis() as u64,
+                "rate limit exhausted; pausing"
+            );
+            self.inner.budget.pause(wait).await;
         }
     }
 

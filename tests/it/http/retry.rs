@@ -210,3 +210,24 @@ async fn a_refused_connection_never_reached_the_server_so_even_a_rotate_is_retri
     );
     assert_eq!(clock.sleeps().len(), 2);
 }
+
+#[tokio::test]
+async fn an_exhausted_rate_limit_window_pauses_the_next_request_until_reset() {
+    let server = serve(|_, index| {
+        let reply = Reply::json(200, json!({"id": 1, "username": "ops-bot"}));
+        match index {
+            0 => reply
+                .header("ratelimit-remaining", 0)
+                .header("ratelimit-reset", 12),
+            _ => reply.header("ratelimit-remaining", 99),
+        }
+    })
+    .await;
+    let (client, clock) = gitlab(&server.origin, fast());
+    client.current_user().await.unwrap();
+    assert!(clock.sleeps().is_empty(), "the answered request itself is not delayed");
+    client.current_user().await.unwrap();
+    client.current_user().await.unwrap();
+    assert_eq!(clock.sleeps(), vec![Duration::from_secs(12)]);
+    assert_eq!(server.count(), 3);
+}
