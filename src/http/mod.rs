@@ -85,6 +85,14 @@ impl ClientSettings {
         }
     }
 
+    /// The defaults for `platform`.
+    pub fn for_platform(platform: Platform) -> Self {
+        match platform {
+            Platform::GitLab => Self::gitlab(),
+            Platform::Zendesk => Self::zendesk(),
+        }
+    }
+
     fn common() -> Self {
         ClientSettings {
             concurrency: 8,
@@ -108,7 +116,8 @@ impl ClientSettings {
 }
 
 /// The shared client for one platform instance. Cheap to clone; clones share the
-/// concurrency limit and the request budget.
+/// concurrency limit and the request budget, so build one per instance and clone it (two
+/// separately built clients for one instance would each spend the full budget).
 #[derive(Clone)]
 pub struct ApiClient {
     inner: Arc<Inner>,

@@ -225,7 +225,10 @@ async fn an_exhausted_rate_limit_window_pauses_the_next_request_until_reset() {
     .await;
     let (client, clock) = gitlab(&server.origin, fast());
     client.current_user().await.unwrap();
-    assert!(clock.sleeps().is_empty(), "the answered request itself is not delayed");
+    assert!(
+        clock.sleeps().is_empty(),
+        "the answered request itself is not delayed"
+    );
     client.current_user().await.unwrap();
     client.current_user().await.unwrap();
     assert_eq!(clock.sleeps(), vec![Duration::from_secs(12)]);
