@@ -273,3 +273,62 @@ fn decode_base64(text: &str) -> String {
     }
     String::from_utf8(out).unwrap()
 }
+
+#[tokio::test]
+async fn zendesk_anonymous_users_are_not_taken_for_a_working_credential() {
+    let server = serve(|seen, _| {
+        if seen.uri.starts_with("/api/v2/account/settings") {
+            Reply::json(
+                200,
+                json!({"settings": {"api": {"api_token_access": false}}}),
+            )
+        } else if seen
+            .header("authorization")
+            .is_some_and(|h| h.starts_with("Basic "))
+        {
+            Reply::json(
+                200,
+                json!({"user": {"id": null, "email": "invalid@example.com"}}),
+            )
+        } else {
+            Reply::json(
+                200,
+                json!({"user": {"id": 29, "email": "ops@example.com", "role": "admin"}}),
+            )
+        }
+    })
+    .await;
+    let client = zendesk(&server.origin, None);
+    assert!(client.current_user().await.unwrap().is_authenticated());
+    let consumer = client
+        .introspect_api_token("agent@example.com", &SecretString::from("zd-legacy-value"))
+        .await
+        .unwrap();
+    assert!(!consumer.is_authenticated());
+    assert_eq!(
+        client.api_settings().await.unwrap().api_token_access,
+        Some(false)
+    );
+}
+
+#[tokio::test]
+async fn service_account_rotation_uses_the_group_route() {
+    let server = serve(|_, _| {
+        let mut token = token_json(77);
+        token["token"] = json!("glpat-service-new");
+        Reply::json(201, token)
+    })
+    .await;
+    let (client, _) = gitlab(&server.origin, fast());
+    let rotated = client
+        .rotate_service_account_token("support", 166, 70, jiff::civil::date(2027, 1, 1))
+        .await
+        .unwrap();
+    assert_eq!(rotated.token.unwrap().expose_secret(), "glpat-service-new");
+    let seen = &server.requests()[0];
+    assert_eq!(
+        seen.line(),
+        "POST /api/v4/groups/support/service_accounts/166/personal_access_tokens/70/rotate"
+    );
+    assert_eq!(seen.json(), json!({"expires_at": "2027-01-01"}));
+}
