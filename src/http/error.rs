@@ -142,7 +142,9 @@ pub enum ApiError {
         detail: String,
     },
     /// No answer within the timeout, after the retries allowed.
-    #[error("{target}: no answer within {}s after {attempts} attempts. Check the network, or raise the timeout", timeout.as_secs())]
+    #[error(
+        "{target}: no answer within {timeout:?} after {attempts} attempts. Check the network, or raise the timeout"
+    )]
     Timeout {
         /// What the call was about.
         target: Box<Target>,

@@ -339,10 +339,7 @@ impl ApiClient {
             let (failure, err) = failure;
             if !req.class.may_retry(failure) {
                 let reason = if err.is_timeout() {
-                    format!(
-                        "no answer within {}s",
-                        self.inner.settings.timeout.as_secs()
-                    )
+                    format!("no answer within {:?}", self.inner.settings.timeout)
                 } else {
                     format!(
                         "the connection failed after the request was sent: {}",
