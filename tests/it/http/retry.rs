@@ -234,3 +234,19 @@ async fn an_exhausted_rate_limit_window_pauses_the_next_request_until_reset() {
     assert_eq!(clock.sleeps(), vec![Duration::from_secs(12)]);
     assert_eq!(server.count(), 3);
 }
+
+#[tokio::test]
+async fn a_read_that_keeps_timing_out_ends_as_timeout_after_its_retries() {
+    let server = serve(|_, _| Reply::json(200, token_json(1)).after(Duration::from_secs(3))).await;
+    let mut settings = fast();
+    settings.timeout = Duration::from_millis(200);
+    settings.max_retries = 1;
+    let (client, _) = gitlab(&server.origin, settings);
+    let err = client.personal_token_self().await.unwrap_err();
+    assert!(
+        matches!(err, ApiError::Timeout { attempts: 2, .. }),
+        "{err}"
+    );
+    assert!(err.to_string().contains("no answer within 200ms"), "{err}");
+    assert_eq!(server.count(), 2);
+}
