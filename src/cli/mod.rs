@@ -21,6 +21,9 @@ pub struct Cli {
     /// Print debug logs to stderr (RUST_LOG takes precedence).
     #[arg(long, short, global = true)]
     pub verbose: bool,
+    /// The current time, RFC 3339 (default: `TOKENOPS_NOW`, else the system clock).
+    #[arg(long, global = true, value_name = "RFC3339")]
+    pub now: Option<String>,
     #[command(subcommand)]
     pub command: Command,
 }
