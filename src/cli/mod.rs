@@ -26,6 +26,9 @@ pub struct Cli {
     /// Print debug logs to stderr (RUST_LOG takes precedence).
     #[arg(long, short, global = true)]
     pub verbose: bool,
+    /// The current time, RFC 3339 (default: `TOKENOPS_NOW`, else the system clock).
+    #[arg(long, global = true, value_name = "RFC3339")]
+    pub now: Option<String>,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -65,10 +68,11 @@ impl Cli {
 
 /// Runs the chosen subcommand.
 pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
+    let now = cli.now.as_deref();
     match cli.command {
         Command::Validate(args) => validate::run(args),
         Command::Schema(args) => schema::run(args),
-        Command::Plan(args) => plan::run(args),
+        Command::Plan(args) => plan::run(args, now),
         Command::Sandbox(args) => sandbox::run(args),
     }
 }

@@ -48,9 +48,6 @@ pub struct Args {
     /// Exit 2 when changes are pending, 0 when in sync.
     #[arg(long)]
     pub detailed_exitcode: bool,
-    /// The current time (RFC 3339); defaults to TOKENOPS_NOW, then the clock.
-    #[arg(long)]
-    pub now: Option<String>,
     /// Concurrent requests per platform instance.
     #[arg(long)]
     pub concurrency: Option<usize>,
@@ -62,7 +59,7 @@ pub fn use_color() -> bool {
 }
 
 /// Runs `plan`.
-pub fn run(args: Args) -> anyhow::Result<Outcome> {
+pub fn run(args: Args, now: Option<&str>) -> anyhow::Result<Outcome> {
     let load_options = LoadOptions {
         config: args.config.clone(),
         manifests: args.manifests.clone(),
@@ -70,7 +67,7 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
     let desired = load(&load_options)?;
     let ctx = run_context(
         &desired.config,
-        args.now.as_deref(),
+        now,
         Tuning {
             concurrency: args.concurrency,
         },

@@ -49,6 +49,7 @@ impl HookWrite {
 }
 
 #[derive(Serialize)]
+/// The `{"value": …}` body of custom-header and URL-variable writes.
 struct HeaderValueBody<'a> {
     #[serde(serialize_with = "expose")]
     value: &'a SecretString,
@@ -114,6 +115,27 @@ impl GitLabClient {
                 encode_segment(key)
             )),
             format!("{} webhook {id} custom header {key}", owner.label()),
+        )
+        .json(&HeaderValueBody { value });
+        self.api.send(req).await.map(drop)
+    }
+
+    /// `PUT …/hooks/:hook_id/url_variables/:key` (204): sets one URL variable's value (for a
+    /// secret carried as `{key}` in the hook URL).
+    pub async fn set_hook_url_variable(
+        &self,
+        owner: &Owner,
+        id: u64,
+        key: &str,
+        value: &SecretString,
+    ) -> Result<(), ApiError> {
+        let req = ApiRequest::put(
+            v4(format!(
+                "{}/hooks/{id}/url_variables/{}",
+                owner.prefix(),
+                encode_segment(key)
+            )),
+            format!("{} webhook {id} URL variable {key}", owner.label()),
         )
         .json(&HeaderValueBody { value });
         self.api.send(req).await.map(drop)

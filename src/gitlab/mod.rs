@@ -18,7 +18,10 @@ use crate::http::{
     ApiClient, ApiError, Auth, ClientSettings, Clock, InstanceAccess, Platform, encode_segment,
 };
 
+pub use hooks::HookWrite;
+pub use issues::IssueFilter;
 pub use models::*;
+pub use notes::Noteable;
 
 /// A client for one GitLab instance. Cheap to clone.
 #[derive(Debug, Clone)]

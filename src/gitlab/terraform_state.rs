@@ -103,7 +103,7 @@ impl GitLabClient {
         if response.status != 409 {
             return Ok(response);
         }
-        let target = response.target().clone();
+        let target = Box::new(response.target().clone());
         match serde_json::from_slice::<LockInfo>(&response.body) {
             Ok(holder) if !holder.id.is_empty() => Err(lock_held(target, holder, project, name)),
             _ => Err(ApiError::Conflict {
@@ -114,7 +114,12 @@ impl GitLabClient {
     }
 }
 
-fn lock_held(target: crate::http::Target, holder: LockInfo, project: &str, name: &str) -> ApiError {
+fn lock_held(
+    target: Box<crate::http::Target>,
+    holder: LockInfo,
+    project: &str,
+    name: &str,
+) -> ApiError {
     ApiError::LockHeld {
         target,
         lock_id: holder.id,
@@ -123,8 +128,7 @@ fn lock_held(target: crate::http::Target, holder: LockInfo, project: &str, name:
         } else {
             holder.who
         },
-        created: holder.created,
-        operation: holder.operation,
+        since: format!("since {}, for {}", holder.created, holder.operation),
         unlock_path: format!("{}/lock?ID=…", state_path(project, name)),
     }
 }

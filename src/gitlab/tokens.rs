@@ -179,3 +179,77 @@ impl GitLabClient {
         self.api.send(req).await.map(drop)
     }
 }
+
+/// `/groups/:id/service_accounts/:user_id/personal_access_tokens` (top-level groups; how
+/// GitLab.com customers hold non-human personal access tokens).
+fn service_account_path(group: &str, user_id: u64) -> String {
+    v4(format!(
+        "/groups/{}/service_accounts/{user_id}/personal_access_tokens",
+        crate::http::encode_segment(group)
+    ))
+}
+
+impl GitLabClient {
+    /// `GET …/service_accounts/:user_id/personal_access_tokens` (17.11+), all pages.
+    pub async fn list_service_account_tokens(
+        &self,
+        group: &str,
+        user_id: u64,
+        state: Option<TokenState>,
+    ) -> Result<Vec<AccessToken>, ApiError> {
+        let req = ApiRequest::get(
+            service_account_path(group, user_id),
+            format!("group {group} service account {user_id} tokens"),
+        )
+        .query_opt("state", state.map(TokenState::as_str));
+        self.api.gitlab_all(req).await
+    }
+
+    /// `POST …/service_accounts/:user_id/personal_access_tokens`.
+    pub async fn create_service_account_token(
+        &self,
+        group: &str,
+        user_id: u64,
+        token: &NewAccessToken,
+    ) -> Result<AccessToken, ApiError> {
+        let req = ApiRequest::post(
+            service_account_path(group, user_id),
+            format!(
+                "group {group} service account {user_id} token `{}` create",
+                token.name
+            ),
+        )
+        .json(token);
+        self.api.json(req).await
+    }
+
+    /// `POST …/service_accounts/:user_id/personal_access_tokens/:id/rotate` (200 or 201).
+    pub async fn rotate_service_account_token(
+        &self,
+        group: &str,
+        user_id: u64,
+        id: u64,
+        expires_at: Date,
+    ) -> Result<AccessToken, ApiError> {
+        let req = ApiRequest::post(
+            format!("{}/{id}/rotate", service_account_path(group, user_id)),
+            format!("group {group} service account {user_id} token {id} rotate"),
+        )
+        .json(&ExpiresAt { expires_at });
+        self.api.json(req).await
+    }
+
+    /// `DELETE …/service_accounts/:user_id/personal_access_tokens/:id` (17.11+).
+    pub async fn revoke_service_account_token(
+        &self,
+        group: &str,
+        user_id: u64,
+        id: u64,
+    ) -> Result<(), ApiError> {
+        let req = ApiRequest::delete(
+            format!("{}/{id}", service_account_path(group, user_id)),
+            format!("group {group} service account {user_id} token {id} revoke"),
+        );
+        self.api.send(req).await.map(drop)
+    }
+}

@@ -107,8 +107,14 @@ impl Clock for ManualClock {
 pub struct Budget {
     per_minute: usize,
     window: Duration,
-    sent: Mutex<VecDeque<Duration>>,
+    state: Mutex<Window>,
     clock: Arc<dyn Clock>,
+}
+
+/// The requests sent in the current window, and a pause the platform asked for.
+struct Window {
+    sent: VecDeque<Duration>,
+    resume_at: Duration,
 }
 
 impl std::fmt::Debug for Budget {
@@ -126,7 +132,10 @@ impl Budget {
         Budget {
             per_minute,
             window: Duration::from_secs(60),
-            sent: Mutex::new(VecDeque::with_capacity(per_minute.min(4096))),
+            state: Mutex::new(Window {
+                sent: VecDeque::with_capacity(per_minute.min(4096)),
+                resume_at: Duration::ZERO,
+            }),
             clock,
         }
     }
@@ -139,9 +148,19 @@ impl Budget {
     /// Waits until one more request fits in the window, then records it. Waiters are served
     /// in arrival order (tokio's mutex is fair).
     pub async fn acquire(&self) {
-        let mut sent = self.sent.lock().await;
+        let mut state = self.state.lock().await;
         loop {
             let now = self.clock.elapsed();
+            if now < state.resume_at {
+                let wait = state.resume_at - now;
+                tracing::debug!(
+                    wait_ms = wait.as_millis() as u64,
+                    "instance paused; waiting"
+                );
+                self.clock.sleep(wait).await;
+                continue;
+            }
+            let sent = &mut state.sent;
             while let Some(&oldest) = sent.front() {
                 if oldest + self.window <= now {
                     sent.pop_front();
@@ -160,6 +179,16 @@ impl Budget {
                 "request budget exhausted; waiting"
             );
             self.clock.sleep(wait).await;
+        }
+    }
+
+    /// Holds every request of this instance for `wait` from now (a 429's `Retry-After`, or
+    /// an exhausted `RateLimit-Remaining`), so concurrent requests do not hammer the platform.
+    pub async fn pause(&self, wait: Duration) {
+        let mut state = self.state.lock().await;
+        let until = self.clock.elapsed() + wait;
+        if until > state.resume_at {
+            state.resume_at = until;
         }
     }
 }

@@ -42,7 +42,7 @@ pub enum ApiError {
     )]
     Unauthorized {
         /// What the call was about.
-        target: Target,
+        target: Box<Target>,
         /// The platform's own words.
         detail: String,
     },
@@ -53,7 +53,7 @@ pub enum ApiError {
     )]
     Forbidden {
         /// What the call was about.
-        target: Target,
+        target: Box<Target>,
         /// The scope the platform says is missing, when it says.
         scope: Option<String>,
         /// The platform's own words.
@@ -63,7 +63,7 @@ pub enum ApiError {
     #[error("{target}: 404 Not Found ({detail}). Check the id or path in the manifest")]
     NotFound {
         /// What the call was about.
-        target: Target,
+        target: Box<Target>,
         /// The platform's own words.
         detail: String,
     },
@@ -71,27 +71,25 @@ pub enum ApiError {
     #[error("{target}: 409 Conflict ({detail})")]
     Conflict {
         /// What the call was about.
-        target: Target,
+        target: Box<Target>,
         /// The platform's own words.
         detail: String,
     },
     /// 409 on a GitLab Terraform state lock: someone else holds it.
     #[error(
-        "{target}: the state is locked by {who} (lock id {lock_id}, since {created}, for {operation}). \
+        "{target}: the state is locked by {who} (lock id {lock_id}, {since}). \
          Wait for that run to finish; if it crashed, release the lock with \
          `DELETE {unlock_path}` (lock id {lock_id})"
     )]
     LockHeld {
         /// What the call was about.
-        target: Target,
+        target: Box<Target>,
         /// The holder's lock id.
         lock_id: String,
         /// The holder's user name.
         who: String,
-        /// When the lock was taken.
-        created: String,
-        /// What the holder was doing.
-        operation: String,
+        /// When the lock was taken and for what.
+        since: String,
         /// The API path that releases the lock.
         unlock_path: String,
     },
@@ -99,7 +97,7 @@ pub enum ApiError {
     #[error("{target}: {status} rejected: {detail}")]
     Invalid {
         /// What the call was about.
-        target: Target,
+        target: Box<Target>,
         /// 400 or 422.
         status: u16,
         /// The platform's decoded message.
@@ -113,7 +111,7 @@ pub enum ApiError {
     )]
     RateLimited {
         /// What the call was about.
-        target: Target,
+        target: Box<Target>,
         /// How many times the client waited.
         waits: usize,
         /// The last wait the platform asked for, when it was too long to honour.
@@ -125,7 +123,7 @@ pub enum ApiError {
     )]
     Server {
         /// What the call was about.
-        target: Target,
+        target: Box<Target>,
         /// The status.
         status: u16,
         /// How many attempts were made.
@@ -137,17 +135,19 @@ pub enum ApiError {
     #[error("{target}: unexpected status {status} ({detail})")]
     Unexpected {
         /// What the call was about.
-        target: Target,
+        target: Box<Target>,
         /// The status.
         status: u16,
         /// The platform's decoded message.
         detail: String,
     },
     /// No answer within the timeout, after the retries allowed.
-    #[error("{target}: no answer within {}s after {attempts} attempts. Check the network, or raise the timeout", timeout.as_secs())]
+    #[error(
+        "{target}: no answer within {timeout:?} after {attempts} attempts. Check the network, or raise the timeout"
+    )]
     Timeout {
         /// What the call was about.
-        target: Target,
+        target: Box<Target>,
         /// The per-request timeout.
         timeout: Duration,
         /// How many attempts were made.
@@ -159,7 +159,7 @@ pub enum ApiError {
     )]
     Transport {
         /// What the call was about.
-        target: Target,
+        target: Box<Target>,
         /// How many attempts were made.
         attempts: usize,
         /// What failed.
@@ -174,7 +174,7 @@ pub enum ApiError {
     )]
     OutcomeUnknown {
         /// What the call was about.
-        target: Target,
+        target: Box<Target>,
         /// Why the answer is missing.
         reason: String,
     },
@@ -182,7 +182,7 @@ pub enum ApiError {
     #[error("{target}: the response could not be read: {detail}")]
     Decode {
         /// What the call was about.
-        target: Target,
+        target: Box<Target>,
         /// What did not match.
         detail: String,
     },
@@ -228,7 +228,7 @@ impl ApiError {
             | ApiError::Timeout { target, .. }
             | ApiError::Transport { target, .. }
             | ApiError::OutcomeUnknown { target, .. }
-            | ApiError::Decode { target, .. } => Some(target),
+            | ApiError::Decode { target, .. } => Some(&**target),
             ApiError::InsecureUrl { .. } | ApiError::MissingCredential { .. } => None,
         }
     }
@@ -250,7 +250,7 @@ impl ApiError {
 
     /// Builds the error for a non-success status, from the decoded body.
     pub(crate) fn from_status(
-        target: Target,
+        target: Box<Target>,
         status: u16,
         decoded: super::decode::Decoded,
     ) -> Self {

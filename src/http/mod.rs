@@ -3,11 +3,13 @@
 //! the retry policy of its `RequestClass`, and turns failures into `ApiError`s that name the
 //! platform object. Base URLs are opaque prefixes (a path prefix is kept), checked by `base`.
 
+mod auth;
 mod base;
 pub mod budget;
 pub mod decode;
 pub mod error;
 pub mod pages;
+mod request;
 pub mod retry;
 
 use std::fmt;
@@ -16,15 +18,15 @@ use std::time::{Duration, Instant};
 
 use reqwest::Method;
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
-use secrecy::{ExposeSecret, SecretString};
-use serde::Serialize;
 use serde::de::DeserializeOwned;
 use tokio::sync::Semaphore;
-use zeroize::Zeroizing;
 
+pub use auth::{Auth, InstanceAccess};
 pub use base::{check_base_url, encode_segment};
 pub use budget::{Budget, Clock, ManualClock, SystemClock};
 pub use error::{ApiError, Target};
+use request::Location;
+pub use request::{ApiRequest, ApiResponse};
 pub use retry::{Failure, RequestClass, RetryPolicy};
 
 /// The two platforms tokenops talks to.
@@ -43,109 +45,6 @@ impl fmt::Display for Platform {
             Platform::Zendesk => "Zendesk",
         })
     }
-}
-
-/// One platform instance as resolved at the edge: its name, URL and credential.
-#[derive(Clone)]
-pub struct InstanceAccess {
-    /// The instance name from `tokenops.yaml`.
-    pub name: String,
-    /// The base URL (may carry a path prefix).
-    pub url: String,
-    /// The credential tokenops itself authenticates with.
-    pub credential: SecretString,
-    /// For a legacy Zendesk API token: the email it is paired with (Basic auth). `None` means
-    /// the credential is sent as a bearer token (Zendesk) or `PRIVATE-TOKEN` (GitLab).
-    pub email: Option<String>,
-}
-
-impl fmt::Debug for InstanceAccess {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("InstanceAccess")
-            .field("name", &self.name)
-            .field("url", &self.url)
-            .field("credential", &"[REDACTED]")
-            .field("email", &self.email)
-            .finish()
-    }
-}
-
-/// How a request authenticates.
-#[derive(Clone)]
-pub enum Auth {
-    /// GitLab's `PRIVATE-TOKEN` header.
-    PrivateToken(SecretString),
-    /// `Authorization: Bearer …` (Zendesk OAuth, GitLab OAuth).
-    Bearer(SecretString),
-    /// Zendesk legacy API token: Basic `{email}/token:{token}`.
-    ZendeskApiToken {
-        /// The user the token acts as.
-        email: String,
-        /// The API token.
-        token: SecretString,
-    },
-    /// No credential (the OAuth grant endpoint carries its own in the body).
-    None,
-}
-
-impl fmt::Debug for Auth {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Auth::PrivateToken(_) => "PrivateToken([REDACTED])",
-            Auth::Bearer(_) => "Bearer([REDACTED])",
-            Auth::ZendeskApiToken { .. } => "ZendeskApiToken([REDACTED])",
-            Auth::None => "None",
-        })
-    }
-}
-
-impl Auth {
-    /// The header this credential becomes, marked sensitive so it is never printed.
-    fn header(&self) -> Option<(HeaderName, HeaderValue)> {
-        let (name, value) = match self {
-            Auth::PrivateToken(token) => (
-                HeaderName::from_static("private-token"),
-                Zeroizing::new(token.expose_secret().to_string()),
-            ),
-            Auth::Bearer(token) => (
-                reqwest::header::AUTHORIZATION,
-                Zeroizing::new(format!("Bearer {}", token.expose_secret())),
-            ),
-            Auth::ZendeskApiToken { email, token } => {
-                let raw = Zeroizing::new(format!("{email}/token:{}", token.expose_secret()));
-                (
-                    reqwest::header::AUTHORIZATION,
-                    Zeroizing::new(format!("Basic {}", base64(raw.as_bytes()))),
-                )
-            }
-            Auth::None => return None,
-        };
-        let mut value = HeaderValue::from_str(&value).ok()?;
-        value.set_sensitive(true);
-        Some((name, value))
-    }
-}
-
-/// Standard base64 with padding (only for the Basic header; not worth a dependency).
-fn base64(bytes: &[u8]) -> String {
-    const TABLE: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
-    for chunk in bytes.chunks(3) {
-        let b = [
-            chunk[0],
-            *chunk.get(1).unwrap_or(&0),
-            *chunk.get(2).unwrap_or(&0),
-        ];
-        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
-        for i in 0..4 {
-            if i <= chunk.len() {
-                out.push(TABLE[((n >> (18 - 6 * i)) & 63) as usize] as char);
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
 }
 
 /// Tunables of one client.
@@ -186,6 +85,14 @@ impl ClientSettings {
         }
     }
 
+    /// The defaults for `platform`.
+    pub fn for_platform(platform: Platform) -> Self {
+        match platform {
+            Platform::GitLab => Self::gitlab(),
+            Platform::Zendesk => Self::zendesk(),
+        }
+    }
+
     fn common() -> Self {
         ClientSettings {
             concurrency: 8,
@@ -208,163 +115,9 @@ impl ClientSettings {
     }
 }
 
-/// Where a request goes: a path under the base URL, or an absolute URL the platform handed
-/// out (a pagination link), which must stay on the instance's origin.
-#[derive(Debug, Clone)]
-enum Location {
-    Path(String),
-    Absolute(String),
-}
-
-/// One logical request (sent once, or several times under the retry policy).
-#[derive(Debug, Clone)]
-pub struct ApiRequest {
-    method: Method,
-    location: Location,
-    query: Vec<(String, String)>,
-    body: Option<(Arc<Zeroizing<Vec<u8>>>, &'static str)>,
-    class: RequestClass,
-    object: String,
-    auth: Option<Auth>,
-    accept: Vec<u16>,
-}
-
-impl ApiRequest {
-    /// A request for `path` (already percent-encoded, starting with `/`) about `object` (a
-    /// human description for logs and errors). The class follows the method: GET reads,
-    /// PUT/PATCH/DELETE are idempotent writes, POST is not idempotent.
-    pub fn new(method: Method, path: impl Into<String>, object: impl Into<String>) -> Self {
-        let class = match method {
-            Method::GET | Method::HEAD => RequestClass::Read,
-            Method::PUT | Method::PATCH | Method::DELETE => RequestClass::IdempotentWrite,
-            _ => RequestClass::NonIdempotent,
-        };
-        ApiRequest {
-            method,
-            location: Location::Path(path.into()),
-            query: Vec::new(),
-            body: None,
-            class,
-            object: object.into(),
-            auth: None,
-            accept: Vec::new(),
-        }
-    }
-
-    /// A GET.
-    pub fn get(path: impl Into<String>, object: impl Into<String>) -> Self {
-        Self::new(Method::GET, path, object)
-    }
-    /// A POST (not idempotent unless reclassified).
-    pub fn post(path: impl Into<String>, object: impl Into<String>) -> Self {
-        Self::new(Method::POST, path, object)
-    }
-    /// A PUT.
-    pub fn put(path: impl Into<String>, object: impl Into<String>) -> Self {
-        Self::new(Method::PUT, path, object)
-    }
-    /// A PATCH.
-    pub fn patch(path: impl Into<String>, object: impl Into<String>) -> Self {
-        Self::new(Method::PATCH, path, object)
-    }
-    /// A DELETE.
-    pub fn delete(path: impl Into<String>, object: impl Into<String>) -> Self {
-        Self::new(Method::DELETE, path, object)
-    }
-
-    /// A GET of an absolute URL given by the platform (a `next` link).
-    pub fn follow(url: impl Into<String>, object: impl Into<String>) -> Self {
-        let mut req = Self::get("", object);
-        req.location = Location::Absolute(url.into());
-        req
-    }
-
-    /// Adds a query parameter (encoded when sent; never put a secret here).
-    pub fn query(mut self, key: impl Into<String>, value: impl ToString) -> Self {
-        self.query.push((key.into(), value.to_string()));
-        self
-    }
-
-    /// Adds a query parameter when `value` is set.
-    pub fn query_opt(self, key: &str, value: Option<impl ToString>) -> Self {
-        match value {
-            Some(v) => self.query(key, v),
-            None => self,
-        }
-    }
-
-    /// Sets a JSON body. Secrets inside go only here, never into the path or query.
-    pub fn json<T: Serialize + ?Sized>(mut self, body: &T) -> Self {
-        let bytes = serde_json::to_vec(body).unwrap_or_default();
-        self.body = Some((Arc::new(Zeroizing::new(bytes)), "application/json"));
-        self
-    }
-
-    /// Sets a raw body with its content type.
-    pub fn raw_body(mut self, bytes: Vec<u8>, content_type: &'static str) -> Self {
-        self.body = Some((Arc::new(Zeroizing::new(bytes)), content_type));
-        self
-    }
-
-    /// Overrides the retry class.
-    pub fn class(mut self, class: RequestClass) -> Self {
-        self.class = class;
-        self
-    }
-
-    /// Authenticates this request with another credential than the client's.
-    pub fn auth(mut self, auth: Auth) -> Self {
-        self.auth = Some(auth);
-        self
-    }
-
-    /// Treats `status` as an answer to hand back rather than an error (e.g. 409 from a
-    /// Terraform state lock, whose body carries the holder).
-    pub fn accept_status(mut self, status: u16) -> Self {
-        self.accept.push(status);
-        self
-    }
-
-    /// The human description of what this request is about.
-    pub fn object(&self) -> &str {
-        &self.object
-    }
-}
-
-/// A successful answer.
-#[derive(Debug, Clone)]
-pub struct ApiResponse {
-    /// The status (2xx).
-    pub status: u16,
-    /// The headers.
-    pub headers: HeaderMap,
-    /// The body bytes.
-    pub body: Vec<u8>,
-    target: Target,
-}
-
-impl ApiResponse {
-    /// The body as JSON of type `T`.
-    pub fn json<T: DeserializeOwned>(&self) -> Result<T, ApiError> {
-        serde_json::from_slice(&self.body).map_err(|err| ApiError::Decode {
-            target: self.target.clone(),
-            detail: err.to_string(),
-        })
-    }
-
-    /// A header as text.
-    pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.get(name).and_then(|v| v.to_str().ok())
-    }
-
-    /// What the request was about.
-    pub fn target(&self) -> &Target {
-        &self.target
-    }
-}
-
 /// The shared client for one platform instance. Cheap to clone; clones share the
-/// concurrency limit and the request budget.
+/// concurrency limit and the request budget, so build one per instance and clone it (two
+/// separately built clients for one instance would each spend the full budget).
 #[derive(Clone)]
 pub struct ApiClient {
     inner: Arc<Inner>,
@@ -508,7 +261,7 @@ impl ApiClient {
     /// Sends `req` under the budget and the retry policy of its class. Any non-2xx answer
     /// becomes an `ApiError`.
     pub async fn send(&self, req: ApiRequest) -> Result<ApiResponse, ApiError> {
-        let target = self.target(&req.method, &req.object);
+        let target = Box::new(self.target(&req.method, &req.object));
         let url = self.url_for(&req)?;
         let path_for_log = url.path().to_string();
         let mut delays = self.inner.settings.policy().delays();
@@ -521,6 +274,7 @@ impl ApiClient {
                 Attempt::Answer(status, headers, body)
                     if (200..300).contains(&status) || req.accept.contains(&status) =>
                 {
+                    self.note_remaining(&headers).await;
                     return Ok(ApiResponse {
                         status,
                         headers,
@@ -545,7 +299,9 @@ impl ApiClient {
                     let wait =
                         asked.unwrap_or_else(|| backoff_step(&self.inner.settings, rate_waits));
                     tracing::debug!(wait_ms = wait.as_millis() as u64, "429: waiting as asked");
-                    self.inner.clock.sleep(wait).await;
+                    // The next attempt (and every other request of this instance) waits in
+                    // the budget until the pause is over.
+                    self.inner.budget.pause(wait).await;
                     continue;
                 }
                 Attempt::Answer(status, _, body) if status >= 500 => {
@@ -583,10 +339,7 @@ impl ApiClient {
             let (failure, err) = failure;
             if !req.class.may_retry(failure) {
                 let reason = if err.is_timeout() {
-                    format!(
-                        "no answer within {}s",
-                        self.inner.settings.timeout.as_secs()
-                    )
+                    format!("no answer within {:?}", self.inner.settings.timeout)
                 } else {
                     format!(
                         "the connection failed after the request was sent: {}",
@@ -683,6 +436,25 @@ impl ApiClient {
         }
     }
 
+    /// When the platform says no request is left in its window, pauses until its reset.
+    async fn note_remaining(&self, headers: &HeaderMap) {
+        let remaining = headers
+            .get("ratelimit-remaining")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<u64>().ok());
+        if remaining != Some(0) {
+            return;
+        }
+        let wait = retry::rate_limit_wait(headers, self.inner.clock.unix_seconds());
+        if let Some(wait) = wait.filter(|w| *w <= self.inner.settings.max_retry_after) {
+            tracing::debug!(
+                wait_ms = wait.as_millis() as u64,
+                "rate limit exhausted; pausing"
+            );
+            self.inner.budget.pause(wait).await;
+        }
+    }
+
     /// Sends `req` and reads the answer as JSON.
     pub async fn json<T: DeserializeOwned>(&self, req: ApiRequest) -> Result<T, ApiError> {
         self.send(req).await?.json()
@@ -719,31 +491,4 @@ fn describe(err: &reqwest::Error) -> String {
         source = inner.source();
     }
     text
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn base64_matches_known_values() {
-        assert_eq!(base64(b""), "");
-        assert_eq!(base64(b"f"), "Zg==");
-        assert_eq!(base64(b"fo"), "Zm8=");
-        assert_eq!(base64(b"foo"), "Zm9v");
-        assert_eq!(base64(b"a@b.c/token:xyz1"), "YUBiLmMvdG9rZW46eHl6MQ==");
-    }
-
-    #[test]
-    fn debug_hides_the_credential() {
-        let access = InstanceAccess {
-            name: "x".into(),
-            url: "https://x".into(),
-            credential: SecretString::from("glpat-secretvalue"),
-            email: None,
-        };
-        assert!(!format!("{access:?}").contains("secretvalue"));
-        let auth = Auth::PrivateToken(SecretString::from("glpat-secretvalue"));
-        assert!(!format!("{auth:?}").contains("secretvalue"));
-    }
 }

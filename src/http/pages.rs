@@ -76,7 +76,7 @@ impl ApiClient {
             let list: Vec<T> = match list {
                 Value::Null => Vec::new(),
                 other => serde_json::from_value(other).map_err(|err| ApiError::Decode {
-                    target: response.target().clone(),
+                    target: Box::new(response.target().clone()),
                     detail: format!("`{key}`: {err}"),
                 })?,
             };

@@ -85,12 +85,10 @@ pub fn rate_limit_wait(headers: &HeaderMap, unix_now: i64) -> Option<Duration> {
             return Some(Duration::from_secs(secs.max(0) as u64));
         }
     }
-    if let Some(value) = header("ratelimit-reset") {
-        if let Ok(n) = value.parse::<i64>() {
-            // Anything past the year 2001 is an epoch; smaller numbers are a delta.
-            let secs = if n > 1_000_000_000 { n - unix_now } else { n };
-            return Some(Duration::from_secs(secs.max(0) as u64));
-        }
+    if let Some(n) = header("ratelimit-reset").and_then(|v| v.parse::<i64>().ok()) {
+        // Anything past the year 2001 is an epoch; smaller numbers are a delta.
+        let secs = if n > 1_000_000_000 { n - unix_now } else { n };
+        return Some(Duration::from_secs(secs.max(0) as u64));
     }
     None
 }

@@ -6,6 +6,7 @@ pub mod api_tokens;
 pub mod apps;
 pub mod models;
 pub mod oauth;
+pub mod users;
 pub mod webhooks;
 
 use std::sync::Arc;
@@ -16,6 +17,7 @@ use crate::http::{
 
 pub use models::*;
 pub use oauth::Grant;
+pub use users::{ApiSettings, ZendeskUser};
 
 /// A client for one Zendesk account. Cheap to clone.
 #[derive(Debug, Clone)]

@@ -4,3 +4,4 @@
 mod harness;
 mod ledger;
 mod plan_engine;
+mod http;

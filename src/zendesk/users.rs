@@ -1,0 +1,93 @@
+//! Who a credential acts as (`/users/me`, which answers 200 with an anonymous user rather
+//! than 401 for a bad credential, so the id is checked) and whether the account still
+//! accepts legacy API tokens (`/account/settings`).
+
+use secrecy::SecretString;
+use serde::Deserialize;
+
+use super::{ZendeskClient, v2};
+use crate::http::{ApiError, ApiRequest, Auth};
+
+/// A Zendesk user as `/users/me` describes it.
+#[derive(Debug, Clone, Deserialize)]
+pub struct ZendeskUser {
+    /// `None` for the anonymous user (the credential did not authenticate).
+    #[serde(default)]
+    pub id: Option<u64>,
+    /// Email.
+    #[serde(default)]
+    pub email: Option<String>,
+    /// `admin`, `agent`, `end-user`.
+    #[serde(default)]
+    pub role: Option<String>,
+    /// Suspended users cannot act.
+    #[serde(default)]
+    pub suspended: Option<bool>,
+}
+
+impl ZendeskUser {
+    /// Whether the credential authenticated as a real user.
+    pub fn is_authenticated(&self) -> bool {
+        self.id.is_some()
+    }
+}
+
+#[derive(Deserialize)]
+struct Me {
+    user: ZendeskUser,
+}
+
+#[derive(Deserialize)]
+struct Settings {
+    #[serde(default)]
+    settings: SettingsInner,
+}
+
+#[derive(Deserialize, Default)]
+struct SettingsInner {
+    #[serde(default)]
+    api: ApiSettings,
+}
+
+/// The API section of the account settings.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct ApiSettings {
+    /// Whether legacy API tokens work at all.
+    #[serde(default)]
+    pub api_token_access: Option<bool>,
+    /// Whether password access is on (retired).
+    #[serde(default)]
+    pub api_password_access: Option<bool>,
+}
+
+impl ZendeskClient {
+    /// `GET /api/v2/users/me` with tokenops's own credential.
+    pub async fn current_user(&self) -> Result<ZendeskUser, ApiError> {
+        let req = ApiRequest::get(v2("/users/me.json"), "current user");
+        Ok(self.api.json::<Me>(req).await?.user)
+    }
+
+    /// `GET /api/v2/users/me` as a legacy API token paired with `email`: who a consumer's
+    /// value acts as. Check [`ZendeskUser::is_authenticated`]; a 200 alone proves nothing.
+    pub async fn introspect_api_token(
+        &self,
+        email: &str,
+        token: &SecretString,
+    ) -> Result<ZendeskUser, ApiError> {
+        let req = ApiRequest::get(
+            v2("/users/me.json"),
+            "current user (introspecting a consumer's API token)",
+        )
+        .auth(Auth::ZendeskApiToken {
+            email: email.to_string(),
+            token: token.clone(),
+        });
+        Ok(self.api.json::<Me>(req).await?.user)
+    }
+
+    /// `GET /api/v2/account/settings`: the API section (is token access still on?).
+    pub async fn api_settings(&self) -> Result<ApiSettings, ApiError> {
+        let req = ApiRequest::get(v2("/account/settings.json"), "account settings");
+        Ok(self.api.json::<Settings>(req).await?.settings.api)
+    }
+}
