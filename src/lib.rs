@@ -35,7 +35,7 @@ pub mod ledger;
 pub mod manifest;
 pub mod ops;
 pub mod plan;
-pub mod time;
 pub mod sandbox;
+pub mod time;
 pub mod yaml;
 pub mod zendesk;

@@ -85,7 +85,14 @@ pub async fn make_plan(
     ledger: &Ledger,
     ctx: &RunContext,
 ) -> Result<Plan, PlanError> {
-    let inventory = discover(desired, ledger, &ctx.clients, ctx.now, Some(ScanKinds { triggers: false })).await?;
+    let inventory = discover(
+        desired,
+        ledger,
+        &ctx.clients,
+        ctx.now,
+        Some(ScanKinds { triggers: false }),
+    )
+    .await?;
     Ok(compute(
         &from_manifest(desired),
         &inventory,

@@ -295,8 +295,8 @@ fn due_or_ok(
         );
         return Some(Replacement::Renew);
     }
-    plan.reason = match plan.days_left {
-        Some(days) => format!("expires in {days} days"),
+    plan.reason = match expiry {
+        Some(at) => format!("expires in {}", human_duration(at.duration_since(now))),
         None => "no expiry".to_string(),
     };
     None
@@ -413,9 +413,7 @@ fn expiry_of(
     remembered: Option<&LedgerToken>,
 ) -> Option<Timestamp> {
     if token.class == TokenClass::Generated {
-        return remembered
-            .and_then(|r| r.expires_at)
-            .and_then(midnight);
+        return remembered.and_then(|r| r.expires_at).and_then(midnight);
     }
     let record = record?;
     record
@@ -529,8 +527,7 @@ fn consumer_plan(
                 ),
                 _ => (
                     ConsumerStatus::Unverifiable,
-                    "write-only and tokenops has not written it yet, so it cannot tell what it \
-                     holds; the next rotation makes it verifiable"
+                    "write-only, not yet written by tokenops; verifiable after the next rotation"
                         .to_string(),
                 ),
             }

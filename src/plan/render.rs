@@ -120,7 +120,11 @@ pub fn text(plan: &Plan, color: bool) -> String {
             token.kind,
             paint.paint(code, token.status.label())
         );
-        let _ = writeln!(out, "    {}: {}", token.platform, token.object);
+        if token.platform.is_empty() {
+            let _ = writeln!(out, "    {}", token.object);
+        } else {
+            let _ = writeln!(out, "    {}: {}", token.platform, token.object);
+        }
         let _ = writeln!(out, "    {}", token.reason);
         for action in &token.actions {
             let _ = writeln!(out, "    {}", action_line(action, token));

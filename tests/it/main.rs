@@ -2,6 +2,6 @@
 //! shared by all of them.
 
 mod harness;
+mod http;
 mod ledger;
 mod plan_engine;
-mod http;

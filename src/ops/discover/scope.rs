@@ -44,7 +44,10 @@ pub async fn scan(
         && let Some(client) = clients.gitlab.get(&gitlab)
     {
         for user in &scope.gitlab_users {
-            keys.insert(ListKey::GitlabUserTokens { gitlab: gitlab.clone(), user: user.clone() });
+            keys.insert(ListKey::GitlabUserTokens {
+                gitlab: gitlab.clone(),
+                user: user.clone(),
+            });
         }
         let groups = join_all(scope.gitlab_groups.iter().map(|group| async move {
             let projects = client.group_projects(group, true).await;
@@ -66,7 +69,10 @@ pub async fn scan(
                             owner: GitlabOwner::Project(path.clone()),
                         });
                         if kinds.triggers {
-                            keys.insert(ListKey::GitlabTriggers { gitlab: gitlab.clone(), project: path });
+                            keys.insert(ListKey::GitlabTriggers {
+                                gitlab: gitlab.clone(),
+                                project: path,
+                            });
                         }
                     }
                 }
@@ -92,7 +98,9 @@ pub async fn scan(
         }
     }
     for zendesk in &scope.zendesk {
-        keys.insert(ListKey::ZendeskApiTokens { zendesk: zendesk.clone() });
+        keys.insert(ListKey::ZendeskApiTokens {
+            zendesk: zendesk.clone(),
+        });
     }
     keys.retain(|k| fetched.get(k).is_none());
     fetched.extend(fetch::run(&keys, clients).await);
@@ -100,16 +108,27 @@ pub async fn scan(
     let mut found = Vec::new();
     let gitlab = scope_gitlab(desired).unwrap_or_default();
     for user in &scope.gitlab_users {
-        let key = ListKey::GitlabUserTokens { gitlab: gitlab.clone(), user: user.clone() };
+        let key = ListKey::GitlabUserTokens {
+            gitlab: gitlab.clone(),
+            user: user.clone(),
+        };
         if let Some(Ok(Listing::Tokens(tokens))) = fetched.get(&key) {
             for t in tokens.iter().filter(|t| t.active) {
-                found.push(discovered(desired, &gitlab, "gitlab_personal_access_token", user, record_of(t)));
+                found.push(discovered(
+                    desired,
+                    &gitlab,
+                    "gitlab_personal_access_token",
+                    user,
+                    record_of(t),
+                ));
             }
         }
     }
     for key in fetched.keys() {
         match key {
-            ListKey::GitlabOwnerTokens { gitlab: g, owner } if *g == gitlab && in_scope(desired, owner) => {
+            ListKey::GitlabOwnerTokens { gitlab: g, owner }
+                if *g == gitlab && in_scope(desired, owner) =>
+            {
                 if let Some(Ok(Listing::Tokens(tokens))) = fetched.get(key) {
                     let (kind, path) = match owner {
                         GitlabOwner::Project(p) => ("gitlab_project_access_token", p),
@@ -120,7 +139,11 @@ pub async fn scan(
                     }
                 }
             }
-            ListKey::GitlabTriggers { gitlab: g, project } if kinds.triggers && *g == gitlab && in_scope(desired, &GitlabOwner::Project(project.clone())) => {
+            ListKey::GitlabTriggers { gitlab: g, project }
+                if kinds.triggers
+                    && *g == gitlab
+                    && in_scope(desired, &GitlabOwner::Project(project.clone())) =>
+            {
                 if let Some(Ok(Listing::Triggers(triggers))) = fetched.get(key) {
                     for t in triggers {
                         let record = LiveRecord {
@@ -133,7 +156,13 @@ pub async fn scan(
                             user_id: t.owner.as_ref().map(|o| o.id),
                             ..LiveRecord::default()
                         };
-                        found.push(discovered(desired, &gitlab, "gitlab_pipeline_trigger_token", project, record));
+                        found.push(discovered(
+                            desired,
+                            &gitlab,
+                            "gitlab_pipeline_trigger_token",
+                            project,
+                            record,
+                        ));
                     }
                 }
             }
@@ -141,9 +170,9 @@ pub async fn scan(
         }
     }
     for zendesk in &scope.zendesk {
-        if let Some(Ok(Listing::ApiTokens(tokens))) =
-            fetched.get(&ListKey::ZendeskApiTokens { zendesk: zendesk.clone() })
-        {
+        if let Some(Ok(Listing::ApiTokens(tokens))) = fetched.get(&ListKey::ZendeskApiTokens {
+            zendesk: zendesk.clone(),
+        }) {
             for t in tokens {
                 let record = LiveRecord {
                     platform_id: t.id.to_string(),
@@ -153,7 +182,13 @@ pub async fn scan(
                     user_id: t.user_id,
                     ..LiveRecord::default()
                 };
-                found.push(discovered(desired, zendesk, "zendesk_api_token", zendesk, record));
+                found.push(discovered(
+                    desired,
+                    zendesk,
+                    "zendesk_api_token",
+                    zendesk,
+                    record,
+                ));
             }
         }
     }
@@ -195,16 +230,32 @@ fn discovered(
     }
 }
 
-fn declares(spec: &TokenKind, platform: &str, kind: &str, owner: &str, record: &LiveRecord) -> bool {
+fn declares(
+    spec: &TokenKind,
+    platform: &str,
+    kind: &str,
+    owner: &str,
+    record: &LiveRecord,
+) -> bool {
     if spec.key() != kind {
         return false;
     }
     match spec {
-        TokenKind::GitlabPersonalAccessToken(t) => t.gitlab == platform && t.user == owner && t.name == record.name,
-        TokenKind::GitlabProjectAccessToken(t) => t.gitlab == platform && t.project == owner && t.name == record.name,
-        TokenKind::GitlabGroupAccessToken(t) => t.gitlab == platform && t.group == owner && t.name == record.name,
-        TokenKind::GitlabPipelineTriggerToken(t) => t.gitlab == platform && t.project == owner && t.description == record.name,
-        TokenKind::ZendeskApiToken(t) => t.zendesk == platform && t.token_id.to_string() == record.platform_id,
+        TokenKind::GitlabPersonalAccessToken(t) => {
+            t.gitlab == platform && t.user == owner && t.name == record.name
+        }
+        TokenKind::GitlabProjectAccessToken(t) => {
+            t.gitlab == platform && t.project == owner && t.name == record.name
+        }
+        TokenKind::GitlabGroupAccessToken(t) => {
+            t.gitlab == platform && t.group == owner && t.name == record.name
+        }
+        TokenKind::GitlabPipelineTriggerToken(t) => {
+            t.gitlab == platform && t.project == owner && t.description == record.name
+        }
+        TokenKind::ZendeskApiToken(t) => {
+            t.zendesk == platform && t.token_id.to_string() == record.platform_id
+        }
         _ => false,
     }
 }
