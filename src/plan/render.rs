@@ -120,11 +120,7 @@ pub fn text(plan: &Plan, color: bool) -> String {
             token.kind,
             paint.paint(code, token.status.label())
         );
-        if token.platform.is_empty() {
-            let _ = writeln!(out, "    {}", token.object);
-        } else {
-            let _ = writeln!(out, "    {}: {}", token.platform, token.object);
-        }
+        let _ = writeln!(out, "    {}", object_line(token));
         let _ = writeln!(out, "    {}", token.reason);
         for action in &token.actions {
             let _ = writeln!(out, "    {}", action_line(action, token));
@@ -178,6 +174,15 @@ pub fn text(plan: &Plan, color: bool) -> String {
         }
     }
     out
+}
+
+/// `platform: object`, or just the object for secrets tokenops generates itself.
+fn object_line(token: &TokenPlan) -> String {
+    if token.platform.is_empty() {
+        token.object.clone()
+    } else {
+        format!("{}: {}", token.platform, token.object)
+    }
 }
 
 fn consumer_label<'a>(token: &'a TokenPlan, key: &'a str) -> &'a str {

@@ -18,3 +18,121 @@ pub fn tokenops(dir: &Path) -> assert_cmd::Command {
 pub fn repo_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
+
+/// A sandbox running in-process on 127.0.0.1, a temporary project directory holding a
+/// `tokenops.yaml` and `manifests/`, and the `tokenops` binary pointed at both.
+pub struct SandboxEnv {
+    /// Runs the sandbox server in the background; tests stay synchronous.
+    pub rt: tokio::runtime::Runtime,
+    /// The running sandbox.
+    pub sandbox: tokenops::sandbox::SandboxHandle,
+    /// The project directory.
+    pub dir: tempfile::TempDir,
+}
+
+/// The fixed start of the sandbox clock in tests.
+pub const TEST_NOW: &str = "2026-11-28T12:00:00Z";
+
+impl SandboxEnv {
+    /// Starts a sandbox from `seed_yaml` (its clock at [`TEST_NOW`] unless the seed sets it)
+    /// and writes `config` and each `(relative path, text)` manifest into a temporary dir.
+    pub fn start(seed_yaml: &str, config: &str, manifests: &[(&str, &str)]) -> SandboxEnv {
+        let seed = tokenops::sandbox::Seed::from_yaml_str(seed_yaml, "<test seed>").expect("seed");
+        Self::start_with(seed, config, manifests)
+    }
+
+    /// Like [`SandboxEnv::start`] with a seed already built.
+    pub fn start_with(
+        seed: tokenops::sandbox::Seed,
+        config: &str,
+        manifests: &[(&str, &str)],
+    ) -> SandboxEnv {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("runtime");
+        let now: jiff::Timestamp = TEST_NOW.parse().unwrap();
+        let sandbox = rt
+            .block_on(tokenops::sandbox::Sandbox::start(
+                seed,
+                tokenops::sandbox::SandboxOptions::at(now),
+            ))
+            .expect("sandbox starts");
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::fs::write(dir.path().join("tokenops.yaml"), config).unwrap();
+        for (path, text) in manifests {
+            let path = dir.path().join("manifests").join(path);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, text).unwrap();
+        }
+        SandboxEnv { rt, sandbox, dir }
+    }
+
+    /// `tokenops` run in the project directory, every instance of the sandbox wired in
+    /// through the `TOKENOPS_*_URL` / `_TOKEN` overrides and the clock through `TOKENOPS_NOW`.
+    pub fn tokenops(&self) -> assert_cmd::Command {
+        use secrecy::ExposeSecret;
+        let mut cmd = tokenops(self.dir.path());
+        let described = self.sandbox.describe();
+        for (platform, upper) in [("gitlab", "GITLAB"), ("zendesk", "ZENDESK")] {
+            if let Some(instances) = described[platform].as_object() {
+                for name in instances.keys() {
+                    let var: String = name
+                        .chars()
+                        .map(|c| {
+                            if c.is_ascii_alphanumeric() {
+                                c.to_ascii_uppercase()
+                            } else {
+                                '_'
+                            }
+                        })
+                        .collect();
+                    let (url, token) = if platform == "gitlab" {
+                        (
+                            self.sandbox.gitlab_url(name),
+                            self.sandbox.gitlab_admin_token(name),
+                        )
+                    } else {
+                        (
+                            self.sandbox.zendesk_url(name),
+                            self.sandbox.zendesk_admin_token(name),
+                        )
+                    };
+                    cmd.env(format!("TOKENOPS_{upper}_{var}_URL"), url);
+                    cmd.env(
+                        format!("TOKENOPS_{upper}_{var}_TOKEN"),
+                        token.expose_secret(),
+                    );
+                }
+            }
+        }
+        cmd.env("TOKENOPS_NOW", self.sandbox.clock().now().to_string());
+        cmd
+    }
+
+    /// Every value the sandbox ever issued, exposed for leak checks.
+    pub fn issued(&self) -> Vec<String> {
+        use secrecy::ExposeSecret;
+        self.sandbox
+            .issued_values()
+            .iter()
+            .map(|v| v.expose_secret().to_string())
+            .collect()
+    }
+
+    /// Panics if `text` contains any value the sandbox issued.
+    pub fn assert_no_secret_in(&self, what: &str, text: &str) {
+        for value in self.issued() {
+            assert!(
+                !text.contains(&value),
+                "{what} contains a value the sandbox issued"
+            );
+        }
+    }
+}
+
+/// Snapshot filters for CLI output: loopback ports.
+pub fn output_filters() -> Vec<(&'static str, &'static str)> {
+    vec![(r"127\.0\.0\.1:\d+", "127.0.0.1:PORT")]
+}

@@ -1,0 +1,398 @@
+//! `tokenops plan` end to end against the sandbox: one scenario per status a reviewer must be
+//! able to read, in text (snapshots), markdown and JSON, plus faults during discovery. Every
+//! output is checked for values the sandbox issued.
+
+use tokenops::sandbox::FaultSpec;
+
+use crate::harness::{SandboxEnv, output_filters};
+
+const SEED: &str = r#"
+secrets:
+  - { ref: hook-secret, length: 40 }
+gitlab:
+  - name: gitlab.com
+    admin: tokenops-admin
+    users:
+      - { username: tokenops-admin, name: tokenops, admin: true }
+      - { username: ops-bot, name: Ops Bot }
+    groups:
+      - { path: ops, members: { ops-bot: owner } }
+      - { path: ops/tools }
+    projects:
+      - { path: ops/sync }
+      - { path: ops/tools/old }
+    tokens:
+      - { ref: sync, project: ops/sync, name: sync-bot, scopes: [api], access_level: developer, expires_at: +200d, created_at: -100d }
+      - { ref: bot, user: ops-bot, name: reports, scopes: [read_api], expires_at: +100d, created_at: -30d }
+      - { project: ops/tools/old, name: old-tool, scopes: [api], access_level: maintainer, expires_at: +12d, created_at: -350d, last_used_at: -60d }
+    hooks:
+      - { project: ops/sync, url: "https://hooks.example.com/sync", name: Sync receiver, token: { value_of: hook-secret } }
+    variables:
+      - { project: ops/sync, key: SYNC_TOKEN, value: { value_of: sync }, masked: true }
+      - { project: ops/sync, key: BOT_TOKEN, value: { value_of: bot }, masked: true, protected: true }
+zendesk:
+  - name: global
+    admin: admin@example.com
+    users:
+      - { name: Admin, email: admin@example.com, role: admin }
+      - { name: Export Bot, email: export-bot@example.com, role: admin }
+    webhooks:
+      - name: Export
+        endpoint: https://export.example.com/zendesk
+        authentication: { type: basic_auth, data: { username: export-bot@example.com/token, password: { value_of: legacy } } }
+    api_tokens:
+      - { ref: legacy, id: 9001, description: export job, user: export-bot@example.com, created_at: -400d, last_used: -5d }
+"#;
+
+const CONFIG: &str = r#"
+version: 1
+gitlab:
+  - { name: gitlab.com, url: "https://gitlab.example.com", token_env: GITLAB_TOKEN }
+zendesk:
+  - { name: global, url: "https://example.zendesk.com", oauth_token_env: ZENDESK_TOKEN }
+check:
+  discover: { gitlab_users: [ops-bot], gitlab_groups: [ops], zendesk: [global] }
+"#;
+
+const MANIFEST: &str = r#"
+tokens:
+  - id: sync
+    gitlab_project_access_token: { gitlab: gitlab.com, project: ops/sync, name: sync-bot, scopes: [api], access_level: developer }
+    consumers:
+      - gitlab_ci_variable: { gitlab: gitlab.com, project: ops/sync, key: SYNC_TOKEN, masked: true }
+  - id: bot
+    gitlab_personal_access_token: { gitlab: gitlab.com, user: ops-bot, name: reports, scopes: [read_api] }
+    consumers:
+      - gitlab_ci_variable: { gitlab: gitlab.com, project: ops/sync, key: BOT_TOKEN, masked: true, protected: true }
+  - id: hook-secret
+    generated_secret: { length: 40 }
+    consumers:
+      - gitlab_webhook: { gitlab: gitlab.com, project: ops/sync, url: "https://hooks.example.com/sync" }
+  - id: legacy
+    zendesk_api_token: { zendesk: global, token_id: 9001, email: export-bot@example.com }
+    consumers:
+      - zendesk_webhook: { zendesk: global, webhook: Export, auth: basic_auth, username: export-bot@example.com/token }
+"#;
+
+fn env() -> SandboxEnv {
+    SandboxEnv::start(SEED, CONFIG, &[("estate.yaml", MANIFEST)])
+}
+
+/// Runs `plan` with `args`, checks its exit code, that nothing secret leaked, and returns stdout.
+fn plan(env: &SandboxEnv, args: &[&str], code: i32) -> String {
+    let out = env.tokenops().arg("plan").args(args).output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(
+        out.status.code(),
+        Some(code),
+        "stdout:\n{stdout}\nstderr:\n{stderr}"
+    );
+    env.assert_no_secret_in("plan stdout", &stdout);
+    env.assert_no_secret_in("plan stderr", &stderr);
+    stdout
+}
+
+fn with_gitlab<R>(
+    env: &SandboxEnv,
+    f: impl FnOnce(&mut tokenops::sandbox::state::GitLab) -> R,
+) -> R {
+    env.sandbox
+        .with_state(|w| f(w.gitlab.get_mut("gitlab.com").unwrap()))
+}
+
+fn token_id(env: &SandboxEnv, name: &str) -> u64 {
+    with_gitlab(env, |g| {
+        g.tokens
+            .values()
+            .filter(|t| t.name == name && !t.revoked)
+            .map(|t| t.id)
+            .max()
+            .unwrap()
+    })
+}
+
+macro_rules! snapshot {
+    ($name:expr, $text:expr) => {
+        insta::with_settings!({ filters => output_filters() }, {
+            insta::assert_snapshot!($name, $text);
+        });
+    };
+}
+
+#[test]
+fn all_in_sync_has_no_changes_and_exits_zero_with_detailed_exitcode() {
+    // Only the tokens whose current values the consumers hold: a never-generated secret
+    // would be work to do.
+    let manifest: String = MANIFEST
+        .split("  - id: hook-secret")
+        .next()
+        .unwrap()
+        .to_string();
+    let env = SandboxEnv::start(SEED, CONFIG, &[("estate.yaml", &manifest)]);
+    let out = plan(&env, &["--detailed-exitcode"], 0);
+    assert!(
+        out.starts_with("No changes: 2 tokens in sync, 2 undeclared."),
+        "{out}"
+    );
+}
+
+#[test]
+fn baseline_shows_the_new_secret_undeclared_and_legacy_tokens() {
+    let env = env();
+    let out = plan(&env, &["--detailed-exitcode"], 2);
+    snapshot!("plan_sandbox_baseline", out);
+}
+
+#[test]
+fn due_token_is_rotated_with_an_explicit_expiry() {
+    let env = env();
+    let soon = env
+        .sandbox
+        .clock()
+        .now()
+        .checked_add(jiff::SignedDuration::from_hours(240))
+        .unwrap();
+    let id = token_id(&env, "sync-bot");
+    with_gitlab(&env, |g| {
+        g.tokens.get_mut(&id).unwrap().expires_at = Some(tokenops::time::utc_date(soon))
+    });
+    let out = plan(&env, &[], 0);
+    assert!(
+        out.contains("~ sync (gitlab_project_access_token) due"),
+        "{out}"
+    );
+    assert!(
+        out.contains("+ rotate, new expiry 2027-11-28 (value changes)"),
+        "{out}"
+    );
+    snapshot!("plan_sandbox_due", out);
+}
+
+#[test]
+fn expired_token_is_created_again() {
+    let env = env();
+    let id = token_id(&env, "sync-bot");
+    with_gitlab(&env, |g| {
+        g.tokens.get_mut(&id).unwrap().expires_at = Some(jiff::civil::date(2026, 11, 20))
+    });
+    let out = plan(&env, &[], 0);
+    assert!(
+        out.contains("sync (gitlab_project_access_token) expired"),
+        "{out}"
+    );
+    assert!(out.contains("expired on 2026-11-20"), "{out}");
+    assert!(out.contains("new bot user"), "{out}");
+    assert!(
+        out.contains("variable SYNC_TOKEN (value changes; now stale)"),
+        "{out}"
+    );
+}
+
+#[test]
+fn token_revoked_out_of_band_is_created_again() {
+    let env = env();
+    let id = token_id(&env, "sync-bot");
+    with_gitlab(&env, |g| g.tokens.get_mut(&id).unwrap().revoked = true);
+    let out = plan(&env, &[], 0);
+    assert!(
+        out.contains("sync (gitlab_project_access_token) revoked"),
+        "{out}"
+    );
+    assert!(
+        out.contains(&format!("token {id} was revoked outside tokenops")),
+        "{out}"
+    );
+    assert!(out.contains("+ create again"), "{out}");
+}
+
+#[test]
+fn missing_token_is_created() {
+    let env = env();
+    let id = token_id(&env, "reports");
+    with_gitlab(&env, |g| g.tokens.remove(&id));
+    let out = plan(&env, &[], 0);
+    assert!(
+        out.contains("bot (gitlab_personal_access_token) missing"),
+        "{out}"
+    );
+}
+
+#[test]
+fn scope_drift_needs_a_person_and_plans_nothing_for_the_token() {
+    let env = env();
+    let id = token_id(&env, "sync-bot");
+    with_gitlab(&env, |g| {
+        g.tokens
+            .get_mut(&id)
+            .unwrap()
+            .scopes
+            .push("write_repository".into())
+    });
+    let out = plan(&env, &[], 0);
+    assert!(
+        out.contains("! sync (gitlab_project_access_token) scope-drift"),
+        "{out}"
+    );
+    assert!(
+        out.contains("live scopes [api, write_repository] differ from the approved [api]"),
+        "{out}"
+    );
+    let json = plan(&env, &["--format", "json"], 0);
+    let doc: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let sync = doc["tokens"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["id"] == "sync")
+        .unwrap();
+    assert_eq!(sync["needs_human"], true);
+    assert_eq!(sync["actions"].as_array().unwrap().len(), 0);
+}
+
+#[test]
+fn consumer_holding_a_revoked_value_is_stale() {
+    let env = env();
+    let id = token_id(&env, "sync-bot");
+    // Rotate behind tokenops's back: the variable keeps the old (now revoked) value.
+    env.sandbox.with_state(|w| {
+        let now = env.sandbox.clock().now();
+        let g = w.gitlab.get_mut("gitlab.com").unwrap();
+        g.rotate(&mut w.issuer, id, jiff::civil::date(2027, 6, 1), now);
+    });
+    let out = plan(&env, &[], 0);
+    assert!(
+        out.contains("variable SYNC_TOKEN is stale")
+            || out.contains("SYNC_TOKEN (value changes; now stale)"),
+        "{out}"
+    );
+    assert!(
+        out.contains("~ sync (gitlab_project_access_token) due"),
+        "{out}"
+    );
+    snapshot!("plan_sandbox_stale_consumer", out);
+}
+
+#[test]
+fn deleted_ci_variable_is_missing() {
+    let env = env();
+    with_gitlab(&env, |g| g.variables.retain(|v| v.key != "BOT_TOKEN"));
+    let out = plan(&env, &[], 0);
+    assert!(
+        out.contains("variable BOT_TOKEN (value changes; now missing)"),
+        "{out}"
+    );
+}
+
+#[test]
+fn changed_hook_url_leaves_the_declared_hook_missing() {
+    let env = env();
+    with_gitlab(&env, |g| {
+        for hook in g.hooks.values_mut() {
+            hook.url = "https://moved.example.com/sync".into();
+        }
+    });
+    let out = plan(&env, &[], 0);
+    assert!(
+        out.contains("hook https://hooks.example.com/sync (value changes; now missing)"),
+        "{out}"
+    );
+}
+
+#[test]
+fn undeclared_token_in_a_discovery_scope_is_listed() {
+    let env = env();
+    let out = plan(&env, &[], 0);
+    assert!(
+        out.contains("gitlab_project_access_token ops/tools/old \"old-tool\""),
+        "{out}"
+    );
+}
+
+#[test]
+fn legacy_zendesk_token_shows_its_deadlines() {
+    let env = env();
+    let out = plan(&env, &[], 0);
+    assert!(out.contains("! legacy (zendesk_api_token) legacy"), "{out}");
+    assert!(
+        out.contains("every API token stops working on 2027-04-30 (153 days left)"),
+        "{out}"
+    );
+    assert!(
+        out.contains("unused for 5 days: will be deactivated on 2026-12-23 if still unused"),
+        "{out}"
+    );
+}
+
+#[test]
+fn markdown_and_json_formats() {
+    let env = env();
+    let md = plan(&env, &["--format", "markdown"], 0);
+    assert!(md.starts_with("<!-- tokenops:plan -->"));
+    assert!(md.contains("| rotations |"));
+    snapshot!("plan_sandbox_markdown", md);
+    let dir = env.dir.path().join("plan.json");
+    let json = plan(
+        &env,
+        &["--format", "json", "--out", dir.to_str().unwrap()],
+        0,
+    );
+    let saved = std::fs::read_to_string(&dir).unwrap();
+    env.assert_no_secret_in("plan file", &saved);
+    let doc: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(doc["format"], 1);
+    assert_eq!(doc["live_fingerprint"].as_str().unwrap().len(), 64);
+    assert_eq!(
+        serde_json::from_str::<serde_json::Value>(&saved).unwrap(),
+        doc
+    );
+}
+
+#[test]
+fn transient_5xx_and_429_during_discovery_do_not_change_the_plan() {
+    let env = env();
+    let clean = plan(&env, &["--format", "json"], 0);
+    env.sandbox.faults().set(
+        "GET *",
+        FaultSpec {
+            error_rate: 0.3,
+            statuses: vec![500, 502, 503, 429],
+            ..FaultSpec::default()
+        },
+    );
+    let flaky = plan(&env, &["--format", "json"], 0);
+    let strip = |s: &str| {
+        let mut v: serde_json::Value = serde_json::from_str(s).unwrap();
+        v["generated_at"] = serde_json::Value::Null;
+        v
+    };
+    assert_eq!(strip(&clean), strip(&flaky));
+    let stats = env.sandbox.requests();
+    assert!(
+        stats.by_status.keys().any(|s| *s >= 500),
+        "faults were injected"
+    );
+}
+
+#[test]
+fn persistent_5xx_fails_with_a_clear_error_after_retries() {
+    let env = env();
+    env.sandbox.faults().set(
+        "GET /api/v4/projects/:id/variables",
+        FaultSpec {
+            error_rate: 1.0,
+            statuses: vec![503],
+            ..FaultSpec::default()
+        },
+    );
+    let out = env.tokenops().arg("plan").output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("discovery failed"), "{stderr}");
+    assert!(
+        stderr.contains("CI/CD variables of project/ops/sync"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("503"), "{stderr}");
+    env.assert_no_secret_in("stderr", &stderr);
+}
