@@ -304,13 +304,7 @@ pub fn markdown(plan: &Plan, limit: usize) -> String {
                 md_cell(&token.id),
                 token.status.label()
             );
-            let _ = writeln!(
-                block,
-                "- {}: {} ({})",
-                token.platform,
-                md_cell(&token.object),
-                token.kind
-            );
+            let _ = writeln!(block, "- {} ({})", md_cell(&object_line(token)), token.kind);
             let _ = writeln!(block, "- {}", md_cell(&token.reason));
             for action in &token.actions {
                 let _ = writeln!(
