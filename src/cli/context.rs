@@ -16,6 +16,19 @@ use crate::zendesk::ZendeskClient;
 pub struct Tuning {
     /// Concurrent requests per instance (`None`: the client default).
     pub concurrency: Option<usize>,
+    /// Request budget per instance and minute (`None`: the client default).
+    pub requests_per_minute: Option<u32>,
+}
+
+impl Tuning {
+    fn apply(self, settings: &mut ClientSettings) {
+        if let Some(n) = self.concurrency {
+            settings.concurrency = n.max(1);
+        }
+        if let Some(n) = self.requests_per_minute {
+            settings.requests_per_minute = n.max(1);
+        }
+    }
 }
 
 /// One client per declared instance, and `now`.
@@ -36,9 +49,7 @@ pub fn run_context(
             lookup,
         )?;
         let mut settings = ClientSettings::gitlab();
-        if let Some(n) = tuning.concurrency {
-            settings.concurrency = n.max(1);
-        }
+        tuning.apply(&mut settings);
         let client = GitLabClient::new(&access, settings)
             .with_context(|| format!("GitLab instance `{}`", instance.name))?;
         clients.gitlab.insert(instance.name.clone(), client);
@@ -70,9 +81,7 @@ pub fn run_context(
             ),
         };
         let mut settings = ClientSettings::zendesk();
-        if let Some(n) = tuning.concurrency {
-            settings.concurrency = n.max(1);
-        }
+        tuning.apply(&mut settings);
         let client = ZendeskClient::new(&access, settings)
             .with_context(|| format!("Zendesk instance `{}`", instance.name))?;
         clients.zendesk.insert(instance.name.clone(), client);

@@ -48,9 +48,13 @@ pub struct Args {
     /// Exit 2 when changes are pending, 0 when in sync.
     #[arg(long)]
     pub detailed_exitcode: bool,
-    /// Concurrent requests per platform instance.
+    /// Concurrent requests per platform instance (default: 16 GitLab, 8 Zendesk).
     #[arg(long)]
     pub concurrency: Option<usize>,
+    /// Requests per minute per platform instance (default: 1950 GitLab, 390 Zendesk: just
+    /// under GitLab.com's and Zendesk's common limits).
+    #[arg(long)]
+    pub requests_per_minute: Option<u32>,
 }
 
 /// Whether stdout should get colour.
@@ -70,6 +74,7 @@ pub fn run(args: Args, now: Option<&str>) -> anyhow::Result<Outcome> {
         now,
         Tuning {
             concurrency: args.concurrency,
+            requests_per_minute: args.requests_per_minute,
         },
         &process_env,
     )?;

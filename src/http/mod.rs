@@ -69,18 +69,21 @@ pub struct ClientSettings {
 }
 
 impl ClientSettings {
-    /// Defaults for GitLab: 90% of GitLab.com's 2,000 authenticated requests per minute.
+    /// Defaults for GitLab: 16 requests in flight, and 97.5% of GitLab.com's 2,000
+    /// authenticated requests per minute (the margin absorbs the latency between the client's
+    /// window and the server's).
     pub fn gitlab() -> Self {
         ClientSettings {
-            requests_per_minute: 1800,
+            concurrency: 16,
+            requests_per_minute: 1950,
             ..Self::common()
         }
     }
 
-    /// Defaults for Zendesk: 90% of the common 400 requests per minute plan limit.
+    /// Defaults for Zendesk: 97.5% of the common 400 requests per minute plan limit.
     pub fn zendesk() -> Self {
         ClientSettings {
-            requests_per_minute: 360,
+            requests_per_minute: 390,
             ..Self::common()
         }
     }
