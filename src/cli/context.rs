@@ -88,3 +88,72 @@ pub fn run_context(
     }
     Ok(RunContext { now, clients })
 }
+
+/// The merge request of the running GitLab CI pipeline and a client to comment on it, from
+/// `CI_API_V4_URL`, `CI_PROJECT_ID`, `CI_MERGE_REQUEST_IID` and `CI_COMMIT_SHA`. The note is
+/// written with `TOKENOPS_NOTE_TOKEN`, else with the credential of the declared GitLab
+/// instance at the same address.
+pub fn comment_target(
+    config: &Config,
+    lookup: Lookup<'_>,
+) -> anyhow::Result<crate::ops::plan::CommentTarget> {
+    let need = |name: &str| {
+        lookup(name).filter(|v| !v.is_empty()).ok_or_else(|| {
+            anyhow::anyhow!(
+                "--comment needs {name}, which GitLab sets in merge-request pipelines; run \
+                 plan --comment only in a job with `rules: - if: $CI_MERGE_REQUEST_IID`"
+            )
+        })
+    };
+    let api = need("CI_API_V4_URL")?;
+    let project = need("CI_PROJECT_ID")?;
+    let iid: u64 = need("CI_MERGE_REQUEST_IID")?
+        .parse()
+        .context("CI_MERGE_REQUEST_IID is not a number")?;
+    let base = api
+        .trim_end_matches('/')
+        .trim_end_matches("/api/v4")
+        .to_string();
+    let token = match lookup("TOKENOPS_NOTE_TOKEN").filter(|v| !v.is_empty()) {
+        Some(token) => token,
+        None => {
+            let instance = config
+                .gitlab
+                .iter()
+                .find(|g| {
+                    let url = lookup(&super::env::override_var(Platform::GitLab, &g.name, "URL"))
+                        .unwrap_or_else(|| g.url.clone());
+                    url.trim_end_matches('/') == base
+                })
+                .ok_or_else(|| {
+                    anyhow::anyhow!(
+                        "--comment: no GitLab instance in tokenops.yaml is at {base}; set \
+                         TOKENOPS_NOTE_TOKEN to a token that may comment on the merge request"
+                    )
+                })?;
+            resolve_instance(
+                Platform::GitLab,
+                &instance.name,
+                &base,
+                &instance.token_env,
+                lookup,
+            )
+            .map(|a| secrecy::ExposeSecret::expose_secret(&a.credential).to_string())?
+        }
+    };
+    let access = crate::http::InstanceAccess {
+        name: "merge request".to_string(),
+        url: base,
+        credential: secrecy::SecretString::from(token),
+        email: None,
+    };
+    let client = GitLabClient::new(&access, ClientSettings::gitlab())?;
+    Ok(crate::ops::plan::CommentTarget {
+        client,
+        merge_request: crate::ops::comment::MergeRequestRef {
+            project,
+            iid,
+            commit: lookup("CI_COMMIT_SHA").filter(|v| !v.is_empty()),
+        },
+    })
+}

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use clap::ValueEnum;
 
-use super::context::{Tuning, run_context};
+use super::context::{Tuning, comment_target, run_context};
 use super::env::process_env;
 use crate::manifest::LoadOptions;
 use crate::ops::Outcome;
@@ -48,6 +48,13 @@ pub struct Args {
     /// Exit 2 when changes are pending, 0 when in sync.
     #[arg(long)]
     pub detailed_exitcode: bool,
+    /// Post the plan as one note on the merge request of this CI pipeline, updated in place
+    /// on every push.
+    #[arg(long)]
+    pub comment: bool,
+    /// Write GitLab's Terraform MR-widget report (counts of creations, writes, revocations).
+    #[arg(long, value_name = "FILE")]
+    pub widget_report: Option<PathBuf>,
     /// Concurrent requests per platform instance (default: 16 GitLab, 8 Zendesk).
     #[arg(long)]
     pub concurrency: Option<usize>,
@@ -88,6 +95,12 @@ pub fn run(args: Args, now: Option<&str>) -> anyhow::Result<Outcome> {
         out: args.out,
         detailed_exitcode: args.detailed_exitcode,
         color: use_color(),
+        comment: if args.comment {
+            Some(comment_target(&desired.config, &process_env)?)
+        } else {
+            None
+        },
+        widget_report: args.widget_report,
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -15,5 +15,6 @@ pub enum Outcome {
     /// finding expiring tokens): exit 2.
     Changes,
 }
+pub mod comment;
 pub mod discover;
 pub mod plan;

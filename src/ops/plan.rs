@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use jiff::Timestamp;
 
 use super::Outcome;
+use super::comment::{MergeRequestRef, NoteOutcome, note_body, upsert_plan_note, widget_report};
 use super::discover::{Clients, DiscoverError, ScanKinds, discover};
 use crate::diag::Diagnostics;
 use crate::ledger::{Ledger, LedgerError};
@@ -27,6 +28,19 @@ pub struct PlanOptions {
     pub detailed_exitcode: bool,
     /// Colour in text output.
     pub color: bool,
+    /// Post or update the sticky note on this merge request.
+    pub comment: Option<CommentTarget>,
+    /// Write GitLab's Terraform MR-widget report here.
+    pub widget_report: Option<PathBuf>,
+}
+
+/// Where the plan note goes, and the client that writes it.
+#[derive(Debug, Clone)]
+pub struct CommentTarget {
+    /// A client for the GitLab that runs the pipeline.
+    pub client: crate::gitlab::GitLabClient,
+    /// The merge request.
+    pub merge_request: MergeRequestRef,
 }
 
 /// Everything the edge resolved: the time and one client per instance.
@@ -53,6 +67,14 @@ pub enum PlanError {
     /// Live state could not be read.
     #[error(transparent)]
     Discover(#[from] DiscoverError),
+    /// The merge-request note could not be written.
+    #[error("cannot write the plan note on merge request !{iid}: {source}")]
+    Comment {
+        /// The merge request.
+        iid: u64,
+        /// Why.
+        source: crate::http::ApiError,
+    },
     /// Writing the output failed.
     #[error("cannot write {path}: {source}")]
     Write {
@@ -122,6 +144,30 @@ pub async fn run(
             path: path.display().to_string(),
             source,
         })?;
+    }
+    if let Some(path) = &options.widget_report {
+        std::fs::write(path, widget_report(&plan)).map_err(|source| PlanError::Write {
+            path: path.display().to_string(),
+            source,
+        })?;
+    }
+    if let Some(target) = &options.comment {
+        let mr = &target.merge_request;
+        let body = note_body(&plan, mr.commit.as_deref());
+        let outcome = upsert_plan_note(&target.client, mr, &body)
+            .await
+            .map_err(|source| PlanError::Comment {
+                iid: mr.iid,
+                source,
+            })?;
+        match outcome {
+            NoteOutcome::Created(id) => {
+                tracing::info!("created the plan note {id} on merge request !{}", mr.iid)
+            }
+            NoteOutcome::Updated(id) => {
+                tracing::info!("updated the plan note {id} on merge request !{}", mr.iid)
+            }
+        }
     }
     Ok(if options.detailed_exitcode && !plan.summary.is_empty() {
         Outcome::Changes

@@ -30,6 +30,8 @@ gitlab:
     variables:
       - { project: ops/sync, key: SYNC_TOKEN, value: { value_of: sync }, masked: true }
       - { project: ops/sync, key: BOT_TOKEN, value: { value_of: bot }, masked: true, protected: true }
+    merge_requests:
+      - { project: ops/sync, iid: 7, title: Declare the sync tokens }
 zendesk:
   - name: global
     admin: admin@example.com
@@ -395,4 +397,79 @@ fn persistent_5xx_fails_with_a_clear_error_after_retries() {
     );
     assert!(stderr.contains("503"), "{stderr}");
     env.assert_no_secret_in("stderr", &stderr);
+}
+
+fn mr_notes(env: &SandboxEnv) -> Vec<String> {
+    with_gitlab(env, |g| {
+        g.notes
+            .values()
+            .filter(|n| n.noteable_type == "MergeRequest" && n.noteable_iid == 7)
+            .map(|n| n.body.clone())
+            .collect()
+    })
+}
+
+fn comment(env: &SandboxEnv, sha: &str) {
+    let api = format!("{}/api/v4", env.sandbox.gitlab_url("gitlab.com"));
+    let widget = env.dir.path().join("widget.json");
+    let out = env
+        .tokenops()
+        .args(["plan", "--comment", "--widget-report"])
+        .arg(&widget)
+        .env("CI_API_V4_URL", api)
+        .env("CI_PROJECT_ID", "ops/sync")
+        .env("CI_MERGE_REQUEST_IID", "7")
+        .env("CI_COMMIT_SHA", sha)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(widget).unwrap()).unwrap();
+    assert_eq!(
+        report,
+        serde_json::json!({"create": 1, "update": 1, "delete": 0})
+    );
+}
+
+#[test]
+fn merge_request_note_is_created_then_updated_never_duplicated() {
+    let env = env();
+    comment(&env, "1111111111111111111111111111111111111111");
+    let notes = mr_notes(&env);
+    assert_eq!(notes.len(), 1);
+    assert!(notes[0].starts_with("<!-- tokenops:plan -->"));
+    assert!(
+        notes[0].contains("for commit 111111111111."),
+        "{}",
+        notes[0]
+    );
+    env.assert_no_secret_in("note", &notes[0]);
+    for sha in [
+        "2222222222222222222222222222222222222222",
+        "3333333333333333333333333333333333333333",
+    ] {
+        comment(&env, sha);
+    }
+    let notes = mr_notes(&env);
+    assert_eq!(notes.len(), 1, "one sticky note, updated in place");
+    assert!(notes[0].contains("for commit 333333333333."));
+    assert!(notes[0].len() <= 1_000_000);
+}
+
+#[test]
+fn comment_outside_a_merge_request_pipeline_says_what_is_missing() {
+    let env = env();
+    let out = env
+        .tokenops()
+        .args(["plan", "--comment"])
+        .env_remove("CI_MERGE_REQUEST_IID")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("--comment needs CI_API_V4_URL"), "{stderr}");
 }
