@@ -5,6 +5,7 @@ use clap::{Parser, Subcommand};
 
 use crate::ops::Outcome;
 
+pub mod completions;
 pub mod context;
 pub mod env;
 pub mod plan;
@@ -44,6 +45,10 @@ pub enum Command {
     Plan(plan::Args),
     /// Serve the built-in GitLab + Zendesk API simulator on 127.0.0.1 until interrupted.
     Sandbox(sandbox::Args),
+    /// Print shell completions (bash, zsh, fish, elvish, powershell).
+    Completions(completions::CompletionsArgs),
+    /// Print the man page.
+    Man(completions::ManArgs),
 }
 
 impl Cli {
@@ -74,5 +79,7 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Schema(args) => schema::run(args),
         Command::Plan(args) => plan::run(args, now),
         Command::Sandbox(args) => sandbox::run(args),
+        Command::Completions(args) => completions::completions(args),
+        Command::Man(args) => completions::man(args),
     }
 }
