@@ -7,7 +7,7 @@ use std::path::Path;
 
 use super::tree::{suggest, unknown_name_hint};
 use super::{
-    Alphabet, Config, ConsumerKey, ConsumerSpec, DeclaredToken, LedgerSettings, Origin, Platform,
+    Alphabet, Config, ConsumerKey, ConsumerSpec, LedgerSettings, Origin, Platform,
     RotationOverride, TokenKind, ZendeskWebhookAuth,
 };
 use crate::diag::{Diagnostic, Diagnostics};
@@ -393,58 +393,61 @@ impl Context<'_> {
     }
 }
 
-/// Checks one token that has the right shape, and records it for the rules across files.
+/// The parts of one token entry that could be read.
+pub struct TokenParts<'a> {
+    /// The id, when it could be read.
+    pub id: Option<&'a str>,
+    /// Where the entry starts.
+    pub origin: &'a Origin,
+    /// The kind, when it could be read.
+    pub kind: Option<&'a TokenKind>,
+    /// The rotation override (empty when it could not be read).
+    pub rotation: &'a RotationOverride,
+    /// The consumers that could be read.
+    pub consumers: &'a [ConsumerSpec],
+    /// Where each of them starts.
+    pub consumer_origins: &'a [Origin],
+}
+
+/// Checks what could be read of one token, and records it for the rules across files.
 pub fn check_token(
     ctx: &Context<'_>,
     file: &Path,
     node: &Node,
-    token: &DeclaredToken,
+    token: &TokenParts<'_>,
     seen: &mut Seen,
     diags: &mut Diagnostics,
 ) {
-    let spec = &token.spec;
-    let kind_node = node.get(spec.kind.key()).unwrap_or(node);
     let id_node = node.get("id").unwrap_or(node);
+    let token_id = token.id.unwrap_or("(no id)");
 
     // Unique ids across files.
-    match seen.ids.get(&spec.id) {
-        Some(first) => diags.push(
-            at(
-                file,
-                id_node,
-                format!(
-                    "duplicate token id `{}`: already declared at {first}",
-                    spec.id
-                ),
-            )
-            .hint("token ids must be unique across all manifests; rename one of them"),
-        ),
-        None => {
-            seen.ids.insert(spec.id.clone(), token.origin.clone());
+    if let Some(id) = token.id {
+        match seen.ids.get(id) {
+            Some(first) => diags.push(
+                at(
+                    file,
+                    id_node,
+                    format!("duplicate token id `{id}`: already declared at {first}"),
+                )
+                .hint("token ids must be unique across all manifests; rename one of them"),
+            ),
+            None => {
+                seen.ids.insert(id.to_string(), token.origin.clone());
+            }
         }
     }
 
-    if let Some((platform, name)) = spec.kind.instance() {
-        ctx.check_instance(file, kind_node, platform, name, diags);
+    if let Some(kind) = token.kind {
+        check_kind(ctx, file, node, kind, token.rotation, diags);
     }
-    check_scopes(file, kind_node, &spec.kind, diags);
-    if let TokenKind::GeneratedSecret(s) = &spec.kind
-        && !(1..=1024).contains(&s.length)
-    {
-        let n = kind_node.get("length").unwrap_or(kind_node);
-        diags.push(
-            at(file, n, format!("length {} is out of range", s.length))
-                .hint("use a length from 1 to 1024 (32 or more is a good secret)"),
-        );
-    }
-    check_rotation(ctx, file, node, token, diags);
 
     // Consumers.
     let consumer_nodes: Vec<&Node> = match node.get("consumers").map(|c| &c.value) {
         Some(Value::Seq(items)) => items.iter().collect(),
         _ => Vec::new(),
     };
-    for (consumer, origin) in spec.consumers.iter().zip(&token.consumer_origins) {
+    for (consumer, origin) in token.consumers.iter().zip(token.consumer_origins) {
         let c_node = consumer_nodes
             .iter()
             .find(|n| n.line == origin.line && n.column == origin.column)
@@ -454,11 +457,11 @@ pub fn check_token(
         if let Some((platform, name)) = consumer.instance() {
             ctx.check_instance(file, body, platform, name, diags);
         }
-        check_consumer(file, body, &spec.kind, consumer, diags);
+        check_consumer(file, body, token.kind, consumer, diags);
         if let Some(key) = consumer.key() {
             match seen.consumers.get(&key) {
                 Some((other, first)) => {
-                    let who = if *other == spec.id {
+                    let who = if other == token_id {
                         "this token already writes it".to_string()
                     } else {
                         format!("token `{other}` already writes it")
@@ -470,11 +473,36 @@ pub fn check_token(
                 }
                 None => {
                     seen.consumers
-                        .insert(key, (spec.id.clone(), origin.clone()));
+                        .insert(key, (token_id.to_string(), origin.clone()));
                 }
             }
         }
     }
+}
+
+fn check_kind(
+    ctx: &Context<'_>,
+    file: &Path,
+    node: &Node,
+    kind: &TokenKind,
+    rotation: &RotationOverride,
+    diags: &mut Diagnostics,
+) {
+    let kind_node = node.get(kind.key()).unwrap_or(node);
+    if let Some((platform, name)) = kind.instance() {
+        ctx.check_instance(file, kind_node, platform, name, diags);
+    }
+    check_scopes(file, kind_node, kind, diags);
+    if let TokenKind::GeneratedSecret(s) = kind
+        && !(1..=1024).contains(&s.length)
+    {
+        let n = kind_node.get("length").unwrap_or(kind_node);
+        diags.push(
+            at(file, n, format!("length {} is out of range", s.length))
+                .hint("use a length from 1 to 1024 (32 or more is a good secret)"),
+        );
+    }
+    check_rotation(ctx, file, node, kind, rotation, diags);
 }
 
 fn check_scopes(file: &Path, kind_node: &Node, kind: &TokenKind, diags: &mut Diagnostics) {
@@ -536,15 +564,15 @@ fn check_rotation(
     ctx: &Context<'_>,
     file: &Path,
     node: &Node,
-    token: &DeclaredToken,
+    kind: &TokenKind,
+    rotation: &RotationOverride,
     diags: &mut Diagnostics,
 ) {
-    let spec = &token.spec;
     let defaults: &RotationOverride = &ctx.config.defaults.rotation;
-    let policy = spec.rotation_policy(defaults);
+    let policy = kind.rotation_policy(rotation, defaults);
     let rotation_node = node.get("rotation");
     let field = |name: &str| rotation_node.and_then(|r| r.get(name));
-    if let (Some(limit), Some(life)) = (spec.kind.lifetime_limit(), spec.rotation.lifetime)
+    if let (Some(limit), Some(life)) = (kind.lifetime_limit(), rotation.lifetime)
         && !limit.allows(life)
     {
         let n = field("lifetime").unwrap_or(node);
@@ -555,7 +583,7 @@ fn check_rotation(
                 n,
                 format!(
                     "lifetime {life} is over the platform maximum for {}: it must be {bound} {}",
-                    spec.kind.key(),
+                    kind.key(),
                     limit.max
                 ),
             )
@@ -564,7 +592,7 @@ fn check_rotation(
         return;
     }
     if policy.rotate_before >= policy.lifetime {
-        let from = |explicit: bool| if explicit { "" } else { " (inherited)" };
+        let from = |explicit: bool| if explicit { "" } else { ", inherited" };
         let n = field("rotate_before")
             .or_else(|| field("lifetime"))
             .or_else(|| node.get("id"))
@@ -573,15 +601,15 @@ fn check_rotation(
             at(file, n, format!(
                 "rotate_before ({}{}) is not shorter than lifetime ({}{}): the token would always be due",
                 policy.rotate_before,
-                from(spec.rotation.rotate_before.is_some()),
+                from(rotation.rotate_before.is_some()),
                 policy.lifetime,
-                from(spec.rotation.lifetime.is_some()),
+                from(rotation.lifetime.is_some()),
             ))
             .hint("set `rotation: { rotate_before: ... }` to less than the lifetime, e.g. a quarter of it"),
         );
     }
-    if let TokenKind::ZendeskApiToken(_) = &spec.kind
-        && spec.rotation.strategy.is_some()
+    if let TokenKind::ZendeskApiToken(_) = kind
+        && rotation.strategy.is_some()
     {
         let n = field("strategy").unwrap_or(node);
         diags.push(
@@ -598,7 +626,7 @@ fn check_rotation(
 fn check_consumer(
     file: &Path,
     body: &Node,
-    kind: &TokenKind,
+    kind: Option<&TokenKind>,
     consumer: &ConsumerSpec,
     diags: &mut Diagnostics,
 ) {
@@ -630,6 +658,7 @@ fn check_consumer(
                 );
             }
             if v.masked
+                && let Some(kind) = kind
                 && let Some((message, hint)) = mask_problem(kind, v.raw)
             {
                 diags.push(at(file, body.get("masked").unwrap_or(body), message).hint(hint));

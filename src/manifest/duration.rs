@@ -20,6 +20,8 @@ const UNITS: [(char, u64); 5] = [
     ('s', 1),
 ];
 
+const DURATION_HINT: &str = "write a whole number and a unit: 30s, 15m, 12h, 21d or 2w";
+
 /// The pattern every duration matches (also used in the JSON Schema).
 pub const DURATION_PATTERN: &str = "^[0-9]+[smhdw]$";
 
@@ -91,9 +93,12 @@ impl FromStr for Duration {
 
 impl fmt::Display for Duration {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        // The largest unit that divides evenly, but weeks only when written as days would be
-        // unusual; `365d` reads better than a fraction of weeks.
+        // The largest unit that divides evenly; never weeks (`365d` reads better), and hours
+        // rather than one or two days (`48h` is how such limits are usually written).
         for (unit, factor) in UNITS.iter().skip(1) {
+            if *unit == 'd' && self.0 < 3 * 86_400 {
+                continue;
+            }
             if self.0 % factor == 0 {
                 return write!(f, "{}{unit}", self.0 / factor);
             }
@@ -117,16 +122,19 @@ impl<'de> Deserialize<'de> for Duration {
                 f.write_str("a duration such as 21d, 12h or 365d")
             }
             fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Duration, E> {
-                v.parse().map_err(E::custom)
+                v.parse()
+                    .map_err(|e| E::custom(format!("{e}{}{DURATION_HINT}", super::tree::HINT)))
             }
             fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Duration, E> {
                 Err(E::custom(format!(
-                    "`{v}` is not a duration: the unit is missing (one of s, m, h, d, w)"
+                    "`{v}` is not a duration: the unit is missing{}write `{v}d` for days, or another unit: s, m, h, w",
+                    super::tree::HINT
                 )))
             }
             fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Duration, E> {
                 Err(E::custom(format!(
-                    "`{v}` is not a duration: expected a positive number with a unit"
+                    "`{v}` is not a duration: it must be positive{}{DURATION_HINT}",
+                    super::tree::HINT
                 )))
             }
         }
@@ -161,6 +169,8 @@ mod tests {
             ("21d", 1_814_400, "21d"),
             ("2w", 1_209_600, "14d"),
             ("36h", 129_600, "36h"),
+            ("48h", 172_800, "48h"),
+            ("3d", 259_200, "3d"),
         ] {
             let d: Duration = text.parse().unwrap();
             assert_eq!(d.as_secs(), secs, "{text}");

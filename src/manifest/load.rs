@@ -52,7 +52,9 @@ struct SectionsOk {
 fn tree_diag(file: &Path, err: TreeError) -> Diagnostic {
     let hint = err.hint.clone();
     let mut d = Diagnostic::new(file, err.line, err.column, err.message);
-    d.hint = hint.or_else(|| Some("see schemas/ for the expected shape".to_string()));
+    d.hint = hint.or_else(|| {
+        Some("compare with the example in README.md or the JSON Schema in schemas/".to_string())
+    });
     d
 }
 
@@ -424,15 +426,15 @@ fn read_manifest(
     };
     for item in items {
         if let Some(token) = read_token(file, item, diags) {
-            checks::check_token(ctx, file, item, &token, seen, diags);
-            tokens.push(token);
+            checks::check_token(ctx, file, item, &token.parts(), seen, diags);
+            tokens.extend(token.into_declared());
         }
     }
 }
 
-/// Reads one token entry. Every field is read on its own; the token is returned when its
-/// id and kind could be read (consumers that failed are left out, their errors reported).
-fn read_token(file: &Path, node: &Node, diags: &mut Diagnostics) -> Option<DeclaredToken> {
+/// Reads one token entry. Every field is read on its own, so what could be read is still
+/// checked (consumers that failed are left out, their errors reported).
+fn read_token(file: &Path, node: &Node, diags: &mut Diagnostics) -> Option<PartialToken> {
     let Value::Map(entries) = &node.value else {
         diags.push(
             Diagnostic::new(
@@ -558,18 +560,53 @@ fn read_token(file: &Path, node: &Node, diags: &mut Diagnostics) -> Option<Decla
             diags,
         );
     }
-    let ((kind, _), id) = (kind?, id?);
-    Some(DeclaredToken {
-        spec: TokenSpec {
-            id,
-            description,
-            kind,
-            rotation,
-            consumers,
-        },
-        origin: origin(file, node),
+    Some(PartialToken {
+        id,
+        description,
+        kind: kind.map(|(k, _)| k),
+        rotation,
+        consumers,
         consumer_origins,
+        origin: origin(file, node),
     })
+}
+
+/// What could be read of one token entry.
+struct PartialToken {
+    id: Option<String>,
+    description: Option<String>,
+    kind: Option<TokenKind>,
+    rotation: RotationOverride,
+    consumers: Vec<ConsumerSpec>,
+    consumer_origins: Vec<Origin>,
+    origin: Origin,
+}
+
+impl PartialToken {
+    fn parts(&self) -> checks::TokenParts<'_> {
+        checks::TokenParts {
+            id: self.id.as_deref(),
+            origin: &self.origin,
+            kind: self.kind.as_ref(),
+            rotation: &self.rotation,
+            consumers: &self.consumers,
+            consumer_origins: &self.consumer_origins,
+        }
+    }
+
+    fn into_declared(self) -> Option<DeclaredToken> {
+        Some(DeclaredToken {
+            spec: TokenSpec {
+                id: self.id?,
+                description: self.description,
+                kind: self.kind?,
+                rotation: self.rotation,
+                consumers: self.consumers,
+            },
+            origin: self.origin,
+            consumer_origins: self.consumer_origins,
+        })
+    }
 }
 
 /// Names the consumer kinds when a consumer's kind key is unknown.
