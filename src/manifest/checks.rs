@@ -29,7 +29,7 @@ pub struct Context<'a> {
 #[derive(Default)]
 pub struct Seen {
     ids: HashMap<String, Origin>,
-    consumers: HashMap<ConsumerKey, (String, Origin)>,
+    consumers: HashMap<ConsumerKey, (String, Origin, Origin)>,
 }
 
 /// Scopes of GitLab personal access tokens.
@@ -460,8 +460,8 @@ pub fn check_token(
         check_consumer(file, body, token.kind, consumer, diags);
         if let Some(key) = consumer.key() {
             match seen.consumers.get(&key) {
-                Some((other, first)) => {
-                    let who = if other == token_id {
+                Some((other, other_origin, first)) => {
+                    let who = if other_origin == token.origin {
                         "this token already writes it".to_string()
                     } else {
                         format!("token `{other}` already writes it")
@@ -472,8 +472,10 @@ pub fn check_token(
                     );
                 }
                 None => {
-                    seen.consumers
-                        .insert(key, (token_id.to_string(), origin.clone()));
+                    seen.consumers.insert(
+                        key,
+                        (token_id.to_string(), token.origin.clone(), origin.clone()),
+                    );
                 }
             }
         }

@@ -99,7 +99,7 @@ impl fmt::Display for Duration {
             if *unit == 'd' && self.0 < 3 * 86_400 {
                 continue;
             }
-            if self.0 % factor == 0 {
+            if self.0.is_multiple_of(*factor) {
                 return write!(f, "{}{unit}", self.0 / factor);
             }
         }

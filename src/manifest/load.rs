@@ -37,6 +37,8 @@ pub fn load(options: &LoadOptions) -> Result<Desired, Diagnostics> {
         Ok(Desired { config, tokens })
     } else {
         diags.sort();
+        // Problems in tokenops.yaml first: the others may follow from them.
+        diags.0.sort_by_key(|d| d.file != options.config);
         Err(diags)
     }
 }
@@ -383,7 +385,9 @@ fn read_manifest(
         }
     };
     let mut token_list = None;
+    let mut unknown = false;
     for (key, value) in entries {
+        unknown |= key.as_str() != Some("tokens");
         match key.as_str() {
             Some("tokens") => token_list = Some(value),
             Some(other) => diags.push(
@@ -402,6 +406,10 @@ fn read_manifest(
         }
     }
     let Some(list) = token_list else {
+        if unknown {
+            // The unknown field is reported already (usually a misspelt `tokens`).
+            return;
+        }
         diags.push(
             Diagnostic::new(file, root.line, root.column, "missing field `tokens`")
                 .hint("list the tokens under a top-level `tokens:` key"),
@@ -458,6 +466,7 @@ fn read_token(file: &Path, node: &Node, diags: &mut Diagnostics) -> Option<Parti
     let mut consumers = Vec::new();
     let mut consumer_origins = Vec::new();
     let push = |e: TreeError, diags: &mut Diagnostics| diags.push(tree_diag(file, e));
+    let mut unknown = false;
     let expected: Vec<&str> = TOKEN_FIELDS
         .iter()
         .chain(TOKEN_KINDS.iter())
@@ -531,16 +540,20 @@ fn read_token(file: &Path, node: &Node, diags: &mut Diagnostics) -> Option<Parti
                     }
                 }
             }
-            other => push(
+            other => {
+                unknown = true;
+                push(
                 TreeError {
                     hint: Some(unknown_name_hint(other, &expected)),
                     ..TreeError::at(key, format!("unknown field `{other}`"))
                 },
                 diags,
-            ),
+            );
+            }
         }
     }
-    if id.is_none() && !entries.iter().any(|(k, _)| k.as_str() == Some("id")) {
+    // A misspelt `id` or kind key is reported as an unknown field; do not repeat it.
+    if id.is_none() && !unknown && !entries.iter().any(|(k, _)| k.as_str() == Some("id")) {
         push(
             TreeError {
                 hint: Some(
@@ -551,7 +564,7 @@ fn read_token(file: &Path, node: &Node, diags: &mut Diagnostics) -> Option<Parti
             diags,
         );
     }
-    if kind.is_none() && !kind_failed {
+    if kind.is_none() && !kind_failed && !unknown {
         push(
             TreeError {
                 hint: Some(format!("add one of: {}", TOKEN_KINDS.join(", "))),

@@ -2,3 +2,5 @@
 //! shared by all of them.
 
 mod harness;
+mod schema;
+mod validate;
