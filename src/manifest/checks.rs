@@ -397,6 +397,8 @@ impl Context<'_> {
 pub struct TokenParts<'a> {
     /// The id, when it could be read.
     pub id: Option<&'a str>,
+    /// Where the id's value is.
+    pub id_origin: Option<&'a Origin>,
     /// Where the entry starts.
     pub origin: &'a Origin,
     /// The kind, when it could be read.
@@ -409,40 +411,18 @@ pub struct TokenParts<'a> {
     pub consumer_origins: &'a [Origin],
 }
 
-/// Checks what could be read of one token, and records it for the rules across files.
+/// Checks what could be read of one token on its own (everything but the rules across
+/// files).
 pub fn check_token(
     ctx: &Context<'_>,
     file: &Path,
     node: &Node,
     token: &TokenParts<'_>,
-    seen: &mut Seen,
     diags: &mut Diagnostics,
 ) {
-    let id_node = node.get("id").unwrap_or(node);
-    let token_id = token.id.unwrap_or("(no id)");
-
-    // Unique ids across files.
-    if let Some(id) = token.id {
-        match seen.ids.get(id) {
-            Some(first) => diags.push(
-                at(
-                    file,
-                    id_node,
-                    format!("duplicate token id `{id}`: already declared at {first}"),
-                )
-                .hint("token ids must be unique across all manifests; rename one of them"),
-            ),
-            None => {
-                seen.ids.insert(id.to_string(), token.origin.clone());
-            }
-        }
-    }
-
     if let Some(kind) = token.kind {
         check_kind(ctx, file, node, kind, token.rotation, diags);
     }
-
-    // Consumers.
     let consumer_nodes: Vec<&Node> = match node.get("consumers").map(|c| &c.value) {
         Some(Value::Seq(items)) => items.iter().collect(),
         _ => Vec::new(),
@@ -458,25 +438,50 @@ pub fn check_token(
             ctx.check_instance(file, body, platform, name, diags);
         }
         check_consumer(file, body, token.kind, consumer, diags);
-        if let Some(key) = consumer.key() {
-            match seen.consumers.get(&key) {
-                Some((other, other_origin, first)) => {
-                    let who = if other_origin == token.origin {
-                        "this token already writes it".to_string()
-                    } else {
-                        format!("token `{other}` already writes it")
-                    };
-                    diags.push(
-                        at(file, c_node, format!("two tokens write the same consumer `{key}`: {who} at {first}"))
-                            .hint("a place can hold only one value; remove one of the consumers or point it at another place"),
-                    );
-                }
-                None => {
-                    seen.consumers.insert(
-                        key,
-                        (token_id.to_string(), token.origin.clone(), origin.clone()),
-                    );
-                }
+    }
+}
+
+/// The rules across files: unique token ids, and one token per consumer. Tokens must come
+/// in file order so the first declaration is the one named.
+pub fn check_across_files(token: &TokenParts<'_>, seen: &mut Seen, diags: &mut Diagnostics) {
+    let token_id = token.id.unwrap_or("(no id)");
+    if let (Some(id), Some(id_origin)) = (token.id, token.id_origin) {
+        match seen.ids.get(id) {
+            Some(first) => diags.push(
+                Diagnostic::new(
+                    &id_origin.file,
+                    id_origin.line,
+                    id_origin.column,
+                    format!("duplicate token id `{id}`: already declared at {first}"),
+                )
+                .hint("token ids must be unique across all manifests; rename one of them"),
+            ),
+            None => {
+                seen.ids.insert(id.to_string(), token.origin.clone());
+            }
+        }
+    }
+    for (consumer, origin) in token.consumers.iter().zip(token.consumer_origins) {
+        let Some(key) = consumer.key() else { continue };
+        match seen.consumers.get(&key) {
+            Some((other, other_origin, first)) => {
+                let message = if other_origin == token.origin {
+                    format!("consumer `{key}` is listed twice for this token: first at {first}")
+                } else {
+                    format!(
+                        "two tokens write the same consumer `{key}`: token `{other}` already writes it at {first}"
+                    )
+                };
+                diags.push(
+                    Diagnostic::new(&origin.file, origin.line, origin.column, message)
+                        .hint("a place can hold only one value; remove one of the consumers or point it at another place"),
+                );
+            }
+            None => {
+                seen.consumers.insert(
+                    key,
+                    (token_id.to_string(), token.origin.clone(), origin.clone()),
+                );
             }
         }
     }

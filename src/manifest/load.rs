@@ -4,6 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use super::checks::{self, Context, Seen};
+
 use super::tree::{TreeError, enum_from_entry, from_node, unknown_name_hint};
 use super::{
     CONFIG_FIELDS, Config, ConsumerSpec, DeclaredToken, Desired, LoadOptions, Origin,
@@ -25,13 +26,17 @@ pub fn load(options: &LoadOptions) -> Result<Desired, Diagnostics> {
         gitlab_known: sections_ok.gitlab,
         zendesk_known: sections_ok.zendesk,
     };
+    let files = find_manifests(&options.manifests, &mut diags);
+    // Files are read, parsed and checked on their own in parallel; the rules across files
+    // then run over the results in path order, so the output does not depend on timing.
     let mut seen = Seen::default();
     let mut tokens = Vec::new();
-    for file in find_manifests(&options.manifests, &mut diags) {
-        let Some(root) = read_tree(&file, &mut diags) else {
-            continue;
-        };
-        read_manifest(&file, &root, &ctx, &mut seen, &mut tokens, &mut diags);
+    for result in read_files(&files, &ctx) {
+        diags.0.extend(result.diags.0);
+        for token in result.tokens {
+            checks::check_across_files(&token.parts(), &mut seen, &mut diags);
+            tokens.extend(token.into_declared());
+        }
     }
     if diags.is_empty() {
         Ok(Desired { config, tokens })
@@ -41,6 +46,57 @@ pub fn load(options: &LoadOptions) -> Result<Desired, Diagnostics> {
         diags.0.sort_by_key(|d| d.file != options.config);
         Err(diags)
     }
+}
+
+/// What one manifest file yielded.
+#[derive(Default)]
+struct FileResult {
+    tokens: Vec<PartialToken>,
+    diags: Diagnostics,
+}
+
+fn read_one(file: &Path, ctx: &Context<'_>) -> FileResult {
+    let mut result = FileResult::default();
+    if let Some(root) = read_tree(file, &mut result.diags) {
+        read_manifest(file, &root, ctx, &mut result.tokens, &mut result.diags);
+    }
+    result
+}
+
+/// Reads every file with a few worker threads; results come back in the order of `files`.
+fn read_files(files: &[PathBuf], ctx: &Context<'_>) -> Vec<FileResult> {
+    let workers = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(8)
+        .min(files.len());
+    if workers <= 1 {
+        return files.iter().map(|f| read_one(f, ctx)).collect();
+    }
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let mut slots: Vec<(usize, FileResult)> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..workers)
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut done = Vec::new();
+                    loop {
+                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        let Some(file) = files.get(i) else { break };
+                        done.push((i, read_one(file, ctx)));
+                    }
+                    done
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| match h.join() {
+                Ok(done) => done,
+                Err(panic) => std::panic::resume_unwind(panic),
+            })
+            .collect()
+    });
+    slots.sort_by_key(|(i, _)| *i);
+    slots.into_iter().map(|(_, r)| r).collect()
 }
 
 /// Which config sections were read without error (references to instances are checked only
@@ -350,8 +406,7 @@ fn read_manifest(
     file: &Path,
     root: &Node,
     ctx: &Context<'_>,
-    seen: &mut Seen,
-    tokens: &mut Vec<DeclaredToken>,
+    tokens: &mut Vec<PartialToken>,
     diags: &mut Diagnostics,
 ) {
     let entries = match &root.value {
@@ -434,8 +489,8 @@ fn read_manifest(
     };
     for item in items {
         if let Some(token) = read_token(file, item, diags) {
-            checks::check_token(ctx, file, item, &token.parts(), seen, diags);
-            tokens.extend(token.into_declared());
+            checks::check_token(ctx, file, item, &token.parts(), diags);
+            tokens.push(token);
         }
     }
 }
@@ -459,6 +514,7 @@ fn read_token(file: &Path, node: &Node, diags: &mut Diagnostics) -> Option<Parti
         return None;
     };
     let mut id = None;
+    let mut id_origin = None;
     let mut description = None;
     let mut kind: Option<(TokenKind, &Node)> = None;
     let mut kind_failed = false;
@@ -478,7 +534,7 @@ fn read_token(file: &Path, node: &Node, diags: &mut Diagnostics) -> Option<Parti
             continue;
         };
         match name {
-            "id" => match from_node::<String>(value) {
+            "id" => match from_node::<String>(value).inspect(|_| id_origin = Some(origin(file, value))) {
                 Ok(v) if v.trim().is_empty() => push(
                     TreeError {
                         hint: Some("give the token a stable, unique id such as `zd-global-gitlab-sync`".into()),
@@ -575,6 +631,7 @@ fn read_token(file: &Path, node: &Node, diags: &mut Diagnostics) -> Option<Parti
     }
     Some(PartialToken {
         id,
+        id_origin,
         description,
         kind: kind.map(|(k, _)| k),
         rotation,
@@ -587,6 +644,7 @@ fn read_token(file: &Path, node: &Node, diags: &mut Diagnostics) -> Option<Parti
 /// What could be read of one token entry.
 struct PartialToken {
     id: Option<String>,
+    id_origin: Option<Origin>,
     description: Option<String>,
     kind: Option<TokenKind>,
     rotation: RotationOverride,
@@ -599,6 +657,7 @@ impl PartialToken {
     fn parts(&self) -> checks::TokenParts<'_> {
         checks::TokenParts {
             id: self.id.as_deref(),
+            id_origin: self.id_origin.as_ref(),
             origin: &self.origin,
             kind: self.kind.as_ref(),
             rotation: &self.rotation,
