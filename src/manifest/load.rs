@@ -242,7 +242,12 @@ fn find_manifests(dir: &Path, diags: &mut Diagnostics) -> Vec<PathBuf> {
     }
     let mut files = Vec::new();
     let mut pending = vec![dir.to_path_buf()];
+    // Directories already listed, so that a symbolic link loop is walked only once.
+    let mut visited = std::collections::HashSet::new();
     while let Some(current) = pending.pop() {
+        if !visited.insert(current.canonicalize().unwrap_or_else(|_| current.clone())) {
+            continue;
+        }
         let entries = match std::fs::read_dir(&current) {
             Ok(entries) => entries,
             Err(err) => {
@@ -295,22 +300,42 @@ fn read_tree(path: &Path, diags: &mut Diagnostics) -> Option<Node> {
     match crate::yaml::parse_tree(&text, &path.display().to_string()) {
         Ok(node) => Some(node),
         Err(err) => {
-            let hint = if err.message.contains("duplicate mapping key") {
-                "remove one of the two entries with this key"
-            } else {
-                "fix the YAML syntax here: check indentation, quotes, brackets and `key: value` spacing"
-            };
+            let (message, hint) = yaml_problem(&err.message);
             diags.push(
-                Diagnostic::new(
-                    path,
-                    err.line.max(1),
-                    err.column.max(1),
-                    format!("invalid YAML: {}", err.message),
-                )
-                .hint(hint),
+                Diagnostic::new(path, err.line.max(1), err.column.max(1), message).hint(hint),
             );
             None
         }
+    }
+}
+
+/// A YAML parser message in the words of this tool, with a hint.
+fn yaml_problem(message: &str) -> (String, &'static str) {
+    if message.contains("duplicate mapping key") {
+        (
+            format!("invalid YAML: {message}"),
+            "remove one of the two entries with this key",
+        )
+    } else if message.contains("multiple YAML documents") {
+        (
+            "invalid YAML: a second document (`---`) starts here; a file holds one document".into(),
+            "move the second document into a file of its own",
+        )
+    } else if message.contains("budget breached") {
+        (
+            "invalid YAML: the document is too large or expands too many aliases".into(),
+            "split the file, and avoid aliases that expand into many copies",
+        )
+    } else if message.contains("recursion limit") {
+        (
+            "invalid YAML: values are nested too deeply".into(),
+            "flatten the structure; manifests need only a few levels",
+        )
+    } else {
+        (
+            format!("invalid YAML: {message}"),
+            "fix the YAML syntax here: check indentation, quotes, brackets and `key: value` spacing",
+        )
     }
 }
 
