@@ -1,14 +1,13 @@
-//! Semantic rules that hold once the YAML has the right shape: references to declared
-//! instances, scopes per token kind, platform lifetime limits, masking rules, and the rules
-//! across files (unique ids, one token per consumer).
+//! Semantic rules for tokens once the YAML has the right shape: references to declared
+//! instances, scopes (see `scopes`), platform lifetime limits, masking rules, consumer
+//! settings, and the rules across files (unique ids, one token per consumer).
 
 use std::collections::HashMap;
 use std::path::Path;
 
-use super::tree::{suggest, unknown_name_hint};
 use super::{
-    Alphabet, Config, ConsumerKey, ConsumerSpec, LedgerSettings, Origin, Platform,
-    RotationOverride, TokenKind, ZendeskWebhookAuth,
+    Alphabet, Config, ConsumerKey, ConsumerSpec, Origin, Platform, RotationOverride, TokenKind,
+    ZendeskWebhookAuth,
 };
 use crate::diag::{Diagnostic, Diagnostics};
 use crate::yaml::{Node, Value};
@@ -32,328 +31,8 @@ pub struct Seen {
     consumers: HashMap<ConsumerKey, (String, Origin, Origin)>,
 }
 
-/// Scopes of GitLab personal access tokens.
-pub const GITLAB_PAT_SCOPES: [&str; 17] = [
-    "api",
-    "read_api",
-    "read_repository",
-    "write_repository",
-    "read_registry",
-    "write_registry",
-    "read_virtual_registry",
-    "write_virtual_registry",
-    "self_rotate",
-    "create_runner",
-    "manage_runner",
-    "ai_features",
-    "k8s_proxy",
-    "read_user",
-    "sudo",
-    "admin_mode",
-    "read_service_ping",
-];
-
-/// Scopes of GitLab group access tokens.
-pub const GITLAB_GROUP_SCOPES: [&str; 13] = [
-    "api",
-    "read_api",
-    "read_repository",
-    "write_repository",
-    "read_registry",
-    "write_registry",
-    "read_virtual_registry",
-    "write_virtual_registry",
-    "self_rotate",
-    "create_runner",
-    "manage_runner",
-    "ai_features",
-    "k8s_proxy",
-];
-
-/// Scopes of GitLab project access tokens.
-pub const GITLAB_PROJECT_SCOPES: [&str; 11] = [
-    "api",
-    "read_api",
-    "read_repository",
-    "write_repository",
-    "read_registry",
-    "write_registry",
-    "self_rotate",
-    "create_runner",
-    "manage_runner",
-    "ai_features",
-    "k8s_proxy",
-];
-
-/// Zendesk resources that take `RESOURCE:read` / `RESOURCE:write` scopes, with the
-/// directions each allows.
-pub const ZENDESK_RESOURCES: [(&str, bool, bool); 17] = [
-    ("tickets", true, true),
-    ("users", true, true),
-    ("auditlogs", true, false),
-    ("organizations", true, true),
-    ("hc", true, true),
-    ("apps", true, true),
-    ("triggers", true, true),
-    ("automations", true, true),
-    ("targets", true, true),
-    ("webhooks", true, true),
-    ("macros", true, true),
-    ("requests", true, true),
-    ("satisfaction_ratings", true, true),
-    ("dynamic_content", true, true),
-    ("any_channel", false, true),
-    ("web_widget", false, true),
-    ("unrestricted", true, true),
-];
-
-/// Why `scope` is not a valid Zendesk OAuth scope, if it is not.
-fn zendesk_scope_problem(scope: &str) -> Option<(String, String)> {
-    if ["read", "write", "impersonate"].contains(&scope) {
-        return None;
-    }
-    let names: Vec<&str> = ZENDESK_RESOURCES.iter().map(|r| r.0).collect();
-    let Some((resource, access)) = scope.split_once(':') else {
-        let mut all: Vec<String> = vec!["read".into(), "write".into(), "impersonate".into()];
-        all.extend(
-            names
-                .iter()
-                .flat_map(|n| [format!("{n}:read"), format!("{n}:write")]),
-        );
-        let refs: Vec<&str> = all.iter().map(String::as_str).collect();
-        let hint = match suggest(scope, &refs) {
-            Some(best) => format!("did you mean `{best}`?"),
-            None => {
-                "use `read`, `write`, `impersonate` or `RESOURCE:read|write` (e.g. `tickets:read`)"
-                    .into()
-            }
-        };
-        return Some((format!("unknown Zendesk scope `{scope}`"), hint));
-    };
-    let Some(&(_, read, write)) = ZENDESK_RESOURCES.iter().find(|r| r.0 == resource) else {
-        return Some((
-            format!("unknown Zendesk scope resource `{resource}`"),
-            unknown_name_hint(resource, &names),
-        ));
-    };
-    match access {
-        "read" if read => None,
-        "write" if write => None,
-        "read" | "write" => Some((
-            format!(
-                "Zendesk scope `{scope}` does not exist: `{resource}` is {} only",
-                if read { "read" } else { "write" }
-            ),
-            format!("use `{resource}:{}`", if read { "read" } else { "write" }),
-        )),
-        other => Some((
-            format!("unknown access `{other}` in Zendesk scope `{scope}`"),
-            format!("use `{resource}:read` or `{resource}:write`"),
-        )),
-    }
-}
-
-fn at(file: &Path, node: &Node, message: impl Into<String>) -> Diagnostic {
+pub(super) fn at(file: &Path, node: &Node, message: impl Into<String>) -> Diagnostic {
     Diagnostic::new(file, node.line, node.column, message)
-}
-
-/// Checks `tokenops.yaml` beyond its shape.
-pub fn check_config(file: &Path, root: &Node, config: &Config, diags: &mut Diagnostics) {
-    if let Some(v) = root.get("version")
-        && config.version != 1
-        && matches!(v.value, Value::Int(_))
-    {
-        diags.push(
-            at(file, v, format!("unsupported version {}", config.version)).hint("set `version: 1`"),
-        );
-    }
-    for (platform, names, urls) in [
-        (
-            Platform::Gitlab,
-            config
-                .gitlab
-                .iter()
-                .map(|g| g.name.as_str())
-                .collect::<Vec<_>>(),
-            config
-                .gitlab
-                .iter()
-                .map(|g| g.url.as_str())
-                .collect::<Vec<_>>(),
-        ),
-        (
-            Platform::Zendesk,
-            config.zendesk.iter().map(|z| z.name.as_str()).collect(),
-            config.zendesk.iter().map(|z| z.url.as_str()).collect(),
-        ),
-    ] {
-        let list = root.get(platform.key());
-        let item = |i: usize| {
-            list.and_then(|l| match &l.value {
-                Value::Seq(items) => items.get(i),
-                _ => None,
-            })
-        };
-        for (i, name) in names.iter().enumerate() {
-            if names[..i].contains(name) {
-                let node = item(i).and_then(|n| n.get("name")).unwrap_or(root);
-                diags.push(
-                    at(
-                        file,
-                        node,
-                        format!("{} instance `{name}` is declared twice", platform.key()),
-                    )
-                    .hint("instance names must be unique; rename or remove one"),
-                );
-            }
-        }
-        for (i, url) in urls.iter().enumerate() {
-            let ok = url::Url::parse(url).is_ok_and(|u| matches!(u.scheme(), "http" | "https"));
-            if !ok {
-                let node = item(i).and_then(|n| n.get("url")).unwrap_or(root);
-                diags.push(
-                    at(file, node, format!("`{url}` is not an http(s) URL"))
-                        .hint("write the base URL, e.g. https://gitlab.com or https://example.zendesk.com"),
-                );
-            }
-        }
-    }
-    for (i, z) in config.zendesk.iter().enumerate() {
-        let legacy = (z.email_env.is_some(), z.api_token_env.is_some());
-        let node = root
-            .get("zendesk")
-            .and_then(|l| match &l.value {
-                Value::Seq(items) => items.get(i),
-                _ => None,
-            })
-            .unwrap_or(root);
-        if z.oauth_token_env.is_none() && legacy != (true, true) {
-            diags.push(
-                at(
-                    file,
-                    node,
-                    format!("Zendesk instance `{}` has no credential", z.name),
-                )
-                .hint(
-                    "add `oauth_token_env: VAR`, or both `email_env` and `api_token_env` (legacy)",
-                ),
-            );
-        } else if legacy.0 != legacy.1 {
-            diags.push(
-                at(
-                    file,
-                    node,
-                    format!(
-                        "Zendesk instance `{}` sets only one of `email_env` and `api_token_env`",
-                        z.name
-                    ),
-                )
-                .hint("legacy API-token sign-in needs both; prefer `oauth_token_env`"),
-            );
-        }
-    }
-    if let Some(rotation) = root.get("defaults").and_then(|d| d.get("rotation")) {
-        let d = &config.defaults.rotation;
-        if let (Some(before), Some(life)) = (d.rotate_before, d.lifetime)
-            && before >= life
-        {
-            let node = rotation.get("rotate_before").unwrap_or(rotation);
-            diags.push(
-                at(
-                    file,
-                    node,
-                    format!("rotate_before ({before}) is not shorter than lifetime ({life})"),
-                )
-                .hint("rotate_before must be shorter than lifetime, or tokens are always due"),
-            );
-        }
-    }
-    if let LedgerSettings::Http { address, .. } = &config.state
-        && url::Url::parse(address).is_err()
-    {
-        let node = root
-            .get("state")
-            .and_then(|s| s.get("address"))
-            .unwrap_or(root);
-        diags.push(
-            at(file, node, format!("`{address}` is not a URL"))
-                .hint("give the Terraform HTTP state address, e.g. https://gitlab.com/api/v4/projects/42/terraform/state/tokenops"),
-        );
-    }
-    if let Some(check) = root.get("check") {
-        let declared_zd: Vec<&str> = config.zendesk.iter().map(|z| z.name.as_str()).collect();
-        if let Some(Value::Seq(items)) = check
-            .get("discover")
-            .and_then(|d| d.get("zendesk"))
-            .map(|n| &n.value)
-        {
-            for item in items {
-                if let Some(name) = item.as_str()
-                    && !declared_zd.contains(&name)
-                {
-                    diags.push(undeclared(
-                        file,
-                        item,
-                        Platform::Zendesk,
-                        name,
-                        &declared_zd,
-                        file,
-                    ));
-                }
-            }
-        }
-        if let Some(report) = &config.check.report {
-            let declared_gl: Vec<&str> = config.gitlab.iter().map(|g| g.name.as_str()).collect();
-            if !declared_gl.contains(&report.gitlab.as_str()) {
-                let node = check
-                    .get("report")
-                    .and_then(|r| r.get("gitlab"))
-                    .unwrap_or(check);
-                diags.push(undeclared(
-                    file,
-                    node,
-                    Platform::Gitlab,
-                    &report.gitlab,
-                    &declared_gl,
-                    file,
-                ));
-            }
-        }
-    }
-}
-
-fn undeclared(
-    file: &Path,
-    node: &Node,
-    platform: Platform,
-    name: &str,
-    declared: &[&str],
-    config_file: &Path,
-) -> Diagnostic {
-    let hint = match suggest(name, declared) {
-        Some(best) => format!("did you mean `{best}`?"),
-        None if declared.is_empty() => format!(
-            "declare it under `{}:` in {}",
-            platform.key(),
-            config_file.display()
-        ),
-        None => format!(
-            "declare it under `{}:` in {}, or use one of: {}",
-            platform.key(),
-            config_file.display(),
-            declared.join(", ")
-        ),
-    };
-    at(
-        file,
-        node,
-        format!(
-            "{} instance `{name}` is not declared in {}",
-            platform.key(),
-            config_file.display()
-        ),
-    )
-    .hint(hint)
 }
 
 impl Context<'_> {
@@ -381,7 +60,7 @@ impl Context<'_> {
         };
         if known && !declared.contains(&name) {
             let node = node.get(platform.key()).unwrap_or(node);
-            diags.push(undeclared(
+            diags.push(super::config_checks::undeclared(
                 file,
                 node,
                 platform,
@@ -499,7 +178,7 @@ fn check_kind(
     if let Some((platform, name)) = kind.instance() {
         ctx.check_instance(file, kind_node, platform, name, diags);
     }
-    check_scopes(file, kind_node, kind, diags);
+    super::scopes::check_scopes(file, kind_node, kind, diags);
     if let TokenKind::GeneratedSecret(s) = kind
         && !(1..=1024).contains(&s.length)
     {
@@ -510,61 +189,6 @@ fn check_kind(
         );
     }
     check_rotation(ctx, file, node, kind, rotation, diags);
-}
-
-fn check_scopes(file: &Path, kind_node: &Node, kind: &TokenKind, diags: &mut Diagnostics) {
-    let (allowed, what): (&[&str], &str) = match kind {
-        TokenKind::GitlabPersonalAccessToken(_) => (&GITLAB_PAT_SCOPES, "a personal access token"),
-        TokenKind::GitlabProjectAccessToken(_) => {
-            (&GITLAB_PROJECT_SCOPES, "a project access token")
-        }
-        TokenKind::GitlabGroupAccessToken(_) => (&GITLAB_GROUP_SCOPES, "a group access token"),
-        TokenKind::ZendeskOauthToken(_) => (&[], "a Zendesk OAuth token"),
-        _ => return,
-    };
-    let scopes_node = kind_node.get("scopes");
-    let items: Vec<&Node> = match scopes_node.map(|n| &n.value) {
-        Some(Value::Seq(items)) => items.iter().collect(),
-        _ => Vec::new(),
-    };
-    if kind.scopes().is_empty() {
-        diags.push(
-            at(
-                file,
-                scopes_node.unwrap_or(kind_node),
-                format!("{what} needs at least one scope"),
-            )
-            .hint("list the scopes it needs, e.g. `scopes: [read_api]`"),
-        );
-        return;
-    }
-    for (i, scope) in kind.scopes().iter().enumerate() {
-        let n = items.get(i).copied().unwrap_or(kind_node);
-        if matches!(kind, TokenKind::ZendeskOauthToken(_)) {
-            if let Some((message, hint)) = zendesk_scope_problem(scope) {
-                diags.push(at(file, n, message).hint(hint));
-            }
-            continue;
-        }
-        if allowed.contains(&scope.as_str()) {
-            continue;
-        }
-        if GITLAB_PAT_SCOPES.contains(&scope.as_str()) {
-            diags.push(
-                at(
-                    file,
-                    n,
-                    format!("scope `{scope}` cannot be given to {what}"),
-                )
-                .hint(format!("{what} can carry: {}", allowed.join(", "))),
-            );
-        } else {
-            diags.push(
-                at(file, n, format!("unknown GitLab scope `{scope}`"))
-                    .hint(unknown_name_hint(scope, allowed)),
-            );
-        }
-    }
 }
 
 fn check_rotation(

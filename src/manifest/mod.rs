@@ -4,10 +4,13 @@
 
 mod checks;
 mod config;
+mod config_checks;
 mod consumer;
 mod duration;
+mod files;
 mod load;
 mod rotation;
+mod scopes;
 mod token;
 pub mod tree;
 
@@ -184,7 +187,7 @@ impl TokenKind {
     }
 }
 
-pub use load::MAX_FILE_BYTES;
+pub use files::MAX_FILE_BYTES;
 
 /// Reads `tokenops.yaml` and every manifest, and checks them. On failure it returns every
 /// problem found, each with file:line:column and a hint.
