@@ -103,20 +103,25 @@ fn yaml_problem(message: &str) -> (String, &'static str) {
             format!("invalid YAML: {message}"),
             "remove one of the two entries with this key",
         )
-    } else if message.contains("multiple YAML documents") {
+    } else if message.contains("a second document") {
         (
-            "invalid YAML: a second document (`---`) starts here; a file holds one document".into(),
+            format!("invalid YAML: {message}"),
             "move the second document into a file of its own",
         )
-    } else if message.contains("budget breached") {
+    } else if message.contains("too many copies") {
         (
-            "invalid YAML: the document is too large or expands too many aliases".into(),
-            "split the file, and avoid aliases that expand into many copies",
+            format!("invalid YAML: {message}"),
+            "avoid aliases that expand into many copies of large values",
         )
-    } else if message.contains("recursion limit") {
+    } else if message.contains("nested too deeply") || message.contains("recursion limit") {
         (
-            "invalid YAML: values are nested too deeply".into(),
+            "invalid YAML: values are nested too deeply".to_string(),
             "flatten the structure; manifests need only a few levels",
+        )
+    } else if message.contains("names no anchor") {
+        (
+            format!("invalid YAML: {message}"),
+            "define the anchor (`&name`) before its alias (`*name`), or fix the alias's name",
         )
     } else {
         (
