@@ -152,6 +152,7 @@ pub struct GitlabCiVariable {
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 #[schemars(rename = "GitlabCiVariable")]
+#[schemars(extend("oneOf" = [{"required": ["project"]}, {"required": ["group"]}]))]
 pub struct GitlabCiVariableRepr {
     /// The GitLab instance (a `name` under `gitlab:` in tokenops.yaml).
     pub gitlab: String,
@@ -260,6 +261,8 @@ pub struct GitlabWebhook {
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 #[schemars(rename = "GitlabWebhook")]
+#[schemars(extend("oneOf" = [{"required": ["project"]}, {"required": ["group"]}]))]
+#[schemars(extend("anyOf" = [{"required": ["url"]}, {"required": ["hook_id"]}]))]
 pub struct GitlabWebhookRepr {
     /// The GitLab instance (a `name` under `gitlab:` in tokenops.yaml).
     pub gitlab: String,
@@ -325,6 +328,7 @@ impl From<GitlabWebhook> for GitlabWebhookRepr {
 /// The authentication of a Zendesk webhook that carries the token.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(extend("anyOf" = [{"required": ["webhook"]}, {"required": ["webhook_id"]}]))]
 pub struct ZendeskWebhook {
     /// The Zendesk instance (a `name` under `zendesk:` in tokenops.yaml).
     pub zendesk: String,
@@ -370,6 +374,7 @@ pub enum ZendeskWebhookAuth {
 /// A setting of an installed Zendesk app.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(extend("anyOf" = [{"required": ["app"]}, {"required": ["installation_id"]}]))]
 pub struct ZendeskAppSetting {
     /// The Zendesk instance (a `name` under `zendesk:` in tokenops.yaml).
     pub zendesk: String,
