@@ -8,9 +8,40 @@ use std::str::FromStr;
 use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-/// A span of time from a manifest, in whole seconds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Duration(u64);
+/// A span of time from a manifest, in whole seconds. It remembers the unit it was written
+/// with, so it prints back the same way (`2w` stays `2w`); comparisons use the length only.
+#[derive(Debug, Clone, Copy)]
+pub struct Duration {
+    secs: u64,
+    /// The unit written in the manifest; `None` for computed durations.
+    unit: Option<char>,
+}
+
+impl PartialEq for Duration {
+    fn eq(&self, other: &Self) -> bool {
+        self.secs == other.secs
+    }
+}
+
+impl Eq for Duration {}
+
+impl PartialOrd for Duration {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Duration {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.secs.cmp(&other.secs)
+    }
+}
+
+impl std::hash::Hash for Duration {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.secs.hash(state);
+    }
+}
 
 const UNITS: [(char, u64); 5] = [
     ('w', 7 * 86_400),
@@ -28,23 +59,23 @@ pub const DURATION_PATTERN: &str = "^[0-9]+[smhdw]$";
 impl Duration {
     /// A duration of `secs` seconds.
     pub const fn from_secs(secs: u64) -> Self {
-        Duration(secs)
+        Duration { secs, unit: None }
     }
     /// A duration of `hours` hours.
     pub const fn from_hours(hours: u64) -> Self {
-        Duration(hours * 3_600)
+        Duration::from_secs(hours * 3_600)
     }
     /// A duration of `days` days.
     pub const fn from_days(days: u64) -> Self {
-        Duration(days * 86_400)
+        Duration::from_secs(days * 86_400)
     }
     /// The length in seconds.
     pub const fn as_secs(self) -> u64 {
-        self.0
+        self.secs
     }
     /// The same length as a `std::time::Duration`.
     pub const fn to_std(self) -> std::time::Duration {
-        std::time::Duration::from_secs(self.0)
+        std::time::Duration::from_secs(self.secs)
     }
 }
 
@@ -87,23 +118,31 @@ impl FromStr for Duration {
         if secs == 0 {
             return Err(fail("it must be longer than zero"));
         }
-        Ok(Duration(secs))
+        Ok(Duration {
+            secs,
+            unit: Some(unit),
+        })
     }
 }
 
 impl fmt::Display for Duration {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        // The largest unit that divides evenly; never weeks (`365d` reads better), and hours
+        if let Some(unit) = self.unit
+            && let Some((_, factor)) = UNITS.iter().find(|(u, _)| *u == unit)
+        {
+            return write!(f, "{}{unit}", self.secs / factor);
+        }
+        // Computed durations: the largest unit that divides evenly; never weeks (`365d` reads better), and hours
         // rather than one or two days (`48h` is how such limits are usually written).
         for (unit, factor) in UNITS.iter().skip(1) {
-            if *unit == 'd' && self.0 < 3 * 86_400 {
+            if *unit == 'd' && self.secs < 3 * 86_400 {
                 continue;
             }
-            if self.0.is_multiple_of(*factor) {
-                return write!(f, "{}{unit}", self.0 / factor);
+            if self.secs.is_multiple_of(*factor) {
+                return write!(f, "{}{unit}", self.secs / factor);
             }
         }
-        write!(f, "{}s", self.0)
+        write!(f, "{}s", self.secs)
     }
 }
 
@@ -167,7 +206,8 @@ mod tests {
             ("15m", 900, "15m"),
             ("12h", 43_200, "12h"),
             ("21d", 1_814_400, "21d"),
-            ("2w", 1_209_600, "14d"),
+            ("2w", 1_209_600, "2w"),
+            ("1d", 86_400, "1d"),
             ("36h", 129_600, "36h"),
             ("48h", 172_800, "48h"),
             ("3d", 259_200, "3d"),
@@ -176,6 +216,15 @@ mod tests {
             assert_eq!(d.as_secs(), secs, "{text}");
             assert_eq!(d.to_string(), shown);
         }
+    }
+
+    #[test]
+    fn computed_durations_print_in_the_largest_even_unit() {
+        assert_eq!(Duration::from_secs(172_799).to_string(), "172799s");
+        assert_eq!(Duration::from_hours(47).to_string(), "47h");
+        assert_eq!(Duration::from_hours(48).to_string(), "48h");
+        assert_eq!(Duration::from_days(365).to_string(), "365d");
+        assert_eq!("2w".parse::<Duration>().unwrap(), Duration::from_days(14));
     }
 
     #[test]
