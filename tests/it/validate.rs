@@ -141,8 +141,9 @@ fn huge_file_is_refused_without_reading_it() {
     let output = tokenops(tmp.path()).arg("validate").output().unwrap();
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(
-        stdout
-            .contains("manifests/big.yaml: error: file is too large (50 MiB; the limit is 10 MiB)"),
+        stdout.contains(
+            "manifests/big.yaml:1:1: error: file is too large (50 MiB; the limit is 10 MiB)"
+        ),
         "{stdout}"
     );
     assert_eq!(output.status.code(), Some(1));
