@@ -2,5 +2,6 @@
 //! shared by all of them.
 
 mod harness;
+mod manifest;
 mod schema;
 mod validate;
