@@ -112,6 +112,7 @@ fn main() {
             config: tmp.path().join("tokenops.yaml"),
             manifests: tmp.path().join("manifests"),
         },
+        quiet: false,
     };
     let mut report = Vec::new();
     let cpu_before = cpu_seconds();

@@ -58,7 +58,7 @@ impl Cli {
 /// Runs the chosen subcommand.
 pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
     match cli.command {
-        Command::Validate(args) => validate::run(args),
+        Command::Validate(args) => validate::run(args, cli.quiet),
         Command::Schema(args) => schema::run(args),
     }
 }

@@ -133,6 +133,23 @@ fn config_and_manifest_paths_can_be_given() {
 }
 
 #[test]
+fn quiet_prints_only_problems() {
+    let out = tokenops(&repo_root())
+        .args(["--quiet", "validate"])
+        .assert()
+        .success();
+    assert!(out.get_output().stdout.is_empty());
+    let tmp = stage_case(&corpus_dir().join("missing-id"));
+    let out = tokenops(tmp.path())
+        .args(["validate", "-q"])
+        .assert()
+        .code(1);
+    let stdout = String::from_utf8_lossy(&out.get_output().stdout).into_owned();
+    assert_eq!(stdout.lines().count(), 2, "{stdout}");
+    assert!(stdout.starts_with("manifests/a.yaml:2:5: error: missing field `id`"));
+}
+
+#[test]
 fn huge_file_is_refused_without_reading_it() {
     let tmp = stage_case(&corpus_dir().join("missing-kind"));
     let big = tmp.path().join("manifests/big.yaml");
