@@ -8,9 +8,9 @@ use std::path::{Path, PathBuf};
 pub struct Diagnostic {
     /// The file (or directory) the problem is in, as the user named it.
     pub file: PathBuf,
-    /// 1-based line; 0 when the problem concerns the whole file.
+    /// 1-based line; 0 when the problem concerns the whole file (printed as 1).
     pub line: u64,
-    /// 1-based column; 0 when the problem concerns the whole file.
+    /// 1-based column; 0 when the problem concerns the whole file (printed as 1).
     pub column: u64,
     /// What is wrong.
     pub message: String,
@@ -36,18 +36,15 @@ impl Diagnostic {
         self
     }
 
-    /// `file:line:column` (or just `file` without a position).
+    /// `file:line:column`; a problem with the whole file (or directory) is placed at 1:1 so
+    /// that every line of the report has the same shape for editors and CI log matchers.
     pub fn place(&self) -> String {
-        if self.line == 0 {
-            self.file.display().to_string()
-        } else {
-            format!(
-                "{}:{}:{}",
-                self.file.display(),
-                self.line,
-                self.column.max(1)
-            )
-        }
+        format!(
+            "{}:{}:{}",
+            self.file.display(),
+            self.line.max(1),
+            self.column.max(1)
+        )
     }
 }
 

@@ -75,7 +75,7 @@ impl Cli {
 pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
     let now = cli.now.as_deref();
     match cli.command {
-        Command::Validate(args) => validate::run(args),
+        Command::Validate(args) => validate::run(args, cli.quiet),
         Command::Schema(args) => schema::run(args),
         Command::Plan(args) => plan::run(args, now),
         Command::Sandbox(args) => sandbox::run(args),

@@ -16,13 +16,14 @@ pub struct Args {
     pub manifests: PathBuf,
 }
 
-/// Runs `validate` with its report on stdout.
-pub fn run(args: Args) -> anyhow::Result<Outcome> {
+/// Runs `validate` with its report on stdout (`quiet`: problems only, no summary).
+pub fn run(args: Args, quiet: bool) -> anyhow::Result<Outcome> {
     let options = ops::validate::Options {
         load: LoadOptions {
             config: args.config,
             manifests: args.manifests,
         },
+        quiet,
     };
     let stdout = std::io::stdout();
     Ok(ops::validate::run(&options, &mut stdout.lock())?)

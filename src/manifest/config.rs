@@ -74,6 +74,7 @@ pub struct GitlabInstance {
 /// `api_token_env`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(extend("anyOf" = [{"required": ["oauth_token_env"]}, {"required": ["email_env", "api_token_env"]}]))]
 pub struct ZendeskInstance {
     /// The name manifests use (e.g. `global`).
     pub name: String,

@@ -6,6 +6,8 @@ use std::fmt;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use super::tree::HINT;
+
 /// One place a token's value is used, written as `- KIND: { ... }`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
@@ -152,6 +154,7 @@ pub struct GitlabCiVariable {
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 #[schemars(rename = "GitlabCiVariable")]
+#[schemars(extend("oneOf" = [{"required": ["project"]}, {"required": ["group"]}]))]
 pub struct GitlabCiVariableRepr {
     /// The GitLab instance (a `name` under `gitlab:` in tokenops.yaml).
     pub gitlab: String,
@@ -189,8 +192,12 @@ fn owner_of(project: Option<String>, group: Option<String>) -> Result<GitlabOwne
     match (project, group) {
         (Some(p), None) => Ok(GitlabOwner::Project(p)),
         (None, Some(g)) => Ok(GitlabOwner::Group(g)),
-        (Some(_), Some(_)) => Err("give either `project` or `group`, not both".to_string()),
-        (None, None) => Err("missing field `project` (or `group`)".to_string()),
+        (Some(_), Some(_)) => Err(format!(
+            "both `project` and `group` are given{HINT}keep only the one that holds it"
+        )),
+        (None, None) => Err(format!(
+            "missing field `project` (or `group`){HINT}add `project: PATH` or `group: PATH`"
+        )),
     }
 }
 
@@ -256,6 +263,8 @@ pub struct GitlabWebhook {
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 #[schemars(rename = "GitlabWebhook")]
+#[schemars(extend("oneOf" = [{"required": ["project"]}, {"required": ["group"]}]))]
+#[schemars(extend("anyOf" = [{"required": ["url"]}, {"required": ["hook_id"]}]))]
 pub struct GitlabWebhookRepr {
     /// The GitLab instance (a `name` under `gitlab:` in tokenops.yaml).
     pub gitlab: String,
@@ -283,10 +292,14 @@ impl TryFrom<GitlabWebhookRepr> for GitlabWebhook {
     type Error = String;
     fn try_from(r: GitlabWebhookRepr) -> Result<Self, String> {
         if r.url.is_none() && r.hook_id.is_none() {
-            return Err("missing field `url` (or `hook_id`)".to_string());
+            return Err(format!(
+                "missing field `url` (or `hook_id`){HINT}identify the hook with `url:` or `hook_id:`"
+            ));
         }
         if r.header_prefix.is_some() && r.header.is_none() {
-            return Err("`header_prefix` needs `header`".to_string());
+            return Err(format!(
+                "`header_prefix` needs `header`{HINT}add `header:` with the header's name, or remove `header_prefix`"
+            ));
         }
         Ok(GitlabWebhook {
             owner: owner_of(r.project, r.group)?,
@@ -317,6 +330,7 @@ impl From<GitlabWebhook> for GitlabWebhookRepr {
 /// The authentication of a Zendesk webhook that carries the token.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(extend("anyOf" = [{"required": ["webhook"]}, {"required": ["webhook_id"]}]))]
 pub struct ZendeskWebhook {
     /// The Zendesk instance (a `name` under `zendesk:` in tokenops.yaml).
     pub zendesk: String,
@@ -362,6 +376,7 @@ pub enum ZendeskWebhookAuth {
 /// A setting of an installed Zendesk app.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(extend("anyOf" = [{"required": ["app"]}, {"required": ["installation_id"]}]))]
 pub struct ZendeskAppSetting {
     /// The Zendesk instance (a `name` under `zendesk:` in tokenops.yaml).
     pub zendesk: String,

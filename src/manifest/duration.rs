@@ -8,9 +8,40 @@ use std::str::FromStr;
 use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-/// A span of time from a manifest, in whole seconds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Duration(u64);
+/// A span of time from a manifest, in whole seconds. It remembers the unit it was written
+/// with, so it prints back the same way (`2w` stays `2w`); comparisons use the length only.
+#[derive(Debug, Clone, Copy)]
+pub struct Duration {
+    secs: u64,
+    /// The unit written in the manifest; `None` for computed durations.
+    unit: Option<char>,
+}
+
+impl PartialEq for Duration {
+    fn eq(&self, other: &Self) -> bool {
+        self.secs == other.secs
+    }
+}
+
+impl Eq for Duration {}
+
+impl PartialOrd for Duration {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Duration {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.secs.cmp(&other.secs)
+    }
+}
+
+impl std::hash::Hash for Duration {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.secs.hash(state);
+    }
+}
 
 const UNITS: [(char, u64); 5] = [
     ('w', 7 * 86_400),
@@ -20,29 +51,31 @@ const UNITS: [(char, u64); 5] = [
     ('s', 1),
 ];
 
+const DURATION_HINT: &str = "write a whole number and a unit: 30s, 15m, 12h, 21d or 2w";
+
 /// The pattern every duration matches (also used in the JSON Schema).
 pub const DURATION_PATTERN: &str = "^[0-9]+[smhdw]$";
 
 impl Duration {
     /// A duration of `secs` seconds.
     pub const fn from_secs(secs: u64) -> Self {
-        Duration(secs)
+        Duration { secs, unit: None }
     }
     /// A duration of `hours` hours.
     pub const fn from_hours(hours: u64) -> Self {
-        Duration(hours * 3_600)
+        Duration::from_secs(hours * 3_600)
     }
     /// A duration of `days` days.
     pub const fn from_days(days: u64) -> Self {
-        Duration(days * 86_400)
+        Duration::from_secs(days * 86_400)
     }
     /// The length in seconds.
     pub const fn as_secs(self) -> u64 {
-        self.0
+        self.secs
     }
     /// The same length as a `std::time::Duration`.
     pub const fn to_std(self) -> std::time::Duration {
-        std::time::Duration::from_secs(self.0)
+        std::time::Duration::from_secs(self.secs)
     }
 }
 
@@ -85,20 +118,31 @@ impl FromStr for Duration {
         if secs == 0 {
             return Err(fail("it must be longer than zero"));
         }
-        Ok(Duration(secs))
+        Ok(Duration {
+            secs,
+            unit: Some(unit),
+        })
     }
 }
 
 impl fmt::Display for Duration {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        // The largest unit that divides evenly, but weeks only when written as days would be
-        // unusual; `365d` reads better than a fraction of weeks.
+        if let Some(unit) = self.unit
+            && let Some((_, factor)) = UNITS.iter().find(|(u, _)| *u == unit)
+        {
+            return write!(f, "{}{unit}", self.secs / factor);
+        }
+        // Computed durations: the largest unit that divides evenly; never weeks (`365d` reads better), and hours
+        // rather than one or two days (`48h` is how such limits are usually written).
         for (unit, factor) in UNITS.iter().skip(1) {
-            if self.0 % factor == 0 {
-                return write!(f, "{}{unit}", self.0 / factor);
+            if *unit == 'd' && self.secs < 3 * 86_400 {
+                continue;
+            }
+            if self.secs.is_multiple_of(*factor) {
+                return write!(f, "{}{unit}", self.secs / factor);
             }
         }
-        write!(f, "{}s", self.0)
+        write!(f, "{}s", self.secs)
     }
 }
 
@@ -117,16 +161,19 @@ impl<'de> Deserialize<'de> for Duration {
                 f.write_str("a duration such as 21d, 12h or 365d")
             }
             fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Duration, E> {
-                v.parse().map_err(E::custom)
+                v.parse()
+                    .map_err(|e| E::custom(format!("{e}{}{DURATION_HINT}", super::tree::HINT)))
             }
             fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Duration, E> {
                 Err(E::custom(format!(
-                    "`{v}` is not a duration: the unit is missing (one of s, m, h, d, w)"
+                    "`{v}` is not a duration: the unit is missing{}write `{v}d` for days, or another unit: s, m, h, w",
+                    super::tree::HINT
                 )))
             }
             fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Duration, E> {
                 Err(E::custom(format!(
-                    "`{v}` is not a duration: expected a positive number with a unit"
+                    "`{v}` is not a duration: it must be positive{}{DURATION_HINT}",
+                    super::tree::HINT
                 )))
             }
         }
@@ -159,13 +206,25 @@ mod tests {
             ("15m", 900, "15m"),
             ("12h", 43_200, "12h"),
             ("21d", 1_814_400, "21d"),
-            ("2w", 1_209_600, "14d"),
+            ("2w", 1_209_600, "2w"),
+            ("1d", 86_400, "1d"),
             ("36h", 129_600, "36h"),
+            ("48h", 172_800, "48h"),
+            ("3d", 259_200, "3d"),
         ] {
             let d: Duration = text.parse().unwrap();
             assert_eq!(d.as_secs(), secs, "{text}");
             assert_eq!(d.to_string(), shown);
         }
+    }
+
+    #[test]
+    fn computed_durations_print_in_the_largest_even_unit() {
+        assert_eq!(Duration::from_secs(172_799).to_string(), "172799s");
+        assert_eq!(Duration::from_hours(47).to_string(), "47h");
+        assert_eq!(Duration::from_hours(48).to_string(), "48h");
+        assert_eq!(Duration::from_days(365).to_string(), "365d");
+        assert_eq!("2w".parse::<Duration>().unwrap(), Duration::from_days(14));
     }
 
     #[test]

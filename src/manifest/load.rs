@@ -1,9 +1,11 @@
-//! Reading `tokenops.yaml` and the manifest tree from disk: file limits, UTF-8, YAML syntax,
-//! then each section, token and consumer on its own so that one run reports every problem.
+//! Loading the desired state: `tokenops.yaml` section by section, then every manifest file
+//! (in parallel) token by token and consumer by consumer, so that one run reports every
+//! problem; the rules across files run last, in path order.
 
 use std::path::{Path, PathBuf};
 
 use super::checks::{self, Context, Seen};
+use super::files::{find_manifests, read_tree};
 use super::tree::{TreeError, enum_from_entry, from_node, unknown_name_hint};
 use super::{
     CONFIG_FIELDS, Config, ConsumerSpec, DeclaredToken, Desired, LoadOptions, Origin,
@@ -11,9 +13,6 @@ use super::{
 };
 use crate::diag::{Diagnostic, Diagnostics};
 use crate::yaml::{Node, Value};
-
-/// Files larger than this are refused without being read.
-pub const MAX_FILE_BYTES: u64 = 10 * 1024 * 1024;
 
 /// Reads and validates the whole desired state.
 pub fn load(options: &LoadOptions) -> Result<Desired, Diagnostics> {
@@ -25,20 +24,77 @@ pub fn load(options: &LoadOptions) -> Result<Desired, Diagnostics> {
         gitlab_known: sections_ok.gitlab,
         zendesk_known: sections_ok.zendesk,
     };
+    let files = find_manifests(&options.manifests, &mut diags);
+    // Files are read, parsed and checked on their own in parallel; the rules across files
+    // then run over the results in path order, so the output does not depend on timing.
     let mut seen = Seen::default();
     let mut tokens = Vec::new();
-    for file in find_manifests(&options.manifests, &mut diags) {
-        let Some(root) = read_tree(&file, &mut diags) else {
-            continue;
-        };
-        read_manifest(&file, &root, &ctx, &mut seen, &mut tokens, &mut diags);
+    for result in read_files(&files, &ctx) {
+        diags.0.extend(result.diags.0);
+        for token in result.tokens {
+            checks::check_across_files(&token.parts(), &mut seen, &mut diags);
+            tokens.extend(token.into_declared());
+        }
     }
     if diags.is_empty() {
         Ok(Desired { config, tokens })
     } else {
         diags.sort();
+        // Problems in tokenops.yaml first: the others may follow from them.
+        diags.0.sort_by_key(|d| d.file != options.config);
         Err(diags)
     }
+}
+
+/// What one manifest file yielded.
+#[derive(Default)]
+struct FileResult {
+    tokens: Vec<PartialToken>,
+    diags: Diagnostics,
+}
+
+fn read_one(file: &Path, ctx: &Context<'_>) -> FileResult {
+    let mut result = FileResult::default();
+    if let Some(root) = read_tree(file, &mut result.diags) {
+        read_manifest(file, &root, ctx, &mut result.tokens, &mut result.diags);
+    }
+    result
+}
+
+/// Reads every file with a few worker threads; results come back in the order of `files`.
+fn read_files(files: &[PathBuf], ctx: &Context<'_>) -> Vec<FileResult> {
+    let workers = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(8)
+        .min(files.len());
+    if workers <= 1 {
+        return files.iter().map(|f| read_one(f, ctx)).collect();
+    }
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let mut slots: Vec<(usize, FileResult)> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..workers)
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut done = Vec::new();
+                    loop {
+                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        let Some(file) = files.get(i) else { break };
+                        done.push((i, read_one(file, ctx)));
+                    }
+                    done
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| match h.join() {
+                Ok(done) => done,
+                Err(panic) => std::panic::resume_unwind(panic),
+            })
+            .collect()
+    });
+    slots.sort_by_key(|(i, _)| *i);
+    slots.into_iter().map(|(_, r)| r).collect()
 }
 
 /// Which config sections were read without error (references to instances are checked only
@@ -52,7 +108,9 @@ struct SectionsOk {
 fn tree_diag(file: &Path, err: TreeError) -> Diagnostic {
     let hint = err.hint.clone();
     let mut d = Diagnostic::new(file, err.line, err.column, err.message);
-    d.hint = hint.or_else(|| Some("see schemas/ for the expected shape".to_string()));
+    d.hint = hint.or_else(|| {
+        Some("compare with the example in README.md or the JSON Schema in schemas/".to_string())
+    });
     d
 }
 
@@ -128,7 +186,7 @@ fn load_config(path: &Path, diags: &mut Diagnostics) -> (Config, SectionsOk) {
                 .hint("add `version: 1` at the top of the file"),
         );
     }
-    checks::check_config(path, &root, &config, diags);
+    super::config_checks::check_config(path, &root, &config, diags);
     (config, ok)
 }
 
@@ -161,179 +219,6 @@ where
     }
 }
 
-/// Every `*.yaml` file under `dir`, recursively, in path order.
-fn find_manifests(dir: &Path, diags: &mut Diagnostics) -> Vec<PathBuf> {
-    match std::fs::metadata(dir) {
-        Ok(meta) if meta.is_dir() => {}
-        Ok(_) => {
-            diags.push(
-                Diagnostic::new(dir, 0, 0, "not a directory")
-                    .hint("pass the directory that holds the manifests with --manifests DIR"),
-            );
-            return Vec::new();
-        }
-        Err(err) => {
-            diags.push(
-                Diagnostic::new(dir, 0, 0, format!("cannot read the manifest directory: {}", io_reason(&err)))
-                    .hint("create it, or pass the directory that holds the manifests with --manifests DIR"),
-            );
-            return Vec::new();
-        }
-    }
-    let mut files = Vec::new();
-    let mut pending = vec![dir.to_path_buf()];
-    while let Some(current) = pending.pop() {
-        let entries = match std::fs::read_dir(&current) {
-            Ok(entries) => entries,
-            Err(err) => {
-                diags.push(
-                    Diagnostic::new(
-                        &current,
-                        0,
-                        0,
-                        format!("cannot list the directory: {}", io_reason(&err)),
-                    )
-                    .hint("check its permissions"),
-                );
-                continue;
-            }
-        };
-        for entry in entries.flatten() {
-            let path = entry.path();
-            let Ok(kind) = entry.file_type() else {
-                continue;
-            };
-            let is_dir = kind.is_dir() || (kind.is_symlink() && path.is_dir());
-            if is_dir {
-                pending.push(path);
-            } else if path.extension().is_some_and(|e| e == "yaml") {
-                files.push(path);
-            }
-        }
-    }
-    files.sort();
-    if files.is_empty() && diags.is_empty() {
-        diags.push(
-            Diagnostic::new(dir, 0, 0, "no manifest files (*.yaml) in this directory")
-                .hint("add a file such as manifests/tokens.yaml with a `tokens:` list, or point --manifests at the right directory"),
-        );
-    }
-    files
-}
-
-fn io_reason(err: &std::io::Error) -> String {
-    match err.kind() {
-        std::io::ErrorKind::NotFound => "it does not exist".to_string(),
-        std::io::ErrorKind::PermissionDenied => "permission denied".to_string(),
-        _ => err.to_string(),
-    }
-}
-
-/// Reads `path` as UTF-8 text within the size limit, then parses it into a node tree.
-fn read_tree(path: &Path, diags: &mut Diagnostics) -> Option<Node> {
-    let text = read_text(path, diags)?;
-    match crate::yaml::parse_tree(&text, &path.display().to_string()) {
-        Ok(node) => Some(node),
-        Err(err) => {
-            let hint = if err.message.contains("duplicate mapping key") {
-                "remove one of the two entries with this key"
-            } else {
-                "fix the YAML syntax here: check indentation, quotes, brackets and `key: value` spacing"
-            };
-            diags.push(
-                Diagnostic::new(
-                    path,
-                    err.line.max(1),
-                    err.column.max(1),
-                    format!("invalid YAML: {}", err.message),
-                )
-                .hint(hint),
-            );
-            None
-        }
-    }
-}
-
-fn read_text(path: &Path, diags: &mut Diagnostics) -> Option<String> {
-    let meta = match std::fs::metadata(path) {
-        Ok(meta) => meta,
-        Err(err) => {
-            let hint = if path.file_name().is_some_and(|n| n == "tokenops.yaml") {
-                "create tokenops.yaml (see README.md), or pass its path with --config FILE"
-            } else {
-                "check the path"
-            };
-            diags.push(
-                Diagnostic::new(
-                    path,
-                    0,
-                    0,
-                    format!("cannot read the file: {}", io_reason(&err)),
-                )
-                .hint(hint),
-            );
-            return None;
-        }
-    };
-    if !meta.is_file() {
-        diags.push(
-            Diagnostic::new(path, 0, 0, "not a regular file").hint("pass the path of a YAML file"),
-        );
-        return None;
-    }
-    if meta.len() > MAX_FILE_BYTES {
-        diags.push(
-            Diagnostic::new(
-                path,
-                0,
-                0,
-                format!(
-                    "file is too large ({} MiB; the limit is {} MiB)",
-                    meta.len() / (1024 * 1024),
-                    MAX_FILE_BYTES / (1024 * 1024)
-                ),
-            )
-            .hint("split it into several files under the manifest directory"),
-        );
-        return None;
-    }
-    let bytes = match std::fs::read(path) {
-        Ok(bytes) => bytes,
-        Err(err) => {
-            diags.push(
-                Diagnostic::new(
-                    path,
-                    0,
-                    0,
-                    format!("cannot read the file: {}", io_reason(&err)),
-                )
-                .hint("check its permissions"),
-            );
-            return None;
-        }
-    };
-    match String::from_utf8(bytes) {
-        Ok(text) => Some(text),
-        Err(err) => {
-            let bytes = err.as_bytes();
-            let offset = err.utf8_error().valid_up_to();
-            let valid = std::str::from_utf8(&bytes[..offset]).unwrap_or_default();
-            let line = valid.matches('\n').count() as u64 + 1;
-            let column = valid.rsplit('\n').next().map_or(0, |l| l.chars().count()) as u64 + 1;
-            diags.push(
-                Diagnostic::new(
-                    path,
-                    line,
-                    column,
-                    format!("file is not valid UTF-8 (byte offset {offset})"),
-                )
-                .hint("save the file as UTF-8"),
-            );
-            None
-        }
-    }
-}
-
 fn origin(file: &Path, node: &Node) -> Origin {
     Origin {
         file: file.to_path_buf(),
@@ -346,8 +231,7 @@ fn read_manifest(
     file: &Path,
     root: &Node,
     ctx: &Context<'_>,
-    seen: &mut Seen,
-    tokens: &mut Vec<DeclaredToken>,
+    tokens: &mut Vec<PartialToken>,
     diags: &mut Diagnostics,
 ) {
     let entries = match &root.value {
@@ -381,7 +265,9 @@ fn read_manifest(
         }
     };
     let mut token_list = None;
+    let mut unknown = false;
     for (key, value) in entries {
+        unknown |= key.as_str() != Some("tokens");
         match key.as_str() {
             Some("tokens") => token_list = Some(value),
             Some(other) => diags.push(
@@ -400,6 +286,10 @@ fn read_manifest(
         }
     }
     let Some(list) = token_list else {
+        if unknown {
+            // The unknown field is reported already (usually a misspelt `tokens`).
+            return;
+        }
         diags.push(
             Diagnostic::new(file, root.line, root.column, "missing field `tokens`")
                 .hint("list the tokens under a top-level `tokens:` key"),
@@ -424,15 +314,15 @@ fn read_manifest(
     };
     for item in items {
         if let Some(token) = read_token(file, item, diags) {
-            checks::check_token(ctx, file, item, &token, seen, diags);
+            checks::check_token(ctx, file, item, &token.parts(), diags);
             tokens.push(token);
         }
     }
 }
 
-/// Reads one token entry. Every field is read on its own; the token is returned when its
-/// id and kind could be read (consumers that failed are left out, their errors reported).
-fn read_token(file: &Path, node: &Node, diags: &mut Diagnostics) -> Option<DeclaredToken> {
+/// Reads one token entry. Every field is read on its own, so what could be read is still
+/// checked (consumers that failed are left out, their errors reported).
+fn read_token(file: &Path, node: &Node, diags: &mut Diagnostics) -> Option<PartialToken> {
     let Value::Map(entries) = &node.value else {
         diags.push(
             Diagnostic::new(
@@ -449,6 +339,7 @@ fn read_token(file: &Path, node: &Node, diags: &mut Diagnostics) -> Option<Decla
         return None;
     };
     let mut id = None;
+    let mut id_origin = None;
     let mut description = None;
     let mut kind: Option<(TokenKind, &Node)> = None;
     let mut kind_failed = false;
@@ -456,6 +347,7 @@ fn read_token(file: &Path, node: &Node, diags: &mut Diagnostics) -> Option<Decla
     let mut consumers = Vec::new();
     let mut consumer_origins = Vec::new();
     let push = |e: TreeError, diags: &mut Diagnostics| diags.push(tree_diag(file, e));
+    let mut unknown = false;
     let expected: Vec<&str> = TOKEN_FIELDS
         .iter()
         .chain(TOKEN_KINDS.iter())
@@ -467,7 +359,7 @@ fn read_token(file: &Path, node: &Node, diags: &mut Diagnostics) -> Option<Decla
             continue;
         };
         match name {
-            "id" => match from_node::<String>(value) {
+            "id" => match from_node::<String>(value).inspect(|_| id_origin = Some(origin(file, value))) {
                 Ok(v) if v.trim().is_empty() => push(
                     TreeError {
                         hint: Some("give the token a stable, unique id such as `zd-global-gitlab-sync`".into()),
@@ -529,16 +421,20 @@ fn read_token(file: &Path, node: &Node, diags: &mut Diagnostics) -> Option<Decla
                     }
                 }
             }
-            other => push(
+            other => {
+                unknown = true;
+                push(
                 TreeError {
                     hint: Some(unknown_name_hint(other, &expected)),
                     ..TreeError::at(key, format!("unknown field `{other}`"))
                 },
                 diags,
-            ),
+            );
+            }
         }
     }
-    if id.is_none() && !entries.iter().any(|(k, _)| k.as_str() == Some("id")) {
+    // A misspelt `id` or kind key is reported as an unknown field; do not repeat it.
+    if id.is_none() && !unknown && !entries.iter().any(|(k, _)| k.as_str() == Some("id")) {
         push(
             TreeError {
                 hint: Some(
@@ -549,7 +445,7 @@ fn read_token(file: &Path, node: &Node, diags: &mut Diagnostics) -> Option<Decla
             diags,
         );
     }
-    if kind.is_none() && !kind_failed {
+    if kind.is_none() && !kind_failed && !unknown {
         push(
             TreeError {
                 hint: Some(format!("add one of: {}", TOKEN_KINDS.join(", "))),
@@ -558,18 +454,56 @@ fn read_token(file: &Path, node: &Node, diags: &mut Diagnostics) -> Option<Decla
             diags,
         );
     }
-    let ((kind, _), id) = (kind?, id?);
-    Some(DeclaredToken {
-        spec: TokenSpec {
-            id,
-            description,
-            kind,
-            rotation,
-            consumers,
-        },
-        origin: origin(file, node),
+    Some(PartialToken {
+        id,
+        id_origin,
+        description,
+        kind: kind.map(|(k, _)| k),
+        rotation,
+        consumers,
         consumer_origins,
+        origin: origin(file, node),
     })
+}
+
+/// What could be read of one token entry.
+struct PartialToken {
+    id: Option<String>,
+    id_origin: Option<Origin>,
+    description: Option<String>,
+    kind: Option<TokenKind>,
+    rotation: RotationOverride,
+    consumers: Vec<ConsumerSpec>,
+    consumer_origins: Vec<Origin>,
+    origin: Origin,
+}
+
+impl PartialToken {
+    fn parts(&self) -> checks::TokenParts<'_> {
+        checks::TokenParts {
+            id: self.id.as_deref(),
+            id_origin: self.id_origin.as_ref(),
+            origin: &self.origin,
+            kind: self.kind.as_ref(),
+            rotation: &self.rotation,
+            consumers: &self.consumers,
+            consumer_origins: &self.consumer_origins,
+        }
+    }
+
+    fn into_declared(self) -> Option<DeclaredToken> {
+        Some(DeclaredToken {
+            spec: TokenSpec {
+                id: self.id?,
+                description: self.description,
+                kind: self.kind?,
+                rotation: self.rotation,
+                consumers: self.consumers,
+            },
+            origin: self.origin,
+            consumer_origins: self.consumer_origins,
+        })
+    }
 }
 
 /// Names the consumer kinds when a consumer's kind key is unknown.

@@ -4,10 +4,13 @@
 
 mod checks;
 mod config;
+mod config_checks;
 mod consumer;
 mod duration;
+mod files;
 mod load;
 mod rotation;
+mod scopes;
 mod token;
 pub mod tree;
 
@@ -146,40 +149,45 @@ impl TokenSpec {
     /// capped at the platform maximum; an explicit one is kept as written (validation
     /// rejects it when it is too long).
     pub fn rotation_policy(&self, defaults: &RotationOverride) -> RotationPolicy {
+        self.kind.rotation_policy(&self.rotation, defaults)
+    }
+}
+
+impl TokenKind {
+    /// The effective rotation policy of a token of this kind with override `rotation`
+    /// (see [`TokenSpec::rotation_policy`]).
+    pub fn rotation_policy(
+        &self,
+        rotation: &RotationOverride,
+        defaults: &RotationOverride,
+    ) -> RotationPolicy {
         let built_in = RotationPolicy::BUILT_IN;
-        let mut lifetime = self
-            .rotation
+        let mut lifetime = rotation
             .lifetime
             .or(defaults.lifetime)
             .unwrap_or(built_in.lifetime);
-        if self.rotation.lifetime.is_none()
-            && let Some(limit) = self.kind.lifetime_limit()
+        if rotation.lifetime.is_none()
+            && let Some(limit) = self.lifetime_limit()
             && !limit.allows(lifetime)
         {
             lifetime = limit.cap();
         }
         RotationPolicy {
-            rotate_before: self
-                .rotation
+            rotate_before: rotation
                 .rotate_before
                 .or(defaults.rotate_before)
                 .unwrap_or(built_in.rotate_before),
             lifetime,
-            strategy: self
-                .rotation
+            strategy: rotation
                 .strategy
                 .or(defaults.strategy)
                 .unwrap_or(built_in.strategy),
-            mode: self
-                .rotation
-                .mode
-                .or(defaults.mode)
-                .unwrap_or(built_in.mode),
+            mode: rotation.mode.or(defaults.mode).unwrap_or(built_in.mode),
         }
     }
 }
 
-pub use load::MAX_FILE_BYTES;
+pub use files::MAX_FILE_BYTES;
 
 /// Reads `tokenops.yaml` and every manifest, and checks them. On failure it returns every
 /// problem found, each with file:line:column and a hint.

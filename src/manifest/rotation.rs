@@ -90,7 +90,9 @@ impl LifetimeLimit {
     /// The longest lifetime the limit allows.
     pub fn cap(self) -> Duration {
         if self.exclusive {
-            Duration::from_secs(self.max.as_secs().saturating_sub(1).max(1))
+            // One hour (or one second for short limits) under the limit.
+            let step = if self.max.as_secs() > 3_600 { 3_600 } else { 1 };
+            Duration::from_secs(self.max.as_secs().saturating_sub(step).max(1))
         } else {
             self.max
         }

@@ -71,18 +71,56 @@ fn backticked(names: &[&str]) -> Vec<String> {
     names.iter().map(|n| format!("`{n}`")).collect()
 }
 
+/// Separates a message from its hint in errors made by `Deserialize` impls of the model
+/// (`message` + HINT + `hint`); other readers show it as a second line.
+pub const HINT: &str = "\nhint: ";
+
+/// The readable name of what serde expected.
+fn friendly_expected(exp: &str) -> &str {
+    match exp {
+        "u8" | "u16" | "u32" | "u64" | "u128" | "i8" | "i16" | "i32" | "i64" | "i128" => {
+            "a whole number"
+        }
+        "f32" | "f64" => "a number",
+        "a boolean" => "true or false",
+        other => other,
+    }
+}
+
+fn type_hint(exp: &str) -> String {
+    match exp {
+        "true or false" => "write `true` or `false`".to_string(),
+        "a whole number" => "write a whole number without quotes".to_string(),
+        "a string" | "a name" => {
+            "write text here (quote it if it looks like a number or a list)".to_string()
+        }
+        "a list" => "write a list: `[a, b]`, or one `- item` per line".to_string(),
+        "a mapping" => "write `key: value` pairs indented under this key".to_string(),
+        other => format!("write {other} here"),
+    }
+}
+
 impl de::Error for TreeError {
     fn custom<T: fmt::Display>(msg: T) -> Self {
+        let text = msg.to_string();
+        let (message, hint) = match text.split_once(HINT) {
+            Some((m, h)) => (m.to_string(), Some(h.to_string())),
+            None => (text, None),
+        };
         TreeError {
-            message: msg.to_string(),
-            hint: None,
+            message,
+            hint,
             line: 0,
             column: 0,
         }
     }
 
     fn invalid_type(unexp: de::Unexpected, exp: &dyn de::Expected) -> Self {
-        Self::custom(format!("expected {exp}, found {}", describe(&unexp)))
+        let exp = exp.to_string();
+        let exp = friendly_expected(&exp);
+        let mut err = Self::custom(format!("expected {exp}, found {}", describe(&unexp)));
+        err.hint = Some(type_hint(exp));
+        err
     }
 
     fn invalid_value(unexp: de::Unexpected, exp: &dyn de::Expected) -> Self {

@@ -12,11 +12,14 @@ use crate::manifest::{self, LoadOptions};
 pub struct Options {
     /// The configuration file and the manifest directory.
     pub load: LoadOptions,
+    /// Print only the problems, without the summary line.
+    pub quiet: bool,
 }
 
 /// Validates and writes the report to `out`: every problem, then a summary line.
 pub fn run(options: &Options, out: &mut dyn Write) -> std::io::Result<Outcome> {
     match manifest::load(&options.load) {
+        Ok(_) if options.quiet => Ok(Outcome::Success),
         Ok(desired) => {
             let files: BTreeSet<_> = desired.tokens.iter().map(|t| &t.origin.file).collect();
             let consumers: usize = desired.tokens.iter().map(|t| t.spec.consumers.len()).sum();
@@ -32,6 +35,9 @@ pub fn run(options: &Options, out: &mut dyn Write) -> std::io::Result<Outcome> {
         }
         Err(diags) => {
             write!(out, "{diags}")?;
+            if options.quiet {
+                return Ok(Outcome::Problems);
+            }
             let files: BTreeSet<_> = diags.0.iter().map(|d| &d.file).collect();
             writeln!(
                 out,

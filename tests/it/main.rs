@@ -6,3 +6,6 @@ mod http;
 mod ledger;
 mod plan_engine;
 mod plan_sandbox;
+mod manifest;
+mod schema;
+mod validate;

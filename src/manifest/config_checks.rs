@@ -1,0 +1,209 @@
+//! Rules for `tokenops.yaml` beyond its shape: unique instance names, URLs, credentials,
+//! default rotation, and the instances the check settings name.
+
+use std::path::Path;
+
+use super::checks::at;
+use super::tree::suggest;
+use super::{Config, LedgerSettings, Platform};
+use crate::diag::{Diagnostic, Diagnostics};
+use crate::yaml::{Node, Value};
+
+/// Checks `tokenops.yaml` beyond its shape.
+pub fn check_config(file: &Path, root: &Node, config: &Config, diags: &mut Diagnostics) {
+    if let Some(v) = root.get("version")
+        && config.version != 1
+        && matches!(v.value, Value::Int(_))
+    {
+        diags.push(
+            at(file, v, format!("unsupported version {}", config.version)).hint("set `version: 1`"),
+        );
+    }
+    for (platform, names, urls) in [
+        (
+            Platform::Gitlab,
+            config
+                .gitlab
+                .iter()
+                .map(|g| g.name.as_str())
+                .collect::<Vec<_>>(),
+            config
+                .gitlab
+                .iter()
+                .map(|g| g.url.as_str())
+                .collect::<Vec<_>>(),
+        ),
+        (
+            Platform::Zendesk,
+            config.zendesk.iter().map(|z| z.name.as_str()).collect(),
+            config.zendesk.iter().map(|z| z.url.as_str()).collect(),
+        ),
+    ] {
+        let list = root.get(platform.key());
+        let item = |i: usize| {
+            list.and_then(|l| match &l.value {
+                Value::Seq(items) => items.get(i),
+                _ => None,
+            })
+        };
+        for (i, name) in names.iter().enumerate() {
+            if names[..i].contains(name) {
+                let node = item(i).and_then(|n| n.get("name")).unwrap_or(root);
+                diags.push(
+                    at(
+                        file,
+                        node,
+                        format!("{} instance `{name}` is declared twice", platform.key()),
+                    )
+                    .hint("instance names must be unique; rename or remove one"),
+                );
+            }
+        }
+        for (i, url) in urls.iter().enumerate() {
+            let ok = url::Url::parse(url).is_ok_and(|u| matches!(u.scheme(), "http" | "https"));
+            if !ok {
+                let node = item(i).and_then(|n| n.get("url")).unwrap_or(root);
+                diags.push(
+                    at(file, node, format!("`{url}` is not an http(s) URL"))
+                        .hint("write the base URL, e.g. https://gitlab.com or https://example.zendesk.com"),
+                );
+            }
+        }
+    }
+    for (i, z) in config.zendesk.iter().enumerate() {
+        let legacy = (z.email_env.is_some(), z.api_token_env.is_some());
+        let node = root
+            .get("zendesk")
+            .and_then(|l| match &l.value {
+                Value::Seq(items) => items.get(i),
+                _ => None,
+            })
+            .unwrap_or(root);
+        if z.oauth_token_env.is_none() && legacy != (true, true) {
+            diags.push(
+                at(
+                    file,
+                    node,
+                    format!("Zendesk instance `{}` has no credential", z.name),
+                )
+                .hint(
+                    "add `oauth_token_env: VAR`, or both `email_env` and `api_token_env` (legacy)",
+                ),
+            );
+        } else if legacy.0 != legacy.1 {
+            diags.push(
+                at(
+                    file,
+                    node,
+                    format!(
+                        "Zendesk instance `{}` sets only one of `email_env` and `api_token_env`",
+                        z.name
+                    ),
+                )
+                .hint("legacy API-token sign-in needs both; prefer `oauth_token_env`"),
+            );
+        }
+    }
+    if let Some(rotation) = root.get("defaults").and_then(|d| d.get("rotation")) {
+        let d = &config.defaults.rotation;
+        if let (Some(before), Some(life)) = (d.rotate_before, d.lifetime)
+            && before >= life
+        {
+            let node = rotation.get("rotate_before").unwrap_or(rotation);
+            diags.push(
+                at(
+                    file,
+                    node,
+                    format!("rotate_before ({before}) is not shorter than lifetime ({life})"),
+                )
+                .hint("rotate_before must be shorter than lifetime, or tokens are always due"),
+            );
+        }
+    }
+    if let LedgerSettings::Http { address, .. } = &config.state
+        && url::Url::parse(address).is_err()
+    {
+        let node = root
+            .get("state")
+            .and_then(|s| s.get("address"))
+            .unwrap_or(root);
+        diags.push(
+            at(file, node, format!("`{address}` is not a URL"))
+                .hint("give the Terraform HTTP state address, e.g. https://gitlab.com/api/v4/projects/42/terraform/state/tokenops"),
+        );
+    }
+    if let Some(check) = root.get("check") {
+        let declared_zd: Vec<&str> = config.zendesk.iter().map(|z| z.name.as_str()).collect();
+        if let Some(Value::Seq(items)) = check
+            .get("discover")
+            .and_then(|d| d.get("zendesk"))
+            .map(|n| &n.value)
+        {
+            for item in items {
+                if let Some(name) = item.as_str()
+                    && !declared_zd.contains(&name)
+                {
+                    diags.push(undeclared(
+                        file,
+                        item,
+                        Platform::Zendesk,
+                        name,
+                        &declared_zd,
+                        file,
+                    ));
+                }
+            }
+        }
+        if let Some(report) = &config.check.report {
+            let declared_gl: Vec<&str> = config.gitlab.iter().map(|g| g.name.as_str()).collect();
+            if !declared_gl.contains(&report.gitlab.as_str()) {
+                let node = check
+                    .get("report")
+                    .and_then(|r| r.get("gitlab"))
+                    .unwrap_or(check);
+                diags.push(undeclared(
+                    file,
+                    node,
+                    Platform::Gitlab,
+                    &report.gitlab,
+                    &declared_gl,
+                    file,
+                ));
+            }
+        }
+    }
+}
+
+pub(super) fn undeclared(
+    file: &Path,
+    node: &Node,
+    platform: Platform,
+    name: &str,
+    declared: &[&str],
+    config_file: &Path,
+) -> Diagnostic {
+    let hint = match suggest(name, declared) {
+        Some(best) => format!("did you mean `{best}`?"),
+        None if declared.is_empty() => format!(
+            "declare it under `{}:` in {}",
+            platform.key(),
+            config_file.display()
+        ),
+        None => format!(
+            "declare it under `{}:` in {}, or use one of: {}",
+            platform.key(),
+            config_file.display(),
+            declared.join(", ")
+        ),
+    };
+    at(
+        file,
+        node,
+        format!(
+            "{} instance `{name}` is not declared in {}",
+            platform.key(),
+            config_file.display()
+        ),
+    )
+    .hint(hint)
+}

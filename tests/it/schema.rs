@@ -1,0 +1,94 @@
+//! `tokenops schema`: the committed schemas are current, `--check` catches stale ones, and
+//! the example manifests point editors at them.
+
+use crate::harness::{repo_root, tokenops};
+
+#[test]
+fn committed_schemas_are_current() {
+    for (name, text) in tokenops::ops::schema::schemas() {
+        let committed = std::fs::read_to_string(repo_root().join("schemas").join(name))
+            .unwrap_or_else(|_| panic!("schemas/{name} is missing"));
+        assert!(
+            committed == text,
+            "schemas/{name} is stale: run `tokenops schema --out schemas`"
+        );
+    }
+    tokenops(&repo_root())
+        .args(["schema", "--check"])
+        .assert()
+        .success();
+}
+
+#[test]
+fn check_fails_on_a_stale_or_missing_schema() {
+    let tmp = tempfile::tempdir().unwrap();
+    tokenops(tmp.path())
+        .args(["schema", "--out", "."])
+        .assert()
+        .success();
+    tokenops(tmp.path())
+        .args(["schema", "--check", "--dir", "."])
+        .assert()
+        .success();
+    std::fs::write(tmp.path().join("manifest.schema.json"), "{}\n").unwrap();
+    std::fs::remove_file(tmp.path().join("tokenops.schema.json")).unwrap();
+    let out = tokenops(tmp.path())
+        .args(["schema", "--check", "--dir", "."])
+        .assert()
+        .code(1);
+    let stdout = String::from_utf8_lossy(&out.get_output().stdout).into_owned();
+    insta::assert_snapshot!(stdout, @r"
+    ./tokenops.schema.json: error: schema file is missing
+      hint: run `tokenops schema --out .` and commit the result
+    ./manifest.schema.json: error: schema is stale
+      hint: run `tokenops schema --out .` and commit the result
+    ");
+}
+
+#[test]
+fn printed_schemas_are_json_describing_every_kind() {
+    let out = tokenops(&repo_root()).arg("schema").assert().success();
+    let stdout = String::from_utf8_lossy(&out.get_output().stdout).into_owned();
+    let docs: Vec<serde_json::Value> = serde_json::Deserializer::from_str(&stdout)
+        .into_iter()
+        .collect::<Result<_, _>>()
+        .expect("JSON documents");
+    assert_eq!(docs.len(), 2);
+    let manifest = docs[1].to_string();
+    for kind in tokenops::manifest::TOKEN_KINDS
+        .iter()
+        .chain(tokenops::manifest::CONSUMER_KINDS.iter())
+    {
+        assert!(
+            manifest.contains(kind),
+            "{kind} missing from the manifest schema"
+        );
+    }
+    assert!(docs[0].to_string().contains("oauth_token_env"));
+}
+
+#[test]
+fn example_files_name_their_schema() {
+    let config = std::fs::read_to_string(repo_root().join("tokenops.yaml")).unwrap();
+    assert!(config.starts_with("# yaml-language-server: $schema=schemas/tokenops.schema.json"));
+    let mut stack = vec![repo_root().join("manifests")];
+    let mut seen = 0;
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if path.extension().is_some_and(|e| e == "yaml") {
+                let text = std::fs::read_to_string(&path).unwrap();
+                let first = text.lines().next().unwrap_or_default();
+                let target = first
+                    .strip_prefix("# yaml-language-server: $schema=")
+                    .unwrap_or_else(|| panic!("{} has no schema line", path.display()));
+                let resolved = path.parent().unwrap().join(target);
+                assert!(resolved.exists(), "{} points at {target}", path.display());
+                seen += 1;
+            }
+        }
+    }
+    assert!(seen >= 7);
+}
