@@ -183,12 +183,11 @@ async fn handle(
     };
     let instance = percent_decode(instance);
     let mut segs: Vec<String> = rest.iter().map(|s| percent_decode(s)).collect();
-    if kind == "zendesk" {
-        if let Some(last) = segs.last_mut() {
-            if let Some(stripped) = last.strip_suffix(".json") {
-                *last = stripped.to_string();
-            }
-        }
+    if kind == "zendesk"
+        && let Some(last) = segs.last_mut()
+        && let Some(stripped) = last.strip_suffix(".json")
+    {
+        *last = stripped.to_string();
     }
     let path = format!("{api}/{}", rest.join("/"));
     let base = format!("{}/{kind}/{instance}", shared.origin);

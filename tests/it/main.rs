@@ -2,3 +2,4 @@
 //! shared by all of them.
 
 mod harness;
+mod sandbox;

@@ -138,10 +138,11 @@ pub(crate) fn list_pats(gl: &mut GitLab, _: &mut Issuer, req: &Req) -> Reply {
         Some(v) => Some(v.parse::<u64>().map_err(|_| invalid("user_id"))?),
         None => None,
     };
-    if let Some(u) = user_filter {
-        if !who.admin && u != who.user_id {
-            return Err(unauthorized());
-        }
+    if let Some(u) = user_filter
+        && !who.admin
+        && u != who.user_id
+    {
+        return Err(unauthorized());
     }
     let owner = if who.admin {
         user_filter

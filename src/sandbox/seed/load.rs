@@ -19,12 +19,12 @@ use crate::sandbox::state::{Value, ValueKind, World};
 type Refs = HashMap<String, Value>;
 
 fn bind(refs: &mut Refs, name: &Option<String>, value: &Value) -> Result<(), SeedError> {
-    if let Some(name) = name {
-        if refs.insert(name.clone(), value.clone()).is_some() {
-            return Err(bad(format!(
-                "ref {name:?} is defined twice; give each value its own ref"
-            )));
-        }
+    if let Some(name) = name
+        && refs.insert(name.clone(), value.clone()).is_some()
+    {
+        return Err(bad(format!(
+            "ref {name:?} is defined twice; give each value its own ref"
+        )));
     }
     Ok(())
 }

@@ -281,10 +281,11 @@ pub(crate) fn grant(zd: &mut Zendesk, issuer: &mut Issuer, req: &Req) -> Reply {
     let number = |k: &str| p(k).and_then(|v| v.parse::<i64>().ok());
     let expires_in = number("expires_in").unwrap_or(1800);
     let refresh_in = number("refresh_token_expires_in").unwrap_or(2_592_000);
-    if !(300 < expires_in && expires_in < 172_800)
-        || !(604_800..=7_776_000).contains(&refresh_in)
-        || expires_in >= refresh_in
-    {
+    let in_range = 300 < expires_in
+        && expires_in < 172_800
+        && (604_800..=7_776_000).contains(&refresh_in)
+        && expires_in < refresh_in;
+    if !in_range {
         return Err(oauth_error(
             400,
             "invalid_request",
