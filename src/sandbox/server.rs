@@ -258,7 +258,7 @@ async fn handle(
         }
         Decision::Fail(status) => {
             let resp = if kind == "gitlab" {
-                gitlab::injected_error(status)
+                gitlab::injected_error(status, now)
             } else {
                 zendesk::injected_error(status)
             };

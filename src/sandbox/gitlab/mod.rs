@@ -79,9 +79,9 @@ pub(crate) fn rate_limited(retry_after: u64, now: Timestamp) -> Response {
 }
 
 /// An injected error in GitLab's shape.
-pub(crate) fn injected_error(status: u16) -> Response {
+pub(crate) fn injected_error(status: u16, now: Timestamp) -> Response {
     if status == 429 {
-        return rate_limited(60, Timestamp::UNIX_EPOCH);
+        return rate_limited(60, now);
     }
     json_reply(
         status,

@@ -109,7 +109,7 @@ fn filtered(req: &Req, tokens: Vec<&AccessToken>) -> Result<Vec<Json>, axum::res
         .filter(|t| used_after.is_none_or(|c| t.last_used_at.is_some_and(|u| u >= c)))
         .filter(|t| used_before.is_none_or(|c| t.last_used_at.is_some_and(|u| u <= c)))
         .filter(|t| expires_after.is_none_or(|d| t.expires_at.is_some_and(|e| e >= d)))
-        .filter(|t| expires_before.is_none_or(|d| t.expires_at.is_some_and(|e| e <= d)))
+        .filter(|t| expires_before.is_none_or(|d| t.expires_at.is_some_and(|e| e < d)))
         .filter(|t| {
             search
                 .as_ref()
