@@ -246,7 +246,7 @@ async fn handle(
     if !latency.is_zero() {
         tokio::time::sleep(latency).await;
     }
-    let drop = match decision {
+    let (drop, budget) = match decision {
         Decision::RateLimited(retry) => {
             let resp = if kind == "gitlab" {
                 gitlab::rate_limited(retry, now)
@@ -265,7 +265,7 @@ async fn handle(
             log(&shared, kind, &instance, &req, pattern, status);
             return resp;
         }
-        Decision::Proceed { drop } => drop,
+        Decision::Proceed { drop, budget } => (drop, budget),
     };
 
     let resp = {
@@ -298,7 +298,11 @@ async fn handle(
         pattern,
         resp.status().as_u16(),
     );
-    resp
+    match budget {
+        Some(b) if kind == "gitlab" => gitlab::rate_limit_headers(resp, b),
+        Some(b) => zendesk::rate_limit_headers(resp, b),
+        None => resp,
+    }
 }
 
 fn log(shared: &Shared, kind: &str, instance: &str, req: &Req, route: &str, status: u16) {

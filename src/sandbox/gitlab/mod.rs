@@ -78,6 +78,18 @@ pub(crate) fn rate_limited(retry_after: u64, now: Timestamp) -> Response {
     with_header(resp, "ratelimit-name", "throttle_authenticated_api")
 }
 
+/// The informational `RateLimit-*` headers GitLab sends while a throttle is active.
+pub(crate) fn rate_limit_headers(
+    resp: Response,
+    (limit, remaining, reset): (u32, u32, i64),
+) -> Response {
+    let resp = with_header(resp, "ratelimit-limit", &limit.to_string());
+    let resp = with_header(resp, "ratelimit-observed", &(limit - remaining).to_string());
+    let resp = with_header(resp, "ratelimit-remaining", &remaining.to_string());
+    let resp = with_header(resp, "ratelimit-reset", &reset.to_string());
+    with_header(resp, "ratelimit-name", "throttle_authenticated_api")
+}
+
 /// An injected error in GitLab's shape.
 pub(crate) fn injected_error(status: u16, now: Timestamp) -> Response {
     if status == 429 {

@@ -147,6 +147,15 @@ pub(crate) fn rate_limited(retry_after: u64) -> Response {
     with_header(resp, "x-rate-limit-remaining", "0")
 }
 
+/// The `X-Rate-Limit` headers Zendesk sends on every response.
+pub(crate) fn rate_limit_headers(
+    resp: Response,
+    (limit, remaining, _): (u32, u32, i64),
+) -> Response {
+    let resp = with_header(resp, "x-rate-limit", &limit.to_string());
+    with_header(resp, "x-rate-limit-remaining", &remaining.to_string())
+}
+
 /// An injected error in Zendesk's shape.
 pub(crate) fn injected_error(status: u16) -> Response {
     match status {

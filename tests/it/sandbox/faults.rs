@@ -17,13 +17,11 @@ async fn budget_exceeded_answers_429_with_retry_after_and_plain_text_for_gitlab(
             ..Default::default()
         },
     );
-    for _ in 0..3 {
-        assert_eq!(
-            env.gl(Method::GET, &env.admin(), "/user", None)
-                .await
-                .status,
-            200
-        );
+    for remaining in ["2", "1", "0"] {
+        let a = env.gl(Method::GET, &env.admin(), "/user", None).await;
+        assert_eq!(a.status, 200);
+        assert_eq!(a.header("ratelimit-limit"), Some("3"));
+        assert_eq!(a.header("ratelimit-remaining"), Some(remaining));
     }
     let limited = env.gl(Method::GET, &env.admin(), "/user", None).await;
     assert_eq!(limited.status, 429);
@@ -75,12 +73,12 @@ async fn budget_exceeded_on_zendesk_answers_429_with_retry_after() {
     );
     env.sb.clock().advance(jiff::SignedDuration::from_secs(15));
     let admin = env.zd_admin("global");
-    assert_eq!(
-        env.zd("global", Method::GET, &admin, "/api/v2/webhooks", None)
-            .await
-            .status,
-        200
-    );
+    let first = env
+        .zd("global", Method::GET, &admin, "/api/v2/webhooks", None)
+        .await;
+    assert_eq!(first.status, 200);
+    assert_eq!(first.header("x-rate-limit"), Some("1"));
+    assert_eq!(first.header("x-rate-limit-remaining"), Some("0"));
     let limited = env
         .zd("global", Method::GET, &admin, "/api/v2/webhooks", None)
         .await;

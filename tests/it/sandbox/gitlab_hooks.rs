@@ -124,6 +124,27 @@ async fn webhook_custom_header_values_are_masked_and_settable() {
             .to_string()
     });
     assert_eq!(held, "Bearer abcdefgh");
+    // A new URL drops custom headers unless they are sent again in the same request.
+    let moved = env
+        .gl(
+            Method::PUT,
+            &admin,
+            &format!("{base}/{id}"),
+            Some(json!({"url": "https://moved.example.com/hook"})),
+        )
+        .await;
+    assert_eq!(moved.body["custom_headers"], json!([]));
+    let resent = json!({
+        "url": "https://again.example.com/hook",
+        "custom_headers": [{"key": "Authorization", "value": "Bearer zyxwvuts"}],
+    });
+    let again = env
+        .gl(Method::PUT, &admin, &format!("{base}/{id}"), Some(resent))
+        .await;
+    assert_eq!(
+        again.body["custom_headers"],
+        json!([{"key": "Authorization"}])
+    );
 }
 
 #[tokio::test]

@@ -5,11 +5,13 @@ mod cli;
 mod faults;
 mod gitlab_hooks;
 mod gitlab_misc;
+mod gitlab_rotation;
 mod gitlab_tokens;
 mod gitlab_variables;
 mod seed;
 mod terraform;
 mod zendesk;
+mod zendesk_oauth;
 
 use reqwest::Method;
 use secrecy::ExposeSecret;
