@@ -432,6 +432,26 @@ pub(crate) fn route(method: &Method, segs: &[String]) -> Option<R> {
                 discovery::group_projects(g, r, &id)
             })
         }
+        ("GET", ["groups", id, "subgroups"]) => {
+            let id = own(id);
+            R::new("GET /api/v4/groups/:id/subgroups", move |g, _, r| {
+                discovery::subgroups(g, r, &id)
+            })
+        }
+        ("GET", [kind @ ("projects" | "groups"), id, "members", rest @ ..])
+            if rest.is_empty() || rest == ["all"] =>
+        {
+            let (kind, id, all) = (own(kind), own(id), !rest.is_empty());
+            let pattern = match (kind.as_str(), all) {
+                ("projects", false) => "GET /api/v4/projects/:id/members",
+                ("projects", true) => "GET /api/v4/projects/:id/members/all",
+                (_, false) => "GET /api/v4/groups/:id/members",
+                (_, true) => "GET /api/v4/groups/:id/members/all",
+            };
+            R::new(pattern, move |g, _, r| {
+                discovery::members(g, r, &kind, &id, all)
+            })
+        }
         ("GET", ["groups", id, "descendant_groups"]) => {
             let id = own(id);
             R::new(

@@ -366,3 +366,58 @@ async fn unknown_project_answers_404_project_not_found() {
         .await;
     assert_eq!(r.status, 404);
 }
+
+#[tokio::test]
+async fn members_list_direct_and_inherited_with_bot_users() {
+    let env = Env::demo().await;
+    let admin = env.admin();
+    let project = enc("support/ops/zendesk-sync");
+    let direct = env
+        .gl(
+            Method::GET,
+            &admin,
+            &format!("/projects/{project}/members"),
+            None,
+        )
+        .await;
+    let bots: Vec<&serde_json::Value> = direct.body.as_array().unwrap().iter().collect();
+    assert_eq!(bots.len(), 2, "the two project-token bots");
+    assert!(
+        bots.iter()
+            .all(|m| m["bot"] == true && m["access_level"] == 30)
+    );
+    let all = env
+        .gl(
+            Method::GET,
+            &admin,
+            &format!("/projects/{project}/members/all"),
+            None,
+        )
+        .await;
+    let names: Vec<&str> = all
+        .body
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["username"].as_str().unwrap())
+        .collect();
+    assert!(names.contains(&"support-ops-bot") && names.contains(&"alice"));
+    let owner = all
+        .body
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["username"] == "support-ops-bot")
+        .unwrap();
+    assert_eq!(owner["access_level"], 50);
+    let subgroups = env
+        .gl(
+            Method::GET,
+            &admin,
+            &format!("/groups/{}/subgroups", enc("support/ops")),
+            None,
+        )
+        .await;
+    assert_eq!(subgroups.body[0]["full_path"], "support/ops/tools");
+    assert_eq!(subgroups.body.as_array().unwrap().len(), 1);
+}

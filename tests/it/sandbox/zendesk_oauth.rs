@@ -355,3 +355,45 @@ async fn legacy_api_tokens_list_with_last_use_and_read_inactive_after_30_unused_
         1
     );
 }
+
+#[tokio::test]
+async fn turning_api_token_access_off_stops_every_legacy_token() {
+    let env = Env::demo().await;
+    let value = env.sb.with_state(|w| {
+        w.zendesk["global"].api_tokens[&9001]
+            .value
+            .reveal()
+            .to_string()
+    });
+    let url = format!("{}/api/v2/webhooks", env.sb.zendesk_url("global"));
+    let with_token = || {
+        env.http
+            .get(&url)
+            .basic_auth("reporting-bot@example.com/token", Some(value.clone()))
+            .send()
+    };
+    assert_eq!(with_token().await.unwrap().status().as_u16(), 200);
+    env.sb
+        .with_state(|w| w.zendesk.get_mut("global").unwrap().api_token_access = false);
+    assert_eq!(with_token().await.unwrap().status().as_u16(), 401);
+    let list = env
+        .zd(
+            "global",
+            Method::GET,
+            &env.zd_admin("global"),
+            "/api/v2/api_tokens",
+            None,
+        )
+        .await;
+    assert_eq!(list.status, 404);
+    let settings = env
+        .zd(
+            "global",
+            Method::GET,
+            &env.zd_admin("global"),
+            "/api/v2/account/settings",
+            None,
+        )
+        .await;
+    assert_eq!(settings.body["settings"]["api"]["api_token_access"], false);
+}
