@@ -223,7 +223,7 @@ async fn handle(
     };
     let Some(target) = target else {
         let resp = if kind == "gitlab" {
-            gitlab::not_found_route()
+            gitlab::unrouted(&req.method, &req.segs)
         } else {
             zendesk::not_found_route()
         };

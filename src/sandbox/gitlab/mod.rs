@@ -60,6 +60,27 @@ pub(crate) fn invalid(param: &str) -> Response {
     )
 }
 
+/// The answer to a request no route matches: 405 when the path exists for another
+/// method (except the trigger endpoint, which answers 404 to anything but POST), else 404.
+pub(crate) fn unrouted(method: &Method, segs: &[String]) -> Response {
+    let trigger = segs.len() == 4 && segs[2] == "trigger" && segs[3] == "pipeline";
+    let other = [
+        Method::GET,
+        Method::POST,
+        Method::PUT,
+        Method::DELETE,
+        Method::PATCH,
+    ]
+    .iter()
+    .filter(|m| *m != method)
+    .any(|m| route(m, segs).is_some());
+    if other && !trigger {
+        json_reply(405, json!({"message": "405 Method Not Allowed"}))
+    } else {
+        not_found_route()
+    }
+}
+
 /// The answer to a path no route matches.
 pub(crate) fn not_found_route() -> Response {
     json_reply(404, json!({"error": "404 Not Found"}))

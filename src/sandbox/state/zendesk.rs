@@ -248,6 +248,11 @@ impl Zendesk {
         id
     }
 
+    /// The OAuth token a bearer value authenticates as at `now` (not revoked, not expired).
+    pub fn authenticates(&self, value: &str, now: Timestamp) -> Option<&OAuthToken> {
+        self.oauth_by_value(value).filter(|t| t.usable(now))
+    }
+
     /// The OAuth token a bearer value belongs to.
     pub fn oauth_by_value(&self, value: &str) -> Option<&OAuthToken> {
         self.oauth_tokens

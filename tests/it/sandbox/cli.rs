@@ -18,6 +18,10 @@ async fn sandbox_command_prints_its_json_line_and_answers_requests() {
         .read_line(&mut line)
         .unwrap();
     let info: serde_json::Value = serde_json::from_str(&line).expect("first line is JSON");
+    let mut settings = insta::Settings::clone_current();
+    settings.add_filter(r"127\.0\.0\.1:\d+", "127.0.0.1:PORT");
+    settings.add_filter(r#""token":"[^"]+""#, r#""token":"[VALUE]""#);
+    settings.bind(|| insta::assert_snapshot!("sandbox_first_line", line.trim()));
     let gitlab = &info["gitlab"]["gitlab.com"];
     let url = gitlab["url"].as_str().unwrap();
     assert!(url.starts_with("http://127.0.0.1:"));

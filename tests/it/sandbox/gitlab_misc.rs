@@ -421,3 +421,24 @@ async fn members_list_direct_and_inherited_with_bot_users() {
     assert_eq!(subgroups.body[0]["full_path"], "support/ops/tools");
     assert_eq!(subgroups.body.as_array().unwrap().len(), 1);
 }
+
+#[tokio::test]
+async fn wrong_method_on_a_known_path_answers_405() {
+    let env = Env::demo().await;
+    let hooks = format!("/projects/{}/hooks", enc("support/ops/bridge"));
+    let a = env.gl(Method::PATCH, &env.admin(), &hooks, None).await;
+    assert_eq!(a.status, 405);
+    assert_eq!(a.body["message"], "405 Method Not Allowed");
+    let trigger = env
+        .gl(
+            Method::GET,
+            "",
+            &format!("/projects/{}/trigger/pipeline", enc("support/ops/reports")),
+            None,
+        )
+        .await;
+    assert_eq!(
+        trigger.status, 404,
+        "the trigger endpoint answers 404 to GET"
+    );
+}
