@@ -82,6 +82,20 @@ async fn masked_variable_values_follow_gitlabs_rules() {
         raw.status, 201,
         "raw values may use any non-space character"
     );
+    for bad_raw in ["raw but spaced", "raw\tand-tabbed", "short$"] {
+        let a = env
+            .gl(
+                Method::POST,
+                &admin,
+                &path,
+                Some(json!({"key": "M4", "value": bad_raw, "masked": true, "raw": true})),
+            )
+            .await;
+        assert_eq!(
+            a.status, 400,
+            "{bad_raw:?}: raw does not lift the whitespace and length rules"
+        );
+    }
     let ok = env
         .gl(
             Method::POST,
