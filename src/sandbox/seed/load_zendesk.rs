@@ -231,6 +231,7 @@ pub(super) fn consumers(
                 authentication,
                 custom_headers: w.custom_headers.clone(),
                 external_source: None,
+                signing_secret: issuer.mint(ValueKind::Generated(44)),
                 created_at: now,
                 created_by: creator.clone(),
                 updated_at: now,

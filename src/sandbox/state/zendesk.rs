@@ -44,6 +44,8 @@ pub struct Webhook {
     pub authentication: Option<WebhookAuth>,
     pub custom_headers: BTreeMap<String, String>,
     pub external_source: Option<serde_json::Value>,
+    /// The HMAC secret deliveries are signed with (readable through its own endpoint).
+    pub signing_secret: Value,
     pub created_at: Timestamp,
     pub created_by: String,
     pub updated_at: Timestamp,

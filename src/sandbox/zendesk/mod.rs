@@ -217,6 +217,28 @@ pub(crate) fn route(method: &Method, segs: &[String]) -> Option<R> {
                 webhooks::delete(z, r, w, &id)
             })
         }
+        ("GET" | "POST", ["webhooks", id, "signing_secret"]) => {
+            let id = own(id);
+            let pattern = if method == Method::GET {
+                "GET /api/v2/webhooks/:id/signing_secret"
+            } else {
+                "POST /api/v2/webhooks/:id/signing_secret"
+            };
+            with_auth(pattern, move |z, i, r, w| {
+                webhooks::signing_secret(z, i, r, w, &id)
+            })
+        }
+        ("PUT" | "DELETE", ["oauth", "clients", id]) => {
+            let id = own(id);
+            let pattern = if method == Method::PUT {
+                "PUT /api/v2/oauth/clients/:id"
+            } else {
+                "DELETE /api/v2/oauth/clients/:id"
+            };
+            with_auth(pattern, move |z, _, r, w| {
+                oauth::change_client(z, r, w, &id)
+            })
+        }
         ("GET", ["apps", "installations"]) => {
             with_auth("GET /api/v2/apps/installations", apps::list)
         }

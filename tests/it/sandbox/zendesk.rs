@@ -289,3 +289,33 @@ async fn zendesk_rejects_bad_credentials() {
         .await;
     assert_eq!(c.status, 403, "tickets scopes do not cover webhooks");
 }
+
+#[tokio::test]
+async fn zendesk_webhook_signing_secret_reads_and_resets_at_once() {
+    let env = Env::demo().await;
+    let admin = env.zd_admin("global");
+    let list = env
+        .zd("global", Method::GET, &admin, "/api/v2/webhooks", None)
+        .await;
+    let id = list.body["webhooks"][0]["id"].as_str().unwrap().to_string();
+    let path = format!("/api/v2/webhooks/{id}/signing_secret");
+    let first = env.zd("global", Method::GET, &admin, &path, None).await;
+    assert_eq!(first.status, 200);
+    assert_eq!(first.body["signing_secret"]["algorithm"], "sha256");
+    let old = first.body["signing_secret"]["secret"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let reset = env.zd("global", Method::POST, &admin, &path, None).await;
+    let new = reset.body["signing_secret"]["secret"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_ne!(old, new);
+    let again = env.zd("global", Method::GET, &admin, &path, None).await;
+    assert_eq!(
+        again.body["signing_secret"]["secret"],
+        new.as_str(),
+        "no overlap: the new secret is the only one"
+    );
+}

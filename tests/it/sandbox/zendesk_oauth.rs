@@ -397,3 +397,76 @@ async fn turning_api_token_access_off_stops_every_legacy_token() {
         .await;
     assert_eq!(settings.body["settings"]["api"]["api_token_access"], false);
 }
+
+#[tokio::test]
+async fn zendesk_oauth_client_update_and_delete_revokes_its_tokens() {
+    let env = Env::demo().await;
+    let admin = env.zd_admin("global");
+    let clients = env
+        .zd("global", Method::GET, &admin, "/api/v2/oauth/clients", None)
+        .await;
+    let id = clients.body["clients"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["identifier"] == "tokenops_escalations")
+        .unwrap()["id"]
+        .as_u64()
+        .unwrap();
+    let renamed = env
+        .zd(
+            "global",
+            Method::PUT,
+            &admin,
+            &format!("/api/v2/oauth/clients/{id}"),
+            Some(json!({"client": {"name": "escalations v2"}})),
+        )
+        .await;
+    assert_eq!(renamed.status, 200);
+    assert_eq!(renamed.body["client"]["name"], "escalations v2");
+    assert!(renamed.body["client"].get("secret").is_none());
+    let token = env.sb.with_state(|w| {
+        let zd = &w.zendesk["global"];
+        zd.oauth_tokens
+            .values()
+            .find(|t| t.client_id == id)
+            .unwrap()
+            .value
+            .reveal()
+            .to_string()
+    });
+    assert_eq!(
+        env.zd(
+            "global",
+            Method::GET,
+            &token,
+            "/api/v2/oauth/tokens/current",
+            None
+        )
+        .await
+        .status,
+        200
+    );
+    let del = env
+        .zd(
+            "global",
+            Method::DELETE,
+            &admin,
+            &format!("/api/v2/oauth/clients/{id}"),
+            None,
+        )
+        .await;
+    assert_eq!(del.status, 204);
+    assert_eq!(
+        env.zd(
+            "global",
+            Method::GET,
+            &token,
+            "/api/v2/oauth/tokens/current",
+            None
+        )
+        .await
+        .status,
+        401
+    );
+}
