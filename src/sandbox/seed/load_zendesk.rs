@@ -177,6 +177,10 @@ pub(super) fn consumers(
                         .insert(k.clone(), Json::String(value.reveal().to_string()));
                 }
             }
+            // The installation's title lives in its `name` setting, as on Zendesk.
+            inst.settings
+                .entry("name")
+                .or_insert_with(|| Json::String(a.name.clone()));
             zd.installations.insert(id, inst);
         }
         zd.apps.insert(

@@ -193,12 +193,12 @@ async fn zendesk_app_installation_settings_update_and_secure_settings_stay_hidde
         .as_array()
         .unwrap()
         .iter()
-        .find(|i| i["name"] == "GitLab Sync")
+        .find(|i| i["settings"]["name"] == "GitLab Sync")
         .unwrap()
         .clone();
     assert_eq!(
         inst["settings"],
-        json!({"subdomain": "example"}),
+        json!({"name": "GitLab Sync", "subdomain": "example"}),
         "secure settings never shown"
     );
     assert!(list.body["apps"].as_array().is_some());
@@ -207,7 +207,11 @@ async fn zendesk_app_installation_settings_update_and_secure_settings_stay_hidde
         .zd("global", Method::PUT, &admin, &format!("/api/v2/apps/installations/{id}"), Some(json!({"settings": {"gitlab_token": "glpat-new-value-123456", "subdomain": "example2"}})))
         .await;
     assert_eq!(upd.status, 200);
-    assert_eq!(upd.body["settings"], json!({"subdomain": "example2"}));
+    assert_eq!(
+        upd.body["settings"],
+        json!({"name": "GitLab Sync", "subdomain": "example2"}),
+        "keys not sent are kept"
+    );
     assert!(!upd.body.to_string().contains("glpat-new-value"));
     let held = env.sb.with_state(|w| {
         w.zendesk["global"].installations[&id].secure_settings["gitlab_token"]
