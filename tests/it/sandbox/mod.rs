@@ -19,7 +19,7 @@ use serde_json::Value as Json;
 use tokenops::sandbox::{Sandbox, SandboxHandle, SandboxOptions, Seed};
 
 /// The sandbox clock's start in these tests.
-pub const NOW: &str = "2026-11-28T09:00:00Z";
+pub const NOW: &str = crate::harness::SANDBOX_NOW;
 
 /// A running sandbox and an HTTP client.
 pub struct Env {
@@ -43,7 +43,9 @@ impl Answer {
 impl Env {
     /// A sandbox with the default (demo) seed, clock at [`NOW`].
     pub async fn demo() -> Env {
-        Env::start(Seed::default_demo()).await
+        let sb = crate::harness::demo_sandbox().await;
+        let http = reqwest::Client::builder().no_proxy().build().unwrap();
+        Env { sb, http }
     }
 
     /// A sandbox with the given YAML seed, clock at [`NOW`].
