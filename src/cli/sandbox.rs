@@ -20,9 +20,10 @@ pub struct Args {
     /// A YAML seed to load instead of the built-in one (the example manifests' estate).
     #[arg(long, value_name = "FILE")]
     pub seed: Option<PathBuf>,
-    /// Seed of the sandbox's random choices (issued values, injected faults).
-    #[arg(long, default_value_t = 1, value_name = "N")]
-    pub rng_seed: u64,
+    /// Seed of the sandbox's random choices (issued values, injected faults), to reproduce
+    /// a run; a fresh one by default.
+    #[arg(long, value_name = "N")]
+    pub rng_seed: Option<u64>,
 }
 
 /// Runs the sandbox until Ctrl-C (or SIGTERM).
@@ -47,7 +48,7 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
     };
     let mut options = SandboxOptions::at(jiff::Timestamp::now());
     options.listen = args.listen;
-    options.rng_seed = args.rng_seed;
+    options.rng_seed = args.rng_seed.unwrap_or_else(rand::random);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

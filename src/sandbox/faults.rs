@@ -34,8 +34,12 @@ pub struct FaultSpec {
 /// The decision for one request.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Decision {
-    /// Handle it; reset the connection afterwards when `drop` is set.
-    Proceed { drop: bool },
+    /// Handle it; reset the connection afterwards when `drop` is set. `budget` is the
+    /// rule's (limit, remaining, reset epoch second) when it has a budget.
+    Proceed {
+        drop: bool,
+        budget: Option<(u32, u32, i64)>,
+    },
     /// Answer with this status without handling it.
     Fail(u16),
     /// Answer 429; retry after this many seconds.
@@ -92,15 +96,28 @@ impl Faults {
         let mut guard = self.inner.lock().expect("faults lock");
         let (rules, rng) = &mut *guard;
         let Some(rule) = rules.iter_mut().find(|r| glob(&r.pattern, route)) else {
-            return (Duration::ZERO, Decision::Proceed { drop: false });
+            return (
+                Duration::ZERO,
+                Decision::Proceed {
+                    drop: false,
+                    budget: None,
+                },
+            );
         };
         if let Some(left) = rule.spec.times.as_mut() {
             if *left == 0 {
-                return (Duration::ZERO, Decision::Proceed { drop: false });
+                return (
+                    Duration::ZERO,
+                    Decision::Proceed {
+                        drop: false,
+                        budget: None,
+                    },
+                );
             }
             *left -= 1;
         }
         let latency = rule.spec.latency;
+        let mut budget_state = None;
         if let Some(budget) = rule.spec.budget_per_minute {
             let second = now.as_second();
             let window = second.div_euclid(60);
@@ -113,6 +130,7 @@ impl Faults {
                 return (latency, Decision::RateLimited(retry));
             }
             rule.used += 1;
+            budget_state = Some((budget, budget - rule.used, (window + 1) * 60));
         }
         if rule.spec.error_rate > 0.0 && rng.random::<f64>() < rule.spec.error_rate {
             let status = if rule.spec.statuses.is_empty() {
@@ -124,7 +142,13 @@ impl Faults {
         }
         let drop =
             rule.spec.drop_after_apply > 0.0 && rng.random::<f64>() < rule.spec.drop_after_apply;
-        (latency, Decision::Proceed { drop })
+        (
+            latency,
+            Decision::Proceed {
+                drop,
+                budget: budget_state,
+            },
+        )
     }
 }
 

@@ -136,7 +136,7 @@ fn encode_cursor(key: &str) -> String {
 }
 
 fn decode_cursor(cursor: &str) -> Option<String> {
-    if cursor.len() % 2 != 0 {
+    if !cursor.len().is_multiple_of(2) {
         return None;
     }
     let bytes: Option<Vec<u8>> = (0..cursor.len())
@@ -144,4 +144,46 @@ fn decode_cursor(cursor: &str) -> Option<String> {
         .map(|i| u8::from_str_radix(cursor.get(i..i + 2)?, 16).ok())
         .collect();
     String::from_utf8(bytes?).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn req(query: &str) -> Req {
+        Req {
+            method: axum::http::Method::GET,
+            segs: vec![],
+            query: url::form_urlencoded::parse(query.as_bytes())
+                .into_owned()
+                .collect(),
+            headers: Default::default(),
+            body: Default::default(),
+            params: Default::default(),
+            now: jiff::Timestamp::UNIX_EPOCH,
+            base: "http://127.0.0.1:1/gitlab/g".into(),
+            path: "/api/v4/things".into(),
+        }
+    }
+
+    #[test]
+    fn gitlab_drops_totals_above_ten_thousand_records() {
+        let items: Vec<Json> = (0..10_001).map(|n| json!(n)).collect();
+        let resp = gitlab_page(&req("per_page=100"), items);
+        assert!(resp.headers().get("x-total").is_none());
+        assert!(resp.headers().get("x-total-pages").is_none());
+        let link = resp.headers()["link"].to_str().unwrap();
+        assert!(link.contains("rel=\"next\""));
+        assert!(!link.contains("rel=\"last\""));
+        let small: Vec<Json> = (0..10_000).map(|n| json!(n)).collect();
+        let resp = gitlab_page(&req("per_page=100"), small);
+        assert_eq!(resp.headers()["x-total"], "10000");
+    }
+
+    #[test]
+    fn zendesk_cursors_round_trip() {
+        let key = "01J00000000001ABCDEF";
+        assert_eq!(decode_cursor(&encode_cursor(key)).as_deref(), Some(key));
+        assert_eq!(decode_cursor("zz"), None);
+    }
 }

@@ -5,6 +5,10 @@ use std::sync::Mutex;
 
 use jiff::Timestamp;
 
+/// The log keeps at most this many entries (the oldest half goes first); counters keep
+/// counting, so a long-running `tokenops sandbox` does not grow without bound.
+pub const MAX_ENTRIES: usize = 1_000_000;
+
 /// One request as the sandbox saw it. The path never holds a secret (secrets travel in
 /// headers and bodies), and the query string is not recorded.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -67,6 +71,9 @@ impl RequestLog {
         *s.by_route_status
             .entry((entry.route.clone(), entry.status))
             .or_default() += 1;
+        if s.entries.len() >= MAX_ENTRIES {
+            s.entries.drain(..MAX_ENTRIES / 2);
+        }
         s.entries.push(entry);
     }
 

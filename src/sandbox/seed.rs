@@ -315,6 +315,7 @@ struct ApiTokenSeed {
 }
 
 mod load;
+mod load_zendesk;
 
 impl Seed {
     /// The default seed (the live counterpart of the example manifests).

@@ -183,12 +183,11 @@ async fn handle(
     };
     let instance = percent_decode(instance);
     let mut segs: Vec<String> = rest.iter().map(|s| percent_decode(s)).collect();
-    if kind == "zendesk" {
-        if let Some(last) = segs.last_mut() {
-            if let Some(stripped) = last.strip_suffix(".json") {
-                *last = stripped.to_string();
-            }
-        }
+    if kind == "zendesk"
+        && let Some(last) = segs.last_mut()
+        && let Some(stripped) = last.strip_suffix(".json")
+    {
+        *last = stripped.to_string();
     }
     let path = format!("{api}/{}", rest.join("/"));
     let base = format!("{}/{kind}/{instance}", shared.origin);
@@ -224,7 +223,7 @@ async fn handle(
     };
     let Some(target) = target else {
         let resp = if kind == "gitlab" {
-            gitlab::not_found_route()
+            gitlab::unrouted(&req.method, &req.segs)
         } else {
             zendesk::not_found_route()
         };
@@ -247,7 +246,7 @@ async fn handle(
     if !latency.is_zero() {
         tokio::time::sleep(latency).await;
     }
-    let drop = match decision {
+    let (drop, budget) = match decision {
         Decision::RateLimited(retry) => {
             let resp = if kind == "gitlab" {
                 gitlab::rate_limited(retry, now)
@@ -259,14 +258,14 @@ async fn handle(
         }
         Decision::Fail(status) => {
             let resp = if kind == "gitlab" {
-                gitlab::injected_error(status)
+                gitlab::injected_error(status, now)
             } else {
                 zendesk::injected_error(status)
             };
             log(&shared, kind, &instance, &req, pattern, status);
             return resp;
         }
-        Decision::Proceed { drop } => drop,
+        Decision::Proceed { drop, budget } => (drop, budget),
     };
 
     let resp = {
@@ -299,7 +298,11 @@ async fn handle(
         pattern,
         resp.status().as_u16(),
     );
-    resp
+    match budget {
+        Some(b) if kind == "gitlab" => gitlab::rate_limit_headers(resp, b),
+        Some(b) => zendesk::rate_limit_headers(resp, b),
+        None => resp,
+    }
 }
 
 fn log(shared: &Shared, kind: &str, instance: &str, req: &Req, route: &str, status: u16) {

@@ -178,3 +178,18 @@ impl SandboxEnv {
 pub fn output_filters() -> Vec<(&'static str, &'static str)> {
     vec![(r"127\.0\.0\.1:\d+", "127.0.0.1:PORT")]
 }
+
+/// The sandbox clock's start used by tests that do not care about the date.
+pub const SANDBOX_NOW: &str = "2026-11-28T09:00:00Z";
+
+/// A sandbox on 127.0.0.1 (any free port) with the default seed (the example manifests'
+/// estate), its clock at [`SANDBOX_NOW`].
+pub async fn demo_sandbox() -> tokenops::sandbox::SandboxHandle {
+    let now = SANDBOX_NOW.parse().expect("constant time");
+    tokenops::sandbox::Sandbox::start(
+        tokenops::sandbox::Seed::default_demo(),
+        tokenops::sandbox::SandboxOptions::at(now),
+    )
+    .await
+    .expect("the demo sandbox starts")
+}

@@ -4,8 +4,9 @@
 mod harness;
 mod http;
 mod ledger;
+mod manifest;
 mod plan_engine;
 mod plan_sandbox;
-mod manifest;
+mod sandbox;
 mod schema;
 mod validate;

@@ -1,5 +1,5 @@
 //! Discovery: the current user, users, projects, groups, a group's projects (with
-//! `include_subgroups`) and its descendant groups.
+//! `include_subgroups`), its subgroups and descendant groups, and members.
 
 use serde_json::{Value as Json, json};
 
@@ -129,6 +129,64 @@ pub(crate) fn descendant_groups(gl: &mut GitLab, req: &Req, key: &str) -> Reply 
         .filter(|id| *id != group)
         .filter_map(|id| gl.groups.get(&id))
         .map(|g| group_json(gl, g))
+        .collect();
+    Ok(gitlab_page(req, items))
+}
+
+/// `GET /groups/:id/subgroups`: direct children only.
+pub(crate) fn subgroups(gl: &mut GitLab, req: &Req, key: &str) -> Reply {
+    let who = auth(gl, req, Need::Read)?;
+    let group = visible_group(gl, &who, key)?.id;
+    let items = gl
+        .groups
+        .values()
+        .filter(|g| g.parent_id == Some(group))
+        .map(|g| group_json(gl, g))
+        .collect();
+    Ok(gitlab_page(req, items))
+}
+
+/// `GET /{projects|groups}/:id/members` (direct) and `…/members/all` (with inherited
+/// members, each at their highest level); `query` filters by name or username.
+pub(crate) fn members(gl: &mut GitLab, req: &Req, kind: &str, key: &str, all: bool) -> Reply {
+    use std::collections::BTreeMap;
+    let who = auth(gl, req, Need::Read)?;
+    let mut levels: BTreeMap<u64, u8> = BTreeMap::new();
+    let mut add = |members: &BTreeMap<u64, u8>| {
+        for (user, level) in members {
+            let entry = levels.entry(*user).or_insert(0);
+            *entry = (*entry).max(*level);
+        }
+    };
+    let mut group = if kind == "projects" {
+        let p = visible_project(gl, &who, key)?;
+        add(&p.members);
+        if all { Some(p.namespace_id) } else { None }
+    } else {
+        let g = visible_group(gl, &who, key)?;
+        add(&g.members);
+        if all { g.parent_id } else { None }
+    };
+    while let Some(id) = group {
+        let Some(g) = gl.groups.get(&id) else { break };
+        add(&g.members);
+        group = g.parent_id;
+    }
+    let query = req.query("query").map(str::to_lowercase);
+    let items = levels
+        .into_iter()
+        .filter_map(|(id, level)| gl.users.get(&id).map(|u| (u, level)))
+        .filter(|(u, _)| {
+            query.as_ref().is_none_or(|q| {
+                u.username.to_lowercase().contains(q) || u.name.to_lowercase().contains(q)
+            })
+        })
+        .map(|(u, level)| {
+            let mut body = user_json(gl, u);
+            body["access_level"] = json!(level);
+            body["expires_at"] = Json::Null;
+            body
+        })
         .collect();
     Ok(gitlab_page(req, items))
 }

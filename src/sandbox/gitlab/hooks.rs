@@ -109,10 +109,12 @@ fn apply(hook: &mut Hook, req: &Req) -> Result<(), axum::response::Response> {
             return Err(json_reply(422, json!({"error": "Invalid url given"})));
         }
         if *url != hook.url {
+            // GitLab's model: a new URL drops the secret unless it is sent again, and
+            // drops custom headers (those sent in this request are added back below).
             hook.url = url.clone();
+            hook.custom_headers.clear();
             if token.is_none() {
                 hook.token = None;
-                hook.custom_headers.clear();
             }
         }
     }

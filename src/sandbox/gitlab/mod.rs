@@ -60,6 +60,27 @@ pub(crate) fn invalid(param: &str) -> Response {
     )
 }
 
+/// The answer to a request no route matches: 405 when the path exists for another
+/// method (except the trigger endpoint, which answers 404 to anything but POST), else 404.
+pub(crate) fn unrouted(method: &Method, segs: &[String]) -> Response {
+    let trigger = segs.len() == 4 && segs[2] == "trigger" && segs[3] == "pipeline";
+    let other = [
+        Method::GET,
+        Method::POST,
+        Method::PUT,
+        Method::DELETE,
+        Method::PATCH,
+    ]
+    .iter()
+    .filter(|m| *m != method)
+    .any(|m| route(m, segs).is_some());
+    if other && !trigger {
+        json_reply(405, json!({"message": "405 Method Not Allowed"}))
+    } else {
+        not_found_route()
+    }
+}
+
 /// The answer to a path no route matches.
 pub(crate) fn not_found_route() -> Response {
     json_reply(404, json!({"error": "404 Not Found"}))
@@ -78,10 +99,22 @@ pub(crate) fn rate_limited(retry_after: u64, now: Timestamp) -> Response {
     with_header(resp, "ratelimit-name", "throttle_authenticated_api")
 }
 
+/// The informational `RateLimit-*` headers GitLab sends while a throttle is active.
+pub(crate) fn rate_limit_headers(
+    resp: Response,
+    (limit, remaining, reset): (u32, u32, i64),
+) -> Response {
+    let resp = with_header(resp, "ratelimit-limit", &limit.to_string());
+    let resp = with_header(resp, "ratelimit-observed", &(limit - remaining).to_string());
+    let resp = with_header(resp, "ratelimit-remaining", &remaining.to_string());
+    let resp = with_header(resp, "ratelimit-reset", &reset.to_string());
+    with_header(resp, "ratelimit-name", "throttle_authenticated_api")
+}
+
 /// An injected error in GitLab's shape.
-pub(crate) fn injected_error(status: u16) -> Response {
+pub(crate) fn injected_error(status: u16, now: Timestamp) -> Response {
     if status == 429 {
-        return rate_limited(60, Timestamp::UNIX_EPOCH);
+        return rate_limited(60, now);
     }
     json_reply(
         status,
@@ -418,6 +451,26 @@ pub(crate) fn route(method: &Method, segs: &[String]) -> Option<R> {
             let id = own(id);
             R::new("GET /api/v4/groups/:id/projects", move |g, _, r| {
                 discovery::group_projects(g, r, &id)
+            })
+        }
+        ("GET", ["groups", id, "subgroups"]) => {
+            let id = own(id);
+            R::new("GET /api/v4/groups/:id/subgroups", move |g, _, r| {
+                discovery::subgroups(g, r, &id)
+            })
+        }
+        ("GET", [kind @ ("projects" | "groups"), id, "members", rest @ ..])
+            if rest.is_empty() || rest == ["all"] =>
+        {
+            let (kind, id, all) = (own(kind), own(id), !rest.is_empty());
+            let pattern = match (kind.as_str(), all) {
+                ("projects", false) => "GET /api/v4/projects/:id/members",
+                ("projects", true) => "GET /api/v4/projects/:id/members/all",
+                (_, false) => "GET /api/v4/groups/:id/members",
+                (_, true) => "GET /api/v4/groups/:id/members/all",
+            };
+            R::new(pattern, move |g, _, r| {
+                discovery::members(g, r, &kind, &id, all)
             })
         }
         ("GET", ["groups", id, "descendant_groups"]) => {

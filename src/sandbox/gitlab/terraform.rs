@@ -117,12 +117,11 @@ pub(crate) fn lock(gl: &mut GitLab, req: &Req, key: &str, name: &str) -> Reply {
         state.lock = Some(lock);
         return Ok(json_reply(200, info));
     }
-    if let Some(lock) = &state.lock {
-        if let Some(id) = lock_id(req) {
-            if lock.0.get("ID").and_then(Json::as_str) != Some(id.as_str()) {
-                return Err(conflict(lock));
-            }
-        }
+    if let Some(lock) = &state.lock
+        && let Some(id) = lock_id(req)
+        && lock.0.get("ID").and_then(Json::as_str) != Some(id.as_str())
+    {
+        return Err(conflict(lock));
     }
     state.lock = None;
     Ok(empty(200))

@@ -109,7 +109,7 @@ fn filtered(req: &Req, tokens: Vec<&AccessToken>) -> Result<Vec<Json>, axum::res
         .filter(|t| used_after.is_none_or(|c| t.last_used_at.is_some_and(|u| u >= c)))
         .filter(|t| used_before.is_none_or(|c| t.last_used_at.is_some_and(|u| u <= c)))
         .filter(|t| expires_after.is_none_or(|d| t.expires_at.is_some_and(|e| e >= d)))
-        .filter(|t| expires_before.is_none_or(|d| t.expires_at.is_some_and(|e| e <= d)))
+        .filter(|t| expires_before.is_none_or(|d| t.expires_at.is_some_and(|e| e < d)))
         .filter(|t| {
             search
                 .as_ref()
@@ -138,10 +138,11 @@ pub(crate) fn list_pats(gl: &mut GitLab, _: &mut Issuer, req: &Req) -> Reply {
         Some(v) => Some(v.parse::<u64>().map_err(|_| invalid("user_id"))?),
         None => None,
     };
-    if let Some(u) = user_filter {
-        if !who.admin && u != who.user_id {
-            return Err(unauthorized());
-        }
+    if let Some(u) = user_filter
+        && !who.admin
+        && u != who.user_id
+    {
+        return Err(unauthorized());
     }
     let owner = if who.admin {
         user_filter

@@ -454,6 +454,12 @@ impl GitLab {
             .and_then(|id| self.tokens.get(id))
     }
 
+    /// The token `value` authenticates as at `now`: known, not revoked, not expired. This is
+    /// the question "does this consumer hold a working value?".
+    pub fn authenticates(&self, value: &str, now: Timestamp) -> Option<&AccessToken> {
+        self.token_by_value(value).filter(|t| t.active(now))
+    }
+
     /// Creates a trigger with a fresh value and returns its id.
     pub fn create_trigger(
         &mut self,

@@ -44,6 +44,8 @@ pub struct Webhook {
     pub authentication: Option<WebhookAuth>,
     pub custom_headers: BTreeMap<String, String>,
     pub external_source: Option<serde_json::Value>,
+    /// The HMAC secret deliveries are signed with (readable through its own endpoint).
+    pub signing_secret: Value,
     pub created_at: Timestamp,
     pub created_by: String,
     pub updated_at: Timestamp,
@@ -246,6 +248,11 @@ impl Zendesk {
             },
         );
         id
+    }
+
+    /// The OAuth token a bearer value authenticates as at `now` (not revoked, not expired).
+    pub fn authenticates(&self, value: &str, now: Timestamp) -> Option<&OAuthToken> {
+        self.oauth_by_value(value).filter(|t| t.usable(now))
     }
 
     /// The OAuth token a bearer value belongs to.

@@ -8,12 +8,7 @@ use crate::sandbox::http::{Reply, Req, json as json_reply};
 use crate::sandbox::state::zendesk::{App, Installation, Zendesk};
 use crate::sandbox::state::{Issuer, Value, zd_time};
 
-fn installation_json(zd: &Zendesk, i: &Installation) -> Json {
-    let name = zd
-        .apps
-        .get(&i.app_id)
-        .map(|a| a.name.clone())
-        .unwrap_or_default();
+fn installation_json(i: &Installation) -> Json {
     let objects: Vec<Json> = i
         .settings
         .iter()
@@ -27,7 +22,6 @@ fn installation_json(zd: &Zendesk, i: &Installation) -> Json {
         "paid": false, "has_unpaid_subscription": false, "has_incomplete_subscription": false,
         "created_at": zd_time(i.created_at), "updated_at": zd_time(i.updated_at),
         "updated": i.updated_at.strftime("%Y%m%d%H%M%S").to_string(),
-        "name": name,
     })
 }
 
@@ -50,11 +44,7 @@ fn app_json(a: &App, with_parameters: bool) -> Json {
 /// `GET /api/v2/apps/installations` (`include=app` side-loads the apps).
 pub(crate) fn list(zd: &mut Zendesk, _: &mut Issuer, req: &Req, who: Caller) -> Reply {
     who.need_scope("apps", false)?;
-    let installations: Vec<Json> = zd
-        .installations
-        .values()
-        .map(|i| installation_json(zd, i))
-        .collect();
+    let installations: Vec<Json> = zd.installations.values().map(installation_json).collect();
     let mut body = json!({ "installations": installations });
     if req
         .query("include")
@@ -73,7 +63,7 @@ pub(crate) fn show(zd: &mut Zendesk, _: &Req, who: Caller, id: &str) -> Reply {
         .ok()
         .and_then(|id| zd.installations.get(&id))
         .ok_or_else(not_found)?;
-    Ok(json_reply(200, installation_json(zd, i)))
+    Ok(json_reply(200, installation_json(i)))
 }
 
 /// `PUT /api/v2/apps/installations/:id` with top-level `settings` (and `enabled`). Keys not
@@ -137,10 +127,7 @@ pub(crate) fn update(zd: &mut Zendesk, req: &Req, who: Caller, id: &str) -> Repl
         inst.enabled = enabled;
     }
     inst.updated_at = req.now;
-    Ok(json_reply(
-        200,
-        installation_json(zd, &zd.installations[&id]),
-    ))
+    Ok(json_reply(200, installation_json(&zd.installations[&id])))
 }
 
 /// `GET /api/v2/apps/owned` (`exclude=parameters` leaves the parameters out).

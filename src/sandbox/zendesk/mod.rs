@@ -147,6 +147,15 @@ pub(crate) fn rate_limited(retry_after: u64) -> Response {
     with_header(resp, "x-rate-limit-remaining", "0")
 }
 
+/// The `X-Rate-Limit` headers Zendesk sends on every response.
+pub(crate) fn rate_limit_headers(
+    resp: Response,
+    (limit, remaining, _): (u32, u32, i64),
+) -> Response {
+    let resp = with_header(resp, "x-rate-limit", &limit.to_string());
+    with_header(resp, "x-rate-limit-remaining", &remaining.to_string())
+}
+
 /// An injected error in Zendesk's shape.
 pub(crate) fn injected_error(status: u16) -> Response {
     match status {
@@ -206,6 +215,28 @@ pub(crate) fn route(method: &Method, segs: &[String]) -> Option<R> {
             let id = own(id);
             with_auth("DELETE /api/v2/webhooks/:id", move |z, _, r, w| {
                 webhooks::delete(z, r, w, &id)
+            })
+        }
+        ("GET" | "POST", ["webhooks", id, "signing_secret"]) => {
+            let id = own(id);
+            let pattern = if method == Method::GET {
+                "GET /api/v2/webhooks/:id/signing_secret"
+            } else {
+                "POST /api/v2/webhooks/:id/signing_secret"
+            };
+            with_auth(pattern, move |z, i, r, w| {
+                webhooks::signing_secret(z, i, r, w, &id)
+            })
+        }
+        ("PUT" | "DELETE", ["oauth", "clients", id]) => {
+            let id = own(id);
+            let pattern = if method == Method::PUT {
+                "PUT /api/v2/oauth/clients/:id"
+            } else {
+                "DELETE /api/v2/oauth/clients/:id"
+            };
+            with_auth(pattern, move |z, _, r, w| {
+                oauth::change_client(z, r, w, &id)
             })
         }
         ("GET", ["apps", "installations"]) => {

@@ -147,6 +147,45 @@ pub(crate) fn create_client(
     Ok(json_reply(201, json!({ "client": out })))
 }
 
+/// `PUT /api/v2/oauth/clients/:id` (name, kind, redirect_uri) and `DELETE` (which also
+/// revokes the client's tokens).
+pub(crate) fn change_client(zd: &mut Zendesk, req: &Req, who: Caller, id: &str) -> Reply {
+    who.need_admin()?;
+    let id = id
+        .parse::<u64>()
+        .ok()
+        .filter(|id| zd.clients.contains_key(id))
+        .ok_or_else(not_found)?;
+    if req.method == axum::http::Method::DELETE {
+        zd.clients.remove(&id);
+        for t in zd.oauth_tokens.values_mut().filter(|t| t.client_id == id) {
+            t.revoked = true;
+        }
+        return Ok(empty(204));
+    }
+    let body = wrapped(req, "client");
+    let c = zd.clients.get_mut(&id).ok_or_else(not_found)?;
+    if let Some(name) = body.get("name").and_then(Json::as_str) {
+        c.name = name.to_string();
+    }
+    match body.get("kind").and_then(Json::as_str) {
+        Some(kind @ ("public" | "confidential")) => c.kind = kind.to_string(),
+        Some(_) => return Err(invalid("kind", "Kind: is invalid")),
+        None => {}
+    }
+    if let Some(uris) = body
+        .get("redirect_uri")
+        .and_then(|v| serde_json::from_value(v.clone()).ok())
+    {
+        c.redirect_uri = uris;
+    }
+    c.updated_at = req.now;
+    Ok(json_reply(
+        200,
+        json!({"client": client_json(req, c, false)}),
+    ))
+}
+
 /// `PUT /api/v2/oauth/clients/:id/generate_secret`: a new secret; the old one stops working.
 pub(crate) fn generate_secret(
     zd: &mut Zendesk,
@@ -281,10 +320,11 @@ pub(crate) fn grant(zd: &mut Zendesk, issuer: &mut Issuer, req: &Req) -> Reply {
     let number = |k: &str| p(k).and_then(|v| v.parse::<i64>().ok());
     let expires_in = number("expires_in").unwrap_or(1800);
     let refresh_in = number("refresh_token_expires_in").unwrap_or(2_592_000);
-    if !(300 < expires_in && expires_in < 172_800)
-        || !(604_800..=7_776_000).contains(&refresh_in)
-        || expires_in >= refresh_in
-    {
+    let in_range = 300 < expires_in
+        && expires_in < 172_800
+        && (604_800..=7_776_000).contains(&refresh_in)
+        && expires_in < refresh_in;
+    if !in_range {
         return Err(oauth_error(
             400,
             "invalid_request",

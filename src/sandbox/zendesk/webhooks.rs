@@ -1,6 +1,6 @@
 //! Zendesk webhooks: list (cursor pagination, name and status filters), show, create, update
-//! (PUT replaces), patch (merge-patch), delete. `authentication.data` is write-only, and
-//! update and patch answer 204 with no body.
+//! (PUT replaces), patch (merge-patch), delete, and the signing secret (read, reset).
+//! `authentication.data` is write-only, and update and patch answer 204 with no body.
 
 use std::collections::BTreeMap;
 
@@ -10,7 +10,7 @@ use super::{Caller, invalid, not_found, wrapped};
 use crate::sandbox::http::{Reply, Req, empty, json as json_reply};
 use crate::sandbox::pagination::zendesk_cursor_page;
 use crate::sandbox::state::zendesk::{Webhook, WebhookAuth, Zendesk};
-use crate::sandbox::state::{Issuer, Value, zd_time};
+use crate::sandbox::state::{Issuer, Value, ValueKind, zd_time};
 
 fn webhook_json(w: &Webhook) -> Json {
     let mut body = json!({
@@ -178,6 +178,13 @@ pub(crate) fn create(zd: &mut Zendesk, issuer: &mut Issuer, req: &Req, who: Call
         authentication,
         custom_headers: headers(body.get("custom_headers"), BTreeMap::new()),
         external_source: None,
+        signing_secret: match body
+            .get("signing_secret")
+            .and_then(|v| v["secret"].as_str())
+        {
+            Some(secret) => Value::from_request(secret),
+            None => issuer.mint(ValueKind::Generated(44)),
+        },
         created_at: req.now,
         created_by: who.user_id.to_string(),
         updated_at: req.now,
@@ -256,4 +263,27 @@ pub(crate) fn delete(zd: &mut Zendesk, _: &Req, who: Caller, id: &str) -> Reply 
     }
     zd.webhooks.remove(id);
     Ok(empty(204))
+}
+
+/// `GET` (read) and `POST` (reset, effective at once) on `/api/v2/webhooks/:id/signing_secret`.
+pub(crate) fn signing_secret(
+    zd: &mut Zendesk,
+    issuer: &mut Issuer,
+    req: &Req,
+    who: Caller,
+    id: &str,
+) -> Reply {
+    let reset = req.method == axum::http::Method::POST;
+    who.need_scope("webhooks", reset)?;
+    who.need_admin()?;
+    let w = zd.webhooks.get_mut(id).ok_or_else(not_found)?;
+    if reset {
+        w.signing_secret = issuer.mint(ValueKind::Generated(44));
+        w.updated_at = req.now;
+        w.updated_by = who.user_id.to_string();
+    }
+    Ok(json_reply(
+        200,
+        json!({"signing_secret": {"algorithm": "sha256", "secret": w.signing_secret.reveal()}}),
+    ))
 }
