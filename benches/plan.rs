@@ -166,7 +166,7 @@ fn run_plan(dir: &Path, sandbox: &SandboxHandle, args: &[&str]) -> Run {
         .env("TOKENOPS_NOW", sandbox.clock().now().to_string())
         .stdout(std::process::Stdio::null());
     let start = Instant::now();
-    let child = cmd.spawn().expect("tokenops runs");
+    let mut child = cmd.spawn().expect("tokenops runs");
     let pid = child.id() as libc::pid_t;
     let mut status = 0;
     // SAFETY: an all-zero rusage is a valid value for wait4 to fill.
@@ -174,6 +174,8 @@ fn run_plan(dir: &Path, sandbox: &SandboxHandle, args: &[&str]) -> Run {
     // SAFETY: waits for our own child process.
     unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
     let wall = start.elapsed();
+    // Already reaped by wait4; this only satisfies the Child bookkeeping.
+    let _ = child.wait();
     assert!(
         libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0,
         "plan failed"
