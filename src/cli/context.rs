@@ -157,3 +157,72 @@ pub fn comment_target(
         },
     })
 }
+
+/// Where the ledger is, from `state:` in tokenops.yaml. A local path is relative to the
+/// directory of tokenops.yaml; the `http` backend authenticates with `password_env` (and
+/// `username_env`, ignored by GitLab), else with the declared GitLab instance at its address.
+pub fn ledger_source(
+    config: &Config,
+    config_path: &std::path::Path,
+    lookup: Lookup<'_>,
+) -> anyhow::Result<crate::ledger::LedgerSource> {
+    use crate::ledger::LedgerSource;
+    use crate::ledger::http::StateAddress;
+    use crate::manifest::LedgerSettings;
+    Ok(match &config.state {
+        LedgerSettings::Local { path } => {
+            let base = config_path.parent().unwrap_or(std::path::Path::new("."));
+            LedgerSource::Local(base.join(path))
+        }
+        LedgerSettings::Http {
+            address,
+            password_env,
+            ..
+        } => {
+            let parsed = StateAddress::parse(address)?;
+            let token = match password_env {
+                Some(var) => lookup(var).filter(|v| !v.is_empty()).ok_or_else(|| {
+                    anyhow::anyhow!(
+                        "state.password_env names {var}, which is not set: set it to a token \
+                         with the Maintainer role on the state's project"
+                    )
+                })?,
+                None => {
+                    let instance = config
+                        .gitlab
+                        .iter()
+                        .find(|g| {
+                            let url =
+                                lookup(&super::env::override_var(Platform::GitLab, &g.name, "URL"))
+                                    .unwrap_or_else(|| g.url.clone());
+                            url.trim_end_matches('/') == parsed.base.trim_end_matches('/')
+                        })
+                        .ok_or_else(|| {
+                            anyhow::anyhow!(
+                                "state.address {address} is on no GitLab instance declared in \
+                                 tokenops.yaml; set state.password_env"
+                            )
+                        })?;
+                    let access = resolve_instance(
+                        Platform::GitLab,
+                        &instance.name,
+                        &instance.url,
+                        &instance.token_env,
+                        lookup,
+                    )?;
+                    secrecy::ExposeSecret::expose_secret(&access.credential).to_string()
+                }
+            };
+            let access = crate::http::InstanceAccess {
+                name: "state".to_string(),
+                url: parsed.base.clone(),
+                credential: secrecy::SecretString::from(token),
+                email: None,
+            };
+            LedgerSource::Http {
+                client: GitLabClient::new(&access, ClientSettings::gitlab())?,
+                address: parsed,
+            }
+        }
+    })
+}

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use clap::ValueEnum;
 
-use super::context::{Tuning, comment_target, run_context};
+use super::context::{Tuning, comment_target, ledger_source, run_context};
 use super::env::process_env;
 use crate::manifest::LoadOptions;
 use crate::ops::Outcome;
@@ -86,7 +86,7 @@ pub fn run(args: Args, now: Option<&str>) -> anyhow::Result<Outcome> {
         &process_env,
     )?;
     let options = PlanOptions {
-        config: load_options.config,
+        ledger: ledger_source(&desired.config, &load_options.config, &process_env)?,
         format: match args.format {
             FormatArg::Text => Format::Text,
             FormatArg::Markdown => Format::Markdown,

@@ -4,6 +4,7 @@
 //! replaced, the keyed fingerprint of the current value and of what each write-only consumer
 //! was given, and an unfinished rotation if there is one. The plan reads it; apply writes it.
 
+pub mod http;
 pub mod local;
 
 use std::collections::BTreeMap;
@@ -99,6 +100,22 @@ pub enum LedgerError {
         /// The I/O error.
         source: std::io::Error,
     },
+    /// The `http` backend's address is not a GitLab Terraform state address.
+    #[error(
+        "the state address `{address}` is not a GitLab Terraform state address; write it like \
+         https://gitlab.com/api/v4/projects/42/terraform/state/tokenops"
+    )]
+    Address {
+        /// The address as configured.
+        address: String,
+    },
+    /// The `http` backend failed (its message names the lock holder when it is locked).
+    #[error("the shared ledger: {source}")]
+    Http {
+        /// The platform error.
+        #[source]
+        source: crate::http::ApiError,
+    },
     /// The file is not a ledger document.
     #[error(
         "the ledger {path} is not valid ({source}); restore it from the previous CI artifact or \
@@ -110,6 +127,32 @@ pub enum LedgerError {
         /// The parse error.
         source: serde_json::Error,
     },
+}
+
+/// Where the ledger is kept, resolved at the edge from `state:` in tokenops.yaml.
+#[derive(Debug, Clone)]
+pub enum LedgerSource {
+    /// A local JSON file.
+    Local(std::path::PathBuf),
+    /// A GitLab Terraform state, with a client allowed to read (and lock) it.
+    Http {
+        /// Client for the GitLab that serves the state.
+        client: crate::gitlab::GitLabClient,
+        /// The state.
+        address: http::StateAddress,
+    },
+}
+
+impl LedgerSource {
+    /// Reads the ledger without locking it.
+    pub async fn read(&self) -> Result<Ledger, LedgerError> {
+        match self {
+            LedgerSource::Local(path) => Ledger::read_local(path),
+            LedgerSource::Http { client, address } => {
+                http::HttpLedger::read_unlocked(client, address).await
+            }
+        }
+    }
 }
 
 impl Ledger {

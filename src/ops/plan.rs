@@ -2,7 +2,7 @@
 //! and print it; optionally save it for `apply`. Changes nothing anywhere.
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use jiff::Timestamp;
 
@@ -10,16 +10,16 @@ use super::Outcome;
 use super::comment::{MergeRequestRef, NoteOutcome, note_body, upsert_plan_note, widget_report};
 use super::discover::{Clients, DiscoverError, ScanKinds, discover};
 use crate::diag::Diagnostics;
-use crate::ledger::{Ledger, LedgerError};
-use crate::manifest::{Desired, LedgerSettings, LoadOptions};
+use crate::ledger::{Ledger, LedgerError, LedgerSource};
+use crate::manifest::{Desired, LoadOptions};
 use crate::plan::render::{self, Format};
 use crate::plan::{Plan, compute, from_manifest};
 
 /// What `plan` was asked to do.
 #[derive(Debug, Clone)]
 pub struct PlanOptions {
-    /// Path of `tokenops.yaml` (the local ledger path is relative to its directory).
-    pub config: PathBuf,
+    /// Where the ledger is.
+    pub ledger: LedgerSource,
     /// Output format.
     pub format: Format,
     /// Also write the plan (JSON) to this file, for `apply`.
@@ -61,9 +61,6 @@ pub enum PlanError {
     /// The ledger could not be read.
     #[error(transparent)]
     Ledger(#[from] LedgerError),
-    /// The `http` ledger backend is not readable by plan yet.
-    #[error("the `http` state backend at {0} cannot be read by this version; use `backend: local`")]
-    HttpLedger(String),
     /// Live state could not be read.
     #[error(transparent)]
     Discover(#[from] DiscoverError),
@@ -88,17 +85,6 @@ pub enum PlanError {
 /// Loads and validates the manifests.
 pub fn load(options: &LoadOptions) -> Result<Desired, PlanError> {
     crate::manifest::load(options).map_err(PlanError::Invalid)
-}
-
-/// The ledger path of a local backend, relative to the directory of `tokenops.yaml`.
-pub fn ledger_path(desired: &Desired, config: &Path) -> Result<PathBuf, PlanError> {
-    match &desired.config.state {
-        LedgerSettings::Local { path } => {
-            let base = config.parent().unwrap_or(Path::new("."));
-            Ok(base.join(path))
-        }
-        LedgerSettings::Http { address, .. } => Err(PlanError::HttpLedger(address.clone())),
-    }
 }
 
 /// Computes the plan for `desired` against live state.
@@ -130,7 +116,7 @@ pub async fn run(
     ctx: &RunContext,
     stdout: &mut dyn Write,
 ) -> Result<Outcome, PlanError> {
-    let ledger = Ledger::read_local(&ledger_path(desired, &options.config)?)?;
+    let ledger = options.ledger.read().await?;
     let plan = make_plan(desired, &ledger, ctx).await?;
     let rendered = render::render(&plan, options.format, options.color);
     stdout
