@@ -473,3 +473,63 @@ fn comment_outside_a_merge_request_pipeline_says_what_is_missing() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("--comment needs CI_API_V4_URL"), "{stderr}");
 }
+
+#[test]
+fn plan_reads_the_shared_ledger_on_the_http_backend() {
+    let env = env();
+    let address = format!(
+        "{}/api/v4/projects/ops%2Fsync/terraform/state/tokenops",
+        env.sandbox.gitlab_url("gitlab.com")
+    );
+    let config = format!("{CONFIG}state: {{ backend: http, address: \"{address}\" }}\n");
+    std::fs::write(env.dir.path().join("tokenops.yaml"), config).unwrap();
+    // A ledger that remembers generating the hook's secret: the plan must use it.
+    let key = "k".to_string();
+    let secret = env.sandbox.with_state(|w| {
+        let g = &w.gitlab["gitlab.com"];
+        g.hooks
+            .values()
+            .next()
+            .unwrap()
+            .token
+            .clone()
+            .unwrap()
+            .reveal()
+            .to_string()
+    });
+    let mut ledger = tokenops::ledger::Ledger {
+        fingerprint_key: key,
+        ..Default::default()
+    };
+    let fp = ledger
+        .fingerprint(&secrecy::SecretString::from(secret))
+        .unwrap();
+    let hook_key = "gitlab:gitlab.com/project/ops/sync/hook/https://hooks.example.com/sync/token";
+    ledger.tokens.insert(
+        "hook-secret".into(),
+        tokenops::ledger::LedgerToken {
+            fingerprint: Some(fp.clone()),
+            expires_at: Some(jiff::civil::date(2027, 6, 1)),
+            consumers: [(hook_key.to_string(), fp)].into_iter().collect(),
+            ..Default::default()
+        },
+    );
+    with_gitlab(&env, |g| {
+        let project = g
+            .projects
+            .values()
+            .find(|p| p.path_with_namespace == "ops/sync")
+            .unwrap()
+            .id;
+        g.tf_states.insert(
+            (project, "tokenops".into()),
+            tokenops::sandbox::state::gitlab::TfState {
+                data: Some(serde_json::to_vec(&ledger).unwrap()),
+                versions: 1,
+                lock: None,
+            },
+        );
+    });
+    let out = plan(&env, &[], 0);
+    assert!(out.contains("= hook-secret (generated_secret) ok"), "{out}");
+}
