@@ -115,36 +115,18 @@ pub fn comment_target(
         .trim_end_matches("/api/v4")
         .to_string();
     let token = match lookup("TOKENOPS_NOTE_TOKEN").filter(|v| !v.is_empty()) {
-        Some(token) => token,
-        None => {
-            let instance = config
-                .gitlab
-                .iter()
-                .find(|g| {
-                    let url = lookup(&super::env::override_var(Platform::GitLab, &g.name, "URL"))
-                        .unwrap_or_else(|| g.url.clone());
-                    url.trim_end_matches('/') == base
-                })
-                .ok_or_else(|| {
-                    anyhow::anyhow!(
-                        "--comment: no GitLab instance in tokenops.yaml is at {base}; set \
-                         TOKENOPS_NOTE_TOKEN to a token that may comment on the merge request"
-                    )
-                })?;
-            resolve_instance(
-                Platform::GitLab,
-                &instance.name,
-                &base,
-                &instance.token_env,
-                lookup,
+        Some(token) => secrecy::SecretString::from(token),
+        None => credential_at(config, &base, lookup)?.ok_or_else(|| {
+            anyhow::anyhow!(
+                "--comment: no GitLab instance in tokenops.yaml is at {base}; set \
+                 TOKENOPS_NOTE_TOKEN to a token that may comment on the merge request"
             )
-            .map(|a| secrecy::ExposeSecret::expose_secret(&a.credential).to_string())?
-        }
+        })?,
     };
     let access = crate::http::InstanceAccess {
         name: "merge request".to_string(),
         url: base,
-        credential: secrecy::SecretString::from(token),
+        credential: token,
         email: None,
     };
     let client = GitLabClient::new(&access, ClientSettings::gitlab())?;
@@ -181,42 +163,26 @@ pub fn ledger_source(
         } => {
             let parsed = StateAddress::parse(address)?;
             let token = match password_env {
-                Some(var) => lookup(var).filter(|v| !v.is_empty()).ok_or_else(|| {
+                Some(var) => lookup(var)
+                    .filter(|v| !v.is_empty())
+                    .map(secrecy::SecretString::from)
+                    .ok_or_else(|| {
+                        anyhow::anyhow!(
+                            "state.password_env names {var}, which is not set: set it to a \
+                             token with the Maintainer role on the state's project"
+                        )
+                    })?,
+                None => credential_at(config, &parsed.base, lookup)?.ok_or_else(|| {
                     anyhow::anyhow!(
-                        "state.password_env names {var}, which is not set: set it to a token \
-                         with the Maintainer role on the state's project"
+                        "state.address {address} is on no GitLab instance declared in \
+                         tokenops.yaml; set state.password_env"
                     )
                 })?,
-                None => {
-                    let instance = config
-                        .gitlab
-                        .iter()
-                        .find(|g| {
-                            let url =
-                                lookup(&super::env::override_var(Platform::GitLab, &g.name, "URL"))
-                                    .unwrap_or_else(|| g.url.clone());
-                            url.trim_end_matches('/') == parsed.base.trim_end_matches('/')
-                        })
-                        .ok_or_else(|| {
-                            anyhow::anyhow!(
-                                "state.address {address} is on no GitLab instance declared in \
-                                 tokenops.yaml; set state.password_env"
-                            )
-                        })?;
-                    let access = resolve_instance(
-                        Platform::GitLab,
-                        &instance.name,
-                        &instance.url,
-                        &instance.token_env,
-                        lookup,
-                    )?;
-                    secrecy::ExposeSecret::expose_secret(&access.credential).to_string()
-                }
             };
             let access = crate::http::InstanceAccess {
                 name: "state".to_string(),
                 url: parsed.base.clone(),
-                credential: secrecy::SecretString::from(token),
+                credential: token,
                 email: None,
             };
             LedgerSource::Http {
@@ -225,4 +191,28 @@ pub fn ledger_source(
             }
         }
     })
+}
+
+/// The credential of the declared GitLab instance whose (possibly overridden) URL is `base`.
+fn credential_at(
+    config: &Config,
+    base: &str,
+    lookup: Lookup<'_>,
+) -> anyhow::Result<Option<secrecy::SecretString>> {
+    let found = config.gitlab.iter().find(|g| {
+        let url = lookup(&super::env::override_var(Platform::GitLab, &g.name, "URL"))
+            .unwrap_or_else(|| g.url.clone());
+        url.trim_end_matches('/') == base.trim_end_matches('/')
+    });
+    let Some(instance) = found else {
+        return Ok(None);
+    };
+    let access = resolve_instance(
+        Platform::GitLab,
+        &instance.name,
+        &instance.url,
+        &instance.token_env,
+        lookup,
+    )?;
+    Ok(Some(access.credential))
 }

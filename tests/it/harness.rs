@@ -117,19 +117,11 @@ impl SandboxEnv {
         use secrecy::ExposeSecret;
         let mut cmd = tokenops(self.dir.path());
         let described = self.sandbox.describe();
-        for (platform, upper) in [("gitlab", "GITLAB"), ("zendesk", "ZENDESK")] {
+        use tokenops::cli::env::override_var;
+        use tokenops::http::Platform;
+        for (platform, kind) in [("gitlab", Platform::GitLab), ("zendesk", Platform::Zendesk)] {
             if let Some(instances) = described[platform].as_object() {
                 for name in instances.keys() {
-                    let var: String = name
-                        .chars()
-                        .map(|c| {
-                            if c.is_ascii_alphanumeric() {
-                                c.to_ascii_uppercase()
-                            } else {
-                                '_'
-                            }
-                        })
-                        .collect();
                     let (url, token) = if platform == "gitlab" {
                         (
                             self.sandbox.gitlab_url(name),
@@ -141,11 +133,8 @@ impl SandboxEnv {
                             self.sandbox.zendesk_admin_token(name),
                         )
                     };
-                    cmd.env(format!("TOKENOPS_{upper}_{var}_URL"), url);
-                    cmd.env(
-                        format!("TOKENOPS_{upper}_{var}_TOKEN"),
-                        token.expose_secret(),
-                    );
+                    cmd.env(override_var(kind, name, "URL"), url);
+                    cmd.env(override_var(kind, name, "TOKEN"), token.expose_secret());
                 }
             }
         }
