@@ -60,6 +60,53 @@ pub struct PendingRotation {
     pub step: Step,
     /// When the rotation started.
     pub started_at: Timestamp,
+    /// How the new value is obtained (`rotate`, `create`, `recreate`, `generate`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub action: Option<String>,
+    /// Platform id of the record being replaced.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub old_platform_id: Option<String>,
+    /// Ids of the records with the token's name that existed when the intent was written, so
+    /// a create whose answer was lost can be told apart from older records.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub known_ids: Vec<String>,
+    /// Platform id of the new record, once known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub new_platform_id: Option<String>,
+    /// The new value, age-encrypted to the escrow recipient (ASCII armor); dropped at finish.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub escrow: Option<String>,
+    /// Keyed fingerprint of the new value.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fingerprint: Option<String>,
+    /// Expiry of the new value.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub new_expires_at: Option<Date>,
+    /// Keyed fingerprints of what each consumer was given and verified to hold, by key.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub verified: BTreeMap<String, String>,
+    /// What happened on the way, for the run summary (a lost value recovered, and so on).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
+}
+
+impl PendingRotation {
+    /// A fresh rotation at the intent step.
+    pub fn intent(started_at: Timestamp, action: &str) -> PendingRotation {
+        PendingRotation {
+            step: Step::Intent,
+            started_at,
+            action: Some(action.to_string()),
+            old_platform_id: None,
+            known_ids: Vec::new(),
+            new_platform_id: None,
+            escrow: None,
+            fingerprint: None,
+            new_expires_at: None,
+            verified: BTreeMap::new(),
+            notes: Vec::new(),
+        }
+    }
 }
 
 /// Steps of the rotation protocol, in order.

@@ -17,7 +17,8 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 pub use config::{
-    CONFIG_FIELDS, CheckSettings, Config, Defaults, Discover, GitlabInstance, LedgerSettings,
+    CONFIG_FIELDS, CheckSettings, Config, Defaults, Discover, EscrowSettings, GitlabInstance,
+    LedgerSettings,
     ReportTarget, ZendeskInstance,
 };
 pub use consumer::{

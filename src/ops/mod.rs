@@ -17,3 +17,4 @@ pub enum Outcome {
 }
 pub mod discover;
 pub mod plan;
+pub mod apply;
