@@ -5,3 +5,4 @@ mod harness;
 mod http;
 mod ledger;
 mod plan_engine;
+mod apply;
