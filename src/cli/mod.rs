@@ -5,6 +5,7 @@ use clap::{Parser, Subcommand};
 
 use crate::ops::Outcome;
 
+pub mod apply;
 pub mod completions;
 pub mod context;
 pub mod env;
@@ -43,6 +44,8 @@ pub enum Command {
     Schema(schema::Args),
     /// Show what apply would change (reads live state, changes nothing).
     Plan(plan::Args),
+    /// Rotate what is due: finish unfinished rotations, then apply the plan (or PLANFILE).
+    Apply(apply::Args),
     /// Serve the built-in GitLab + Zendesk API simulator on 127.0.0.1 until interrupted.
     Sandbox(sandbox::Args),
     /// Print shell completions (bash, zsh, fish, elvish, powershell).
@@ -78,6 +81,7 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Validate(args) => validate::run(args, cli.quiet),
         Command::Schema(args) => schema::run(args),
         Command::Plan(args) => plan::run(args, now),
+        Command::Apply(args) => apply::run(args, now),
         Command::Sandbox(args) => sandbox::run(args),
         Command::Completions(args) => completions::completions(args),
         Command::Man(args) => completions::man(args),

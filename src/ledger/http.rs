@@ -52,6 +52,7 @@ pub struct HttpLedger {
     client: GitLabClient,
     address: StateAddress,
     lock_id: String,
+    released: bool,
 }
 
 impl HttpLedger {
@@ -102,6 +103,7 @@ impl HttpLedger {
             client,
             address,
             lock_id,
+            released: false,
         })
     }
 
@@ -162,5 +164,37 @@ async fn read(client: &GitLabClient, address: &StateAddress) -> Result<Ledger, L
             ),
             source,
         }),
+    }
+}
+
+impl Drop for HttpLedger {
+    /// A run that ends without [`HttpLedger::unlock`] (an early error) still releases the lock
+    /// when it can; a process that is killed leaves it held, as a crash must, and the next run
+    /// names the holder and how to release it.
+    fn drop(&mut self) {
+        if self.released {
+            return;
+        }
+        let Ok(handle) = tokio::runtime::Handle::try_current() else {
+            tracing::warn!("the shared ledger's lock {} was left held", self.lock_id);
+            return;
+        };
+        if handle.runtime_flavor() != tokio::runtime::RuntimeFlavor::MultiThread {
+            tracing::warn!("the shared ledger's lock {} was left held", self.lock_id);
+            return;
+        }
+        let client = self.client.clone();
+        let address = self.address.clone();
+        let lock_id = self.lock_id.clone();
+        let released = tokio::task::block_in_place(|| {
+            handle.block_on(async move {
+                client
+                    .unlock_state(&address.project, &address.name, Some(&lock_id))
+                    .await
+            })
+        });
+        if let Err(err) = released {
+            tracing::warn!("could not release the shared ledger's lock: {err}");
+        }
     }
 }

@@ -61,6 +61,53 @@ pub struct PendingRotation {
     pub step: Step,
     /// When the rotation started.
     pub started_at: Timestamp,
+    /// How the new value is obtained (`rotate`, `create`, `recreate`, `generate`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub action: Option<String>,
+    /// Platform id of the record being replaced.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub old_platform_id: Option<String>,
+    /// Ids of the records with the token's name that existed when the intent was written, so
+    /// a create whose answer was lost can be told apart from older records.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub known_ids: Vec<String>,
+    /// Platform id of the new record, once known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub new_platform_id: Option<String>,
+    /// The new value, age-encrypted to the escrow recipient (ASCII armor); dropped at finish.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub escrow: Option<String>,
+    /// Keyed fingerprint of the new value.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fingerprint: Option<String>,
+    /// Expiry of the new value.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub new_expires_at: Option<Date>,
+    /// Keyed fingerprints of what each consumer was given and verified to hold, by key.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub verified: BTreeMap<String, String>,
+    /// What happened on the way, for the run summary (a lost value recovered, and so on).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
+}
+
+impl PendingRotation {
+    /// A fresh rotation at the intent step.
+    pub fn intent(started_at: Timestamp, action: &str) -> PendingRotation {
+        PendingRotation {
+            step: Step::Intent,
+            started_at,
+            action: Some(action.to_string()),
+            old_platform_id: None,
+            known_ids: Vec::new(),
+            new_platform_id: None,
+            escrow: None,
+            fingerprint: None,
+            new_expires_at: None,
+            verified: BTreeMap::new(),
+            notes: Vec::new(),
+        }
+    }
 }
 
 /// Steps of the rotation protocol, in order.
@@ -100,6 +147,9 @@ pub enum LedgerError {
         /// The I/O error.
         source: std::io::Error,
     },
+    /// The local ledger's lock is held by another run.
+    #[error(transparent)]
+    Lock(#[from] local::LockError),
     /// The `http` backend's address is not a GitLab Terraform state address.
     #[error(
         "the state address `{address}` is not a GitLab Terraform state address; write it like \
@@ -141,6 +191,72 @@ pub enum LedgerSource {
         /// The state.
         address: http::StateAddress,
     },
+}
+
+/// A ledger this run holds exclusively (its lock taken), on either backend.
+#[derive(Debug)]
+pub enum HeldLedger {
+    /// A local file under an OS lock (released when dropped, or when the process dies).
+    Local(local::LocalLedger),
+    /// A Terraform state under its HTTP lock (released by [`HeldLedger::release`]).
+    Http(http::HttpLedger),
+}
+
+impl HeldLedger {
+    /// Takes the lock of `source`, waiting up to `wait` for another holder.
+    pub async fn acquire(
+        source: &LedgerSource,
+        holder: &str,
+        now: jiff::Timestamp,
+        wait: std::time::Duration,
+    ) -> Result<HeldLedger, LedgerError> {
+        match source {
+            LedgerSource::Local(path) => {
+                let path = path.clone();
+                let holder = holder.to_string();
+                let held = tokio::task::spawn_blocking(move || {
+                    local::LocalLedger::lock(&path, &holder, wait)
+                })
+                .await
+                .map_err(|e| LedgerError::Io {
+                    path: "ledger lock".to_string(),
+                    source: std::io::Error::other(e),
+                })??;
+                Ok(HeldLedger::Local(held))
+            }
+            LedgerSource::Http { client, address } => Ok(HeldLedger::Http(
+                http::HttpLedger::lock(client.clone(), address.clone(), "apply", holder, now, wait)
+                    .await?,
+            )),
+        }
+    }
+
+    /// Reads the ledger.
+    pub async fn read(&self) -> Result<Ledger, LedgerError> {
+        match self {
+            HeldLedger::Local(file) => file.read(),
+            HeldLedger::Http(state) => state.read().await,
+        }
+    }
+
+    /// Replaces the ledger durably: when this returns, the new document survives a crash.
+    pub async fn write(&self, ledger: &Ledger) -> Result<(), LedgerError> {
+        match self {
+            HeldLedger::Local(file) => tokio::task::block_in_place(|| file.write(ledger)),
+            HeldLedger::Http(state) => state.write(ledger).await,
+        }
+    }
+
+    /// Releases the lock.
+    pub async fn release(self) -> Result<(), LedgerError> {
+        match self {
+            HeldLedger::Local(file) => {
+                drop(file);
+                Ok(())
+            }
+            HeldLedger::Http(state) => state.unlock().await,
+        }
+    }
 }
 
 impl LedgerSource {

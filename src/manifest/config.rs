@@ -28,10 +28,32 @@ pub struct Config {
     /// Settings of `tokenops check`.
     #[serde(default)]
     pub check: CheckSettings,
+    /// Where `apply` escrows new values before anything else (age, X25519). Without it,
+    /// `apply` refuses to rotate.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub escrow: Option<EscrowSettings>,
+}
+
+/// The escrow key: a public age recipient here, the matching identity in the environment.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EscrowSettings {
+    /// Public age X25519 recipient (`age1…`) new values are encrypted to.
+    pub recipient: String,
+    /// Environment variable holding the matching identity (`AGE-SECRET-KEY-1…`), needed to
+    /// resume an unfinished rotation.
+    #[serde(default = "default_identity_env")]
+    pub identity_env: String,
+}
+
+fn default_identity_env() -> String {
+    "TOKENOPS_ESCROW_IDENTITY".to_string()
 }
 
 /// The top-level keys of `tokenops.yaml`.
-pub const CONFIG_FIELDS: [&str; 6] = ["version", "gitlab", "zendesk", "defaults", "state", "check"];
+pub const CONFIG_FIELDS: [&str; 7] = [
+    "version", "gitlab", "zendesk", "defaults", "state", "check", "escrow",
+];
 
 impl Default for Config {
     fn default() -> Self {
@@ -42,6 +64,7 @@ impl Default for Config {
             defaults: Defaults::default(),
             state: LedgerSettings::default(),
             check: CheckSettings::default(),
+            escrow: None,
         }
     }
 }

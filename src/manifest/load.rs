@@ -164,6 +164,9 @@ fn load_config(path: &Path, diags: &mut Diagnostics) -> (Config, SectionsOk) {
             "check" => from_node(value)
                 .map(|v| config.check = v)
                 .map_err(|e| vec![e]),
+            "escrow" => from_node(value)
+                .map(|v| config.escrow = Some(v))
+                .map_err(|e| vec![e]),
             other => Err(vec![TreeError {
                 hint: Some(unknown_name_hint(other, &CONFIG_FIELDS)),
                 ..TreeError::at(key, format!("unknown field `{other}`"))

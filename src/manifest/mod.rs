@@ -20,8 +20,8 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 pub use config::{
-    CONFIG_FIELDS, CheckSettings, Config, Defaults, Discover, GitlabInstance, LedgerSettings,
-    ReportTarget, ZendeskInstance,
+    CONFIG_FIELDS, CheckSettings, Config, Defaults, Discover, EscrowSettings, GitlabInstance,
+    LedgerSettings, ReportTarget, ZendeskInstance,
 };
 pub use consumer::{
     CONSUMER_KINDS, ConsumerKey, ConsumerSpec, GitlabCiVariable, GitlabOwner, GitlabWebhook,

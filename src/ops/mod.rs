@@ -15,6 +15,7 @@ pub enum Outcome {
     /// finding expiring tokens): exit 2.
     Changes,
 }
+pub mod apply;
 pub mod comment;
 pub mod discover;
 pub mod plan;

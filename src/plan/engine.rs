@@ -65,24 +65,21 @@ pub fn compute(
     }
 }
 
-/// A stable digest of the live state and the ledger a plan was computed from.
-///
-/// When a token was last used changes whenever anything (discovery included) uses it, so it
-/// is left out: it never changes what apply would do.
+/// A stable digest of the live state and the ledger a plan was computed from. Last-use times
+/// are left out: discovery's own probes move them, and a use is not a change a plan depends on.
 pub fn live_fingerprint(inventory: &Inventory, ledger: &Ledger) -> String {
-    let mut inventory = inventory.clone();
-    for live in inventory.tokens.values_mut() {
+    let mut stable = inventory.clone();
+    for live in stable.tokens.values_mut() {
         if let LiveToken::Found(record) = live {
             record.last_used_at = None;
         }
     }
-    for found in &mut inventory.discovered {
+    for found in &mut stable.discovered {
         found.record.last_used_at = None;
     }
-    let inventory = &inventory;
     let mut hasher = Sha256::new();
     // Serializing plain data into a hasher cannot fail; an error would only drop bytes.
-    let _ = serde_json::to_writer(HashWriter(&mut hasher), inventory);
+    let _ = serde_json::to_writer(HashWriter(&mut hasher), &stable);
     let _ = serde_json::to_writer(HashWriter(&mut hasher), ledger);
     let digest = hasher.finalize();
     digest.iter().map(|b| format!("{b:02x}")).collect()

@@ -340,7 +340,7 @@ fn pending_rotation_is_resumed_before_anything_else() {
         LedgerToken {
             pending: Some(PendingRotation {
                 step: Step::Staged,
-                started_at: now(),
+                ..PendingRotation::intent(now(), "rotate")
             }),
             ..LedgerToken::default()
         },

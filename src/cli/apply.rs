@@ -1,0 +1,120 @@
+//! `tokenops apply` arguments. Reads the escrow identity and the test-only crash point from
+//! the environment here, at the edge, and passes them down as options.
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use secrecy::SecretString;
+
+use super::context::{Tuning, ledger_source, run_context};
+use super::env::process_env;
+use crate::manifest::LoadOptions;
+use crate::ops::Outcome;
+use crate::ops::apply::ApplyOptions;
+use crate::ops::plan::load;
+
+/// The environment variable naming a fault point (`<token-id>:<step>`) at which `apply`
+/// kills itself with SIGKILL. For crash tests only.
+pub const CRASH_ENV: &str = "TOKENOPS_TEST_CRASH_AT";
+
+/// Rotate what is due: finish unfinished rotations, then plan (or take PLANFILE) and apply.
+#[derive(Debug, clap::Args)]
+#[command(
+    after_help = "Examples:\n  tokenops plan --out plan.json && tokenops apply plan.json\n  \
+tokenops apply --auto-approve\n\n\
+Exit codes: 0 every token done, 1 error or any token pending, failed, skipped or blocked.\n\
+The escrow key: `escrow.recipient` in tokenops.yaml, the identity in the variable named by\n\
+`escrow.identity_env` (default TOKENOPS_ESCROW_IDENTITY)."
+)]
+pub struct Args {
+    /// A plan saved by `tokenops plan --out`; refused when live state moved since.
+    pub plan_file: Option<PathBuf>,
+    /// Path of tokenops.yaml.
+    #[arg(long, default_value = "tokenops.yaml")]
+    pub config: PathBuf,
+    /// Directory of manifests (searched recursively).
+    #[arg(long, default_value = "manifests")]
+    pub manifests: PathBuf,
+    /// Do not ask for confirmation (required when stdin is not a terminal).
+    #[arg(long)]
+    pub auto_approve: bool,
+    /// Wait this many seconds for another run's ledger lock instead of failing at once.
+    #[arg(long, value_name = "SECONDS", default_value_t = 0)]
+    pub lock_timeout: u64,
+    /// Tokens rotated at the same time.
+    #[arg(long, default_value_t = 8)]
+    pub parallel: usize,
+    /// Concurrent requests per platform instance.
+    #[arg(long)]
+    pub concurrency: Option<usize>,
+}
+
+/// Runs `apply`.
+pub fn run(args: Args, now: Option<&str>) -> anyhow::Result<Outcome> {
+    let load_options = LoadOptions {
+        config: args.config.clone(),
+        manifests: args.manifests.clone(),
+    };
+    let desired = load(&load_options)?;
+    if !args.auto_approve {
+        if !std::io::stdin().is_terminal() {
+            anyhow::bail!(
+                "apply changes live tokens and stdin is not a terminal to confirm on; pass \
+                 --auto-approve (as the CI job does)"
+            );
+        }
+        eprint!("Apply the plan to live tokens? Type `yes` to continue: ");
+        let mut answer = String::new();
+        std::io::stdin()
+            .read_line(&mut answer)
+            .context("reading the confirmation")?;
+        if answer.trim() != "yes" {
+            anyhow::bail!("not confirmed; nothing was changed");
+        }
+    }
+    let ctx = run_context(
+        &desired.config,
+        now,
+        Tuning {
+            concurrency: args.concurrency,
+            requests_per_minute: None,
+        },
+        &process_env,
+    )?;
+    let identity_env = desired
+        .config
+        .escrow
+        .as_ref()
+        .map(|e| e.identity_env.clone())
+        .unwrap_or_else(|| "TOKENOPS_ESCROW_IDENTITY".to_string());
+    let options = ApplyOptions {
+        ledger: ledger_source(&desired.config, &load_options.config, &process_env)?,
+        config: load_options.config,
+        plan_file: args.plan_file,
+        lock_timeout: Duration::from_secs(args.lock_timeout),
+        parallel: args.parallel,
+        escrow_identity: process_env(&identity_env)
+            .filter(|v| !v.trim().is_empty())
+            .map(SecretString::from),
+        crash_at: process_env(CRASH_ENV).filter(|v| !v.is_empty()),
+        holder: format!(
+            "pid {} on {}, started {}",
+            std::process::id(),
+            process_env("HOSTNAME").unwrap_or_else(|| "this host".to_string()),
+            ctx.now
+        ),
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    let mut stdout = std::io::stdout().lock();
+    let (outcome, _) = runtime.block_on(crate::ops::apply::run(
+        &options,
+        &desired,
+        &ctx,
+        &mut stdout,
+    ))?;
+    Ok(outcome)
+}

@@ -1,0 +1,448 @@
+//! `tokenops apply`: take the ledger lock, finish every unfinished rotation, then plan (or
+//! load a saved plan and check that live state has not moved since) and rotate what the plan
+//! says, several tokens at a time. One token's failure never stops the others; the run ends
+//! with a per-token summary.
+//!
+//! * [`protocol`]: one token's rotation over the ledger steps;
+//! * [`gitlab`]: staging per GitLab token kind;
+//! * [`consumers`]: writing and verifying each consumer kind;
+//! * [`escrow`]: age encryption of new values;
+//! * [`store`]: the locked ledger with group commit;
+//! * [`summary`]: the report.
+
+pub mod consumers;
+pub mod escrow;
+pub mod gitlab;
+pub mod protocol;
+pub mod store;
+pub mod summary;
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use futures_util::StreamExt;
+use jiff::Timestamp;
+use jiff::civil::Date;
+use secrecy::SecretString;
+
+use super::Outcome;
+use super::discover::Clients;
+use super::plan::{PlanError, RunContext, make_plan};
+use crate::ledger::local::LockError;
+use crate::ledger::{HeldLedger, LedgerError, LedgerSource, Step};
+use crate::manifest::{ConsumerSpec, Desired, TokenKind, TokenSpec};
+use crate::plan::{Action, PLAN_FORMAT, Plan, TokenPlan};
+use escrow::{Escrow, EscrowError};
+use protocol::Start;
+use store::Store;
+pub use summary::{ApplyReport, TokenOutcome, TokenResult};
+
+/// What `apply` was asked to do.
+#[derive(Debug, Clone)]
+pub struct ApplyOptions {
+    /// Path of `tokenops.yaml` (named in messages).
+    pub config: PathBuf,
+    /// Where the ledger is.
+    pub ledger: LedgerSource,
+    /// A saved plan to execute exactly; `None` plans and applies in one go.
+    pub plan_file: Option<PathBuf>,
+    /// How long to wait for the ledger lock.
+    pub lock_timeout: Duration,
+    /// Tokens rotated at the same time.
+    pub parallel: usize,
+    /// The escrow identity, read from the environment by the CLI.
+    pub escrow_identity: Option<SecretString>,
+    /// Test-only fault point `<token-id>:<step>`: the process kills itself there.
+    pub crash_at: Option<String>,
+    /// Who holds the lock (pid, host, start), for a second run to name.
+    pub holder: String,
+}
+
+/// Why `apply` could not run at all.
+#[derive(Debug, thiserror::Error)]
+pub enum ApplyError {
+    /// Planning failed.
+    #[error(transparent)]
+    Plan(#[from] PlanError),
+    /// The ledger lock is held.
+    #[error(transparent)]
+    Lock(#[from] LockError),
+    /// The ledger could not be read or written.
+    #[error(transparent)]
+    Ledger(#[from] LedgerError),
+    /// No escrow key is configured.
+    #[error(
+        "apply refuses to rotate: no escrow key is configured. A new GitLab token value is shown \
+         once and must be made durable before anything else; add to {config}:\n  escrow:\n    \
+         recipient: age1…   # public key from `age-keygen`\n    identity_env: \
+         TOKENOPS_ESCROW_IDENTITY\nand keep the secret key in that environment variable"
+    )]
+    NoEscrow {
+        /// The config path.
+        config: String,
+    },
+    /// The escrow key is unusable.
+    #[error(transparent)]
+    Escrow(#[from] EscrowError),
+    /// The saved plan cannot be read.
+    #[error("cannot read the plan {path}: {reason}; make it again with `tokenops plan --out`")]
+    BadPlan {
+        /// Where.
+        path: String,
+        /// Why.
+        reason: String,
+    },
+    /// Live state moved since the plan was saved.
+    #[error(
+        "the plan {path} is stale: live state or the ledger changed since it was made \
+         (fingerprint {saved}, now {live}). Run `tokenops plan --out {path}` again, review it, \
+         and apply the new plan"
+    )]
+    StalePlan {
+        /// Where.
+        path: String,
+        /// The saved fingerprint.
+        saved: String,
+        /// The current fingerprint.
+        live: String,
+    },
+    /// Output failed.
+    #[error("cannot write the summary: {0}")]
+    Output(std::io::Error),
+}
+
+/// Everything one token's rotation needs.
+pub struct Ctx {
+    /// The ledger.
+    pub store: Store,
+    /// The escrow.
+    pub escrow: Escrow,
+    /// Platform clients.
+    pub clients: Clients,
+    /// The current time.
+    pub now: Timestamp,
+    crash_at: Option<String>,
+}
+
+impl Ctx {
+    /// The test-only fault point: kills the process without any cleanup, as a crash would.
+    pub fn crash_point(&self, token: &str, point: &str) {
+        if let Some(at) = &self.crash_at
+            && at.split_once(':') == Some((token, point))
+        {
+            // SAFETY: kill(2) on our own pid with a valid signal number has no memory effects.
+            unsafe {
+                libc::kill(libc::getpid(), libc::SIGKILL);
+            }
+        }
+    }
+}
+
+/// Runs `apply` and writes the summary to `stdout`.
+pub async fn run(
+    options: &ApplyOptions,
+    desired: &Desired,
+    ctx: &RunContext,
+    stdout: &mut dyn Write,
+) -> Result<(Outcome, ApplyReport), ApplyError> {
+    let started = Instant::now();
+    let file = HeldLedger::acquire(
+        &options.ledger,
+        &options.holder,
+        ctx.now,
+        options.lock_timeout,
+    )
+    .await?;
+    let ledger = file.read().await?;
+
+    // The plan: saved (and checked against live state) or made now. Pending rotations show
+    // in it as `resume`; they are finished first below.
+    let live = make_plan(desired, &ledger, ctx).await?;
+    let plan = match &options.plan_file {
+        Some(plan_path) => {
+            let shown = plan_path.display().to_string();
+            let text = std::fs::read_to_string(plan_path).map_err(|e| ApplyError::BadPlan {
+                path: shown.clone(),
+                reason: e.to_string(),
+            })?;
+            let saved: Plan = serde_json::from_str(&text).map_err(|e| ApplyError::BadPlan {
+                path: shown.clone(),
+                reason: e.to_string(),
+            })?;
+            if saved.format != PLAN_FORMAT {
+                return Err(ApplyError::BadPlan {
+                    path: shown,
+                    reason: format!(
+                        "format {} is not the format {PLAN_FORMAT} this version reads",
+                        saved.format
+                    ),
+                });
+            }
+            if saved.live_fingerprint != live.live_fingerprint {
+                return Err(ApplyError::StalePlan {
+                    path: shown,
+                    saved: short(&saved.live_fingerprint),
+                    live: short(&live.live_fingerprint),
+                });
+            }
+            saved
+        }
+        None => live,
+    };
+
+    let pending: Vec<String> = ledger
+        .tokens
+        .iter()
+        .filter(|(_, t)| t.pending.is_some())
+        .map(|(id, _)| id.clone())
+        .collect();
+    let wants_change = !pending.is_empty() || plan.tokens.iter().any(TokenPlan::replaces_value);
+    let escrow = match &desired.config.escrow {
+        Some(settings) => Escrow::new(
+            &settings.recipient,
+            options.escrow_identity.clone(),
+            &settings.identity_env,
+        )?,
+        None if wants_change => {
+            return Err(ApplyError::NoEscrow {
+                config: options.config.display().to_string(),
+            });
+        }
+        None => {
+            let report = ApplyReport::default();
+            summary::print(&report, stdout).map_err(ApplyError::Output)?;
+            return Ok((Outcome::Success, report));
+        }
+    };
+
+    let store = Store::new(file, ledger);
+    if store.read(|l| l.fingerprint_key.is_empty()) {
+        let key: [u8; 32] = rand::random();
+        let hex: String = key.iter().map(|b| format!("{b:02x}")).collect();
+        store.commit_doc(move |l| l.fingerprint_key = hex).await?;
+    }
+    let run_ctx = Ctx {
+        store,
+        escrow,
+        clients: ctx.clients.clone(),
+        now: ctx.now,
+        crash_at: options.crash_at.clone(),
+    };
+    let parallel = options.parallel.max(1);
+    let mut report = ApplyReport::default();
+
+    // 1. Finish every unfinished rotation.
+    let resumed = futures_util::stream::iter(pending.iter().map(|id| {
+        let ctx = &run_ctx;
+        async move {
+            let spec = desired.tokens.iter().find(|t| &t.spec.id == id);
+            let record = ctx
+                .store
+                .read(|l| l.token(id).and_then(|t| t.pending.clone()));
+            match (spec, record) {
+                (Some(spec), Some(p)) => protocol::run(ctx, &spec.spec, Start::Resume(p)).await,
+                (None, Some(p)) => TokenResult {
+                    id: id.clone(),
+                    outcome: TokenOutcome::Pending,
+                    detail: format!(
+                        "an unfinished rotation ({}) belongs to a token no manifest declares \
+                         any more; declare it again so apply can finish it",
+                        p.step.label()
+                    ),
+                    notes: Vec::new(),
+                },
+                _ => TokenResult::done(id, "nothing left to finish"),
+            }
+        }
+    }))
+    .buffer_unordered(parallel)
+    .collect::<Vec<_>>()
+    .await;
+    report.results.extend(resumed);
+
+    // 2. The plan.
+    let jobs: Vec<(&TokenPlan, Option<&TokenSpec>)> = plan
+        .tokens
+        .iter()
+        .filter(|t| !pending.contains(&t.id))
+        .map(|t| {
+            (
+                t,
+                desired
+                    .tokens
+                    .iter()
+                    .find(|d| d.spec.id == t.id)
+                    .map(|d| &d.spec),
+            )
+        })
+        .collect();
+    let results = futures_util::stream::iter(jobs.into_iter().map(|(token, spec)| {
+        let ctx = &run_ctx;
+        async move { execute(ctx, token, spec).await }
+    }))
+    .buffer_unordered(parallel)
+    .collect::<Vec<_>>()
+    .await;
+    report.results.extend(results.into_iter().flatten());
+    report.results.sort_by(|a, b| a.id.cmp(&b.id));
+
+    for token in &plan.tokens {
+        if !token.replaces_value() {
+            continue;
+        }
+        let done = report
+            .results
+            .iter()
+            .any(|r| r.id == token.id && r.outcome == TokenOutcome::Done);
+        if !done {
+            continue;
+        }
+        for action in &token.actions {
+            if let Action::Manual { instructions } = action {
+                report
+                    .checklist
+                    .push(format!("{}: {instructions}", token.id));
+            }
+        }
+    }
+    let (flush, flushes) = run_ctx.store.flush_stats();
+    report.flush_time = flush;
+    report.flushes = flushes;
+    report.wall_time = started.elapsed();
+    summary::print(&report, stdout).map_err(ApplyError::Output)?;
+    let outcome = if report.all_done() {
+        Outcome::Success
+    } else {
+        Outcome::Problems
+    };
+    Ok((outcome, report))
+}
+
+fn short(fp: &str) -> String {
+    fp.chars().take(12).collect()
+}
+
+/// What the plan asks for one token.
+async fn execute(ctx: &Ctx, token: &TokenPlan, spec: Option<&TokenSpec>) -> Option<TokenResult> {
+    if !token.replaces_value() {
+        if token.needs_human {
+            return Some(TokenResult::new(
+                &token.id,
+                TokenOutcome::Blocked,
+                format!("needs a person: {}", token.reason),
+            ));
+        }
+        return None;
+    }
+    let Some(spec) = spec else {
+        return Some(TokenResult::new(
+            &token.id,
+            TokenOutcome::Failed,
+            "the plan names a token no manifest declares any more; make the plan again".to_string(),
+        ));
+    };
+    if let Some(reason) = unhandled(spec) {
+        return Some(TokenResult::new(&token.id, TokenOutcome::Skipped, reason));
+    }
+    if token.manual_mode {
+        let steps: Vec<String> = token.actions.iter().map(describe_action).collect();
+        return Some(TokenResult::new(
+            &token.id,
+            TokenOutcome::Manual,
+            format!("manual mode; a person does: {}", steps.join("; ")),
+        ));
+    }
+    let (action, expires_at) = match token.actions.first() {
+        Some(Action::Rotate { new_expires_at }) => ("rotate", *new_expires_at),
+        Some(Action::Create { new_expires_at }) => ("create", *new_expires_at),
+        Some(Action::Recreate { new_expires_at }) => ("recreate", *new_expires_at),
+        _ => return None,
+    };
+    let action = if matches!(spec.kind, TokenKind::GeneratedSecret(_)) {
+        "generate"
+    } else {
+        action
+    };
+    let old_id = if action == "recreate" && token.status != crate::plan::TokenStatus::Missing {
+        token.platform_id.clone()
+    } else {
+        token.platform_id.clone()
+    };
+    Some(
+        protocol::run(
+            ctx,
+            spec,
+            Start::Fresh {
+                action: action.to_string(),
+                expires_at: expires_at.map(cap_date),
+                old_id,
+            },
+        )
+        .await,
+    )
+}
+
+fn cap_date(date: Date) -> Date {
+    date
+}
+
+fn describe_action(action: &Action) -> String {
+    match action {
+        Action::Rotate { new_expires_at } => format!("rotate (new expiry {})", opt(new_expires_at)),
+        Action::Create { new_expires_at } => format!("create (new expiry {})", opt(new_expires_at)),
+        Action::Recreate { new_expires_at } => {
+            format!("recreate (new expiry {})", opt(new_expires_at))
+        }
+        Action::Write { consumer } => format!("write {consumer}"),
+        Action::Revoke { old_platform_id } => format!("revoke {old_platform_id}"),
+        Action::Manual { instructions } => instructions.clone(),
+        Action::Resume { after } => format!("resume after {after}"),
+    }
+}
+
+fn opt(date: &Option<Date>) -> String {
+    date.map(|d| d.to_string())
+        .unwrap_or_else(|| "none".to_string())
+}
+
+/// Why this version cannot rotate `spec`, if it cannot.
+fn unhandled(spec: &TokenSpec) -> Option<String> {
+    let kind_ok = matches!(
+        spec.kind,
+        TokenKind::GitlabPersonalAccessToken(_)
+            | TokenKind::GitlabProjectAccessToken(_)
+            | TokenKind::GitlabGroupAccessToken(_)
+            | TokenKind::GitlabPipelineTriggerToken(_)
+            | TokenKind::GeneratedSecret(_)
+    );
+    if !kind_ok {
+        return Some(format!(
+            "{} tokens are not handled by this version: skipped",
+            spec.kind.key()
+        ));
+    }
+    let foreign: Vec<&ConsumerSpec> = spec
+        .consumers
+        .iter()
+        .filter(|c| !consumers::handled(c))
+        .collect();
+    if let Some(first) = foreign.first() {
+        return Some(format!(
+            "its {} consumer{} not handled by this version: skipped, so that no consumer is left \
+             holding a dead value",
+            first.kind_key(),
+            if foreign.len() > 1 {
+                "s (and others) are"
+            } else {
+                " is"
+            }
+        ));
+    }
+    None
+}
+
+/// Whether a step is at or past `step` (for callers that inspect pending records).
+pub fn reached(pending: &crate::ledger::PendingRotation, step: Step) -> bool {
+    pending.step >= step
+}

@@ -1,0 +1,137 @@
+//! The run summary: one line per token (done, pending, failed with the reason, skipped,
+//! manual, blocked), what happened on the way, the checklist of manual steps, and the
+//! figures of the run. Never a value.
+
+use std::io::Write;
+use std::time::Duration;
+
+/// How one token ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenOutcome {
+    /// Rotated, every consumer verified, finished.
+    Done,
+    /// Left unfinished in the ledger; the next apply continues it.
+    Pending,
+    /// Failed; nothing is pending.
+    Failed,
+    /// Not handled by this version.
+    Skipped,
+    /// Manual mode: a person takes the steps.
+    Manual,
+    /// A person must decide first (scope drift, unreadable state).
+    Blocked,
+}
+
+impl TokenOutcome {
+    /// As printed.
+    pub fn label(self) -> &'static str {
+        match self {
+            TokenOutcome::Done => "done",
+            TokenOutcome::Pending => "pending",
+            TokenOutcome::Failed => "failed",
+            TokenOutcome::Skipped => "skipped",
+            TokenOutcome::Manual => "manual",
+            TokenOutcome::Blocked => "blocked",
+        }
+    }
+}
+
+/// The result for one token.
+#[derive(Debug, Clone)]
+pub struct TokenResult {
+    /// Manifest id.
+    pub id: String,
+    /// How it ended.
+    pub outcome: TokenOutcome,
+    /// Why, in words.
+    pub detail: String,
+    /// What happened on the way (a lost value recovered, a call not repeated…).
+    pub notes: Vec<String>,
+}
+
+impl TokenResult {
+    /// A result.
+    pub fn new(id: &str, outcome: TokenOutcome, detail: String) -> Self {
+        TokenResult {
+            id: id.to_string(),
+            outcome,
+            detail,
+            notes: Vec::new(),
+        }
+    }
+
+    /// A finished token.
+    pub fn done(id: &str, detail: &str) -> Self {
+        TokenResult::new(id, TokenOutcome::Done, detail.to_string())
+    }
+}
+
+/// The whole run.
+#[derive(Debug, Clone, Default)]
+pub struct ApplyReport {
+    /// Per token, sorted by id.
+    pub results: Vec<TokenResult>,
+    /// Manual steps left to people.
+    pub checklist: Vec<String>,
+    /// Time spent making the ledger durable.
+    pub flush_time: Duration,
+    /// Durable ledger writes.
+    pub flushes: u64,
+    /// Wall time of the run.
+    pub wall_time: Duration,
+}
+
+impl ApplyReport {
+    /// True when every token that had work is done (manual-mode tokens count as handed over).
+    pub fn all_done(&self) -> bool {
+        self.results
+            .iter()
+            .all(|r| matches!(r.outcome, TokenOutcome::Done | TokenOutcome::Manual))
+    }
+
+    /// Number of results with `outcome`.
+    pub fn count(&self, outcome: TokenOutcome) -> usize {
+        self.results.iter().filter(|r| r.outcome == outcome).count()
+    }
+}
+
+/// Prints the summary.
+pub fn print(report: &ApplyReport, out: &mut dyn Write) -> std::io::Result<()> {
+    if report.results.is_empty() {
+        writeln!(out, "Nothing to apply: every declared token is in sync.")?;
+        return Ok(());
+    }
+    for result in &report.results {
+        writeln!(
+            out,
+            "{:<8} {}: {}",
+            result.outcome.label(),
+            result.id,
+            result.detail
+        )?;
+        for note in &result.notes {
+            writeln!(out, "         note: {note}")?;
+        }
+    }
+    if !report.checklist.is_empty() {
+        writeln!(out)?;
+        writeln!(out, "Manual steps left to a person:")?;
+        for item in &report.checklist {
+            writeln!(out, "  - [ ] {item}")?;
+        }
+    }
+    writeln!(out)?;
+    writeln!(
+        out,
+        "Summary: {} done, {} pending, {} failed, {} skipped, {} manual, {} blocked; {} manual \
+         step(s).",
+        report.count(TokenOutcome::Done),
+        report.count(TokenOutcome::Pending),
+        report.count(TokenOutcome::Failed),
+        report.count(TokenOutcome::Skipped),
+        report.count(TokenOutcome::Manual),
+        report.count(TokenOutcome::Blocked),
+        report.checklist.len()
+    )?;
+    Ok(())
+}
