@@ -5,6 +5,7 @@ use clap::{Parser, Subcommand};
 
 use crate::ops::Outcome;
 
+pub mod check;
 pub mod context;
 pub mod env;
 pub mod plan;
@@ -42,6 +43,9 @@ pub enum Command {
     Schema(schema::Args),
     /// Show what apply would change (reads live state, changes nothing).
     Plan(plan::Args),
+    /// Report tokens that expire within the window, declared or not; --report-issue writes
+    /// the report issue.
+    Check(check::Args),
     /// Serve the built-in GitLab + Zendesk API simulator on 127.0.0.1 until interrupted.
     Sandbox(sandbox::Args),
 }
@@ -74,5 +78,6 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Schema(args) => schema::run(args),
         Command::Plan(args) => plan::run(args, now),
         Command::Sandbox(args) => sandbox::run(args),
+        Command::Check(args) => check::run(args, now),
     }
 }

@@ -15,6 +15,7 @@ pub enum Outcome {
     /// finding expiring tokens): exit 2.
     Changes,
 }
+pub mod check;
 pub mod comment;
 pub mod discover;
 pub mod plan;
