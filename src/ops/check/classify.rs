@@ -185,9 +185,10 @@ pub fn classify(
                     let auto = desired.rotation(spec).mode == Mode::Auto;
                     entry.suggestion = Suggestion::Rotate { auto };
                     entry.why = if auto {
-                        "tokenops rotates it on the next apply".to_string()
+                        "due for rotation; nothing to do by hand once `tokenops apply` runs"
+                            .to_string()
                     } else {
-                        "manual mode: rotate it by hand, then record it".to_string()
+                        "the manifest sets `mode: manual`: a person rotates it".to_string()
                     };
                 }
                 _ => continue,
