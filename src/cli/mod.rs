@@ -8,6 +8,7 @@ use crate::ops::Outcome;
 pub mod check;
 pub mod context;
 pub mod env;
+pub mod import;
 pub mod plan;
 pub mod sandbox;
 pub mod schema;
@@ -46,6 +47,8 @@ pub enum Command {
     /// Report tokens that expire within the window, declared or not; --report-issue writes
     /// the report issue.
     Check(check::Args),
+    /// Write manifest entries for live tokens no manifest declares yet (never overwrites).
+    Import(import::Args),
     /// Serve the built-in GitLab + Zendesk API simulator on 127.0.0.1 until interrupted.
     Sandbox(sandbox::Args),
 }
@@ -79,5 +82,6 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Plan(args) => plan::run(args, now),
         Command::Sandbox(args) => sandbox::run(args),
         Command::Check(args) => check::run(args, now),
+        Command::Import(args) => import::run(args, now),
     }
 }

@@ -18,4 +18,5 @@ pub enum Outcome {
 pub mod check;
 pub mod comment;
 pub mod discover;
+pub mod import;
 pub mod plan;

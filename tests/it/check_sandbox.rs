@@ -6,7 +6,7 @@ use tokenops::sandbox::FaultSpec;
 
 use crate::harness::{SandboxEnv, output_filters};
 
-const SEED: &str = r#"
+pub(crate) const SEED: &str = r#"
 gitlab:
   - name: gitlab.com
     admin: tokenops-admin
@@ -49,7 +49,7 @@ zendesk:
       - { id: 9002, description: old macro sync, user: admin@example.com, created_at: -500d, last_used: -20d }
 "#;
 
-const CONFIG: &str = r#"
+pub(crate) const CONFIG: &str = r#"
 version: 1
 gitlab:
   - { name: gitlab.com, url: "https://gitlab.example.com", token_env: GITLAB_TOKEN }
@@ -61,7 +61,7 @@ check:
   report: { gitlab: gitlab.com, project: ops/report, labels: [token-checker] }
 "#;
 
-const MANIFEST: &str = r#"
+pub(crate) const MANIFEST: &str = r#"
 tokens:
   - id: sync
     gitlab_project_access_token: { gitlab: gitlab.com, project: ops/sync, name: sync-bot, scopes: [api], access_level: developer }

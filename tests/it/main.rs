@@ -4,6 +4,7 @@
 mod check_sandbox;
 mod harness;
 mod http;
+mod import_sandbox;
 mod ledger;
 mod plan_engine;
 mod plan_sandbox;
