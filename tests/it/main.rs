@@ -1,6 +1,7 @@
 //! The one integration-test binary. Each module covers one area; `harness` holds the builders
 //! shared by all of them.
 
+mod check_engine;
 mod check_sandbox;
 mod harness;
 mod http;

@@ -205,13 +205,14 @@ pub fn classify(
             entries.push(entry);
         }
     }
-    entries.sort_by(|a, b| {
-        (!a.within_window, a.days_left.unwrap_or(i64::MAX), &a.key).cmp(&(
-            !b.within_window,
-            b.days_left.unwrap_or(i64::MAX),
-            &b.key,
-        ))
-    });
+    // Urgent first, soonest first; a declared token with no live record at all leads.
+    let order = |e: &Entry| {
+        let days = e
+            .days_left
+            .unwrap_or(if e.within_window { i64::MIN } else { i64::MAX });
+        (!e.within_window, days, e.key.clone())
+    };
+    entries.sort_by_key(order);
     entries.dedup_by(|a, b| a.key == b.key);
     Report {
         checked_at: now,
