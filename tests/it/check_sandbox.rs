@@ -352,3 +352,58 @@ fn report_issue_without_a_report_target_is_an_error_naming_the_setting() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("check.report"), "{stderr}");
 }
+
+#[test]
+fn zendesk_oauth_tokens_of_the_listed_instances_are_checked() {
+    let seed = r#"
+gitlab:
+  - name: gitlab.com
+    admin: tokenops-admin
+    users:
+      - { username: tokenops-admin, name: tokenops, admin: true }
+zendesk:
+  - name: global
+    admin: admin@example.com
+    users:
+      - { name: Admin, email: admin@example.com, role: admin }
+    oauth_clients:
+      - { identifier: escalations, name: Escalations }
+      - { identifier: chat_bridge, name: Chat bridge }
+    oauth_tokens:
+      - { client: escalations, scopes: [tickets:read], expires_at: +6d }
+      - { client: chat_bridge, scopes: [read], expires_at: +10d }
+      - { client: chat_bridge, scopes: [read], expires_at: +90d }
+"#;
+    let config = r#"
+version: 1
+gitlab:
+  - { name: gitlab.com, url: "https://gitlab.example.com", token_env: GITLAB_TOKEN }
+zendesk:
+  - { name: global, url: "https://example.zendesk.com", oauth_token_env: ZENDESK_TOKEN }
+check:
+  discover: { zendesk: [global] }
+"#;
+    let manifest = r#"
+tokens:
+  - id: escalations
+    zendesk_oauth_token: { zendesk: global, client: escalations, scopes: [tickets:read] }
+    consumers:
+      - manual: { instructions: Paste it into the escalation service }
+"#;
+    let env = SandboxEnv::start(seed, config, &[("zd.yaml", manifest)]);
+    let out = check(&env, &["--format", "json"], 2);
+    let doc: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let entries = doc["entries"].as_array().unwrap();
+    let oauth: Vec<_> = entries
+        .iter()
+        .filter(|e| e["kind"] == "zendesk_oauth_token")
+        .collect();
+    assert_eq!(oauth.len(), 2, "{out}");
+    let declared = oauth.iter().find(|e| e["name"] == "escalations").unwrap();
+    assert_eq!(declared["declared_by"]["id"], "escalations");
+    assert_eq!(declared["days_left"], 6);
+    assert_eq!(declared["suggestion"]["rotate"]["auto"], true);
+    let chat = oauth.iter().find(|e| e["name"] == "chat_bridge").unwrap();
+    assert!(chat["declared_by"].is_null());
+    assert_eq!(chat["days_left"], 10);
+}
