@@ -257,3 +257,45 @@ fn keys_are_stable_and_safe_inside_an_html_comment() {
     );
     assert!(!key(&["a", "b--c"]).contains("--"));
 }
+
+#[test]
+fn a_huge_estate_still_fits_in_one_issue() {
+    let entry = |n: usize| Entry {
+        key: key(&[
+            "gitlab.com",
+            "project",
+            &format!("p{n}"),
+            "access_token",
+            "t",
+        ]),
+        kind: "gitlab_project_access_token".into(),
+        platform: "gitlab.com".into(),
+        owner: format!("project p{n}"),
+        name: "t".into(),
+        platform_id: Some(n.to_string()),
+        declared_by: None,
+        consumers: vec!["x".repeat(300)],
+        expires_at: Some("2026-12-01".parse().unwrap()),
+        days_left: Some(3),
+        last_used_at: None,
+        suggestion: Suggestion::Revoke,
+        why: "no manifest declares it and it was never used".into(),
+        within_window: true,
+    };
+    let report = Report {
+        checked_at: now(),
+        within_days: 21,
+        entries: (0..5000).map(entry).collect(),
+    };
+    let body = compose(&report, None);
+    assert!(body.len() < 1_048_576, "{}", body.len());
+    assert!(body.contains("<!-- token:gitlab.com/project/p0/access_token/t -->"));
+    assert!(!body.contains("xxxxxxxx"), "details are dropped first");
+    let report = Report {
+        entries: (0..20_000).map(entry).collect(),
+        ..report
+    };
+    let body = compose(&report, None);
+    assert!(body.len() < 1_048_576, "{}", body.len());
+    assert!(body.contains("more entries do not fit in one issue"));
+}

@@ -108,19 +108,27 @@ pub fn compose(report: &Report, previous: Option<&str>) -> String {
     let mut current = BTreeSet::new();
     if !report.entries.is_empty() {
         let _ = writeln!(out, "{TOKENS_HEADING}\n");
-        for entry in &report.entries {
-            current.insert(entry.key.clone());
-            let ticked = before
-                .get(&entry.key)
-                .is_some_and(|p| p.ticked && !p.resolved);
-            out.push_str(&task_line(entry, ticked));
-        }
+        let items: Vec<String> = report
+            .entries
+            .iter()
+            .map(|entry| {
+                current.insert(entry.key.clone());
+                let ticked = before
+                    .get(&entry.key)
+                    .is_some_and(|p| p.ticked && !p.resolved);
+                task_line(entry, ticked)
+            })
+            .collect();
+        push_items(&mut out, items);
         out.push('\n');
     }
-    let resolved: Vec<_> = before
+    // Newly resolved entries first, then the ones already listed, at most RESOLVED_KEPT.
+    let mut resolved: Vec<_> = before
         .iter()
         .filter(|(key, _)| !current.contains(*key))
         .collect();
+    resolved.sort_by_key(|(_, item)| item.resolved);
+    resolved.truncate(RESOLVED_KEPT);
     if !resolved.is_empty() {
         let _ = writeln!(out, "{RESOLVED_HEADING}\n");
         for (key, item) in resolved {
@@ -141,6 +149,39 @@ pub fn compose(report: &Report, previous: Option<&str>) -> String {
         "\n<sub>Written by `tokenops check --report-issue`; edited in place on every run.</sub>\n",
     );
     out
+}
+
+/// How many resolved entries the issue keeps listing.
+pub const RESOLVED_KEPT: usize = 500;
+
+/// Room for the task list: GitLab takes descriptions up to 1,048,576 characters; the rest of
+/// the body (headings, resolved entries, how-to) stays well under the difference.
+pub const LIST_LIMIT: usize = 900_000;
+
+/// Appends the task items; when they would not fit, only each item's first line (box, token
+/// and key), and past that a line saying how many were left out.
+fn push_items(out: &mut String, items: Vec<String>) {
+    let total: usize = items.iter().map(String::len).sum();
+    let compact = total > LIST_LIMIT;
+    let mut used = 0;
+    for (n, item) in items.iter().enumerate() {
+        let text = if compact {
+            let first = item.lines().next().unwrap_or_default();
+            format!("{first}\n")
+        } else {
+            item.clone()
+        };
+        if used + text.len() > LIST_LIMIT {
+            let _ = writeln!(
+                out,
+                "- {} more entries do not fit in one issue; `tokenops check` lists them all.",
+                items.len() - n
+            );
+            return;
+        }
+        used += text.len();
+        out.push_str(&text);
+    }
 }
 
 /// Finds the open report issue: labelled as configured and carrying the marker. The oldest
