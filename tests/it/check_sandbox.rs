@@ -407,3 +407,64 @@ tokens:
     assert!(chat["declared_by"].is_null());
     assert_eq!(chat["days_left"], 10);
 }
+
+/// Copies the shipped example (tokenops.yaml and manifests/) into a sandbox environment
+/// seeded with its live counterpart.
+fn example_env() -> SandboxEnv {
+    let root = crate::harness::repo_root();
+    let config = std::fs::read_to_string(root.join("tokenops.yaml")).unwrap();
+    let mut files = Vec::new();
+    let mut stack = vec![root.join("manifests")];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if path.extension().is_some_and(|e| e == "yaml") {
+                let rel = path
+                    .strip_prefix(root.join("manifests"))
+                    .unwrap()
+                    .to_string_lossy()
+                    .into_owned();
+                files.push((rel, std::fs::read_to_string(&path).unwrap()));
+            }
+        }
+    }
+    let manifests: Vec<(&str, &str)> = files
+        .iter()
+        .map(|(p, t)| (p.as_str(), t.as_str()))
+        .collect();
+    SandboxEnv::start_with(tokenops::sandbox::Seed::default_demo(), &config, &manifests)
+}
+
+#[test]
+fn the_shipped_example_checks_and_reports_against_its_sandbox_counterpart() {
+    let env = example_env();
+    let out = env
+        .tokenops()
+        .args(["check", "--report-issue", "--format", "json"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        matches!(out.status.code(), Some(0 | 2)),
+        "{stderr}\n{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let entries = doc["entries"].as_array().unwrap();
+    let urgent = entries
+        .iter()
+        .filter(|e| e["within_window"] == true)
+        .count();
+    assert_eq!(out.status.code(), Some(if urgent > 0 { 2 } else { 0 }));
+    // Every legacy Zendesk API token the example declares is listed with the migration advice.
+    let legacy: Vec<_> = entries
+        .iter()
+        .filter(|e| e["kind"] == "zendesk_api_token")
+        .collect();
+    assert!(!legacy.is_empty());
+    assert!(legacy.iter().all(|e| e["suggestion"] == "migrate_to_oauth"));
+    let issues = with_gitlab(&env, |g| g.issues.len());
+    assert_eq!(issues, usize::from(urgent > 0));
+}
