@@ -121,6 +121,10 @@ pub struct User {
     /// Bot users of project and group tokens.
     #[serde(default)]
     pub bot: bool,
+    /// Whether the user is an instance administrator (shown to administrators and on `GET
+    /// /user`).
+    #[serde(default)]
+    pub is_admin: Option<bool>,
 }
 
 /// A pipeline trigger token.

@@ -3,6 +3,7 @@
 
 mod check_engine;
 mod check_sandbox;
+mod check_scan;
 mod harness;
 mod http;
 mod import_sandbox;

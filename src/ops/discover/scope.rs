@@ -8,6 +8,7 @@ use std::collections::BTreeSet;
 use futures_util::future::join_all;
 use jiff::civil::Date;
 
+use super::bots::{self, Candidates};
 use super::fetch::{self, Fetched, ListKey, Listing};
 use super::gitlab::record_of;
 use super::{Clients, Failure};
@@ -89,6 +90,7 @@ pub async fn scan(
     let scope = &desired.config.check.discover;
     let mut failures = Vec::new();
     let mut keys = BTreeSet::new();
+    let mut early = Vec::new();
     if let Some(gitlab) = scope_gitlab(desired)
         && let Some(client) = clients.gitlab.get(&gitlab)
     {
@@ -101,44 +103,81 @@ pub async fn scan(
             (group, projects, subgroups)
         }))
         .await;
+        // Projects and subgroups whose lists no declared token needs: read through the
+        // administrator's shortcut when it applies, else one filtered list each.
+        let mut candidates = Candidates::default();
         for (group, projects, subgroups) in groups {
             keys.insert(kinds.owner_key(fetched, &gitlab, GitlabOwner::Group(group.clone())));
-            match projects {
-                Ok(projects) => {
-                    for project in projects {
-                        let path = project.path_with_namespace;
-                        keys.insert(kinds.owner_key(
-                            fetched,
-                            &gitlab,
-                            GitlabOwner::Project(path.clone()),
-                        ));
-                        if kinds.triggers {
-                            keys.insert(ListKey::GitlabTriggers {
-                                gitlab: gitlab.clone(),
-                                project: path,
-                            });
-                        }
+            let owners = match (projects, subgroups) {
+                (Ok(projects), Ok(subgroups)) => projects
+                    .into_iter()
+                    .map(|p| (p.id, GitlabOwner::Project(p.path_with_namespace)))
+                    .chain(
+                        subgroups
+                            .into_iter()
+                            .map(|g| (g.id, GitlabOwner::Group(g.full_path))),
+                    )
+                    .collect::<Vec<_>>(),
+                (Err(err), _) | (_, Err(err)) => {
+                    failures.push(Failure {
+                        needed_by: format!("check.discover group {group}"),
+                        reason: err.to_string(),
+                    });
+                    continue;
+                }
+            };
+            for (id, owner) in owners {
+                if let GitlabOwner::Project(path) = &owner
+                    && kinds.triggers
+                {
+                    keys.insert(ListKey::GitlabTriggers {
+                        gitlab: gitlab.clone(),
+                        project: path.clone(),
+                    });
+                }
+                let key = kinds.owner_key(fetched, &gitlab, owner.clone());
+                match (&key, owner) {
+                    (ListKey::GitlabOwnerTokensExpiring { .. }, GitlabOwner::Project(p)) => {
+                        candidates.projects.insert(id, p);
+                    }
+                    (ListKey::GitlabOwnerTokensExpiring { .. }, GitlabOwner::Group(g)) => {
+                        candidates.groups.insert(id, g);
+                    }
+                    _ => {
+                        keys.insert(key);
                     }
                 }
-                Err(err) => failures.push(Failure {
-                    needed_by: format!("check.discover group {group}"),
-                    reason: err.to_string(),
-                }),
             }
-            match subgroups {
-                Ok(subgroups) => {
-                    for sub in subgroups {
-                        keys.insert(kinds.owner_key(
-                            fetched,
-                            &gitlab,
-                            GitlabOwner::Group(sub.full_path.clone()),
-                        ));
+        }
+        let shortcut = match kinds.expires_before {
+            Some(before) => bots::expiring_by_owner(client, before, &candidates)
+                .await
+                .unwrap_or_else(|err| {
+                    tracing::debug!("instance-wide token list not used: {err}");
+                    None
+                }),
+            None => None,
+        };
+        match shortcut {
+            Some(tokens) => {
+                for (owner, token) in tokens {
+                    let (kind, path) = match &owner {
+                        GitlabOwner::Project(p) => ("gitlab_project_access_token", p),
+                        GitlabOwner::Group(g) => ("gitlab_group_access_token", g),
+                    };
+                    let record = record_of(&token);
+                    if kinds.wants(&record) {
+                        early.push(discovered(desired, &gitlab, kind, path, record));
                     }
                 }
-                Err(err) => failures.push(Failure {
-                    needed_by: format!("check.discover group {group}"),
-                    reason: err.to_string(),
-                }),
+            }
+            None => {
+                for path in candidates.projects.into_values() {
+                    keys.insert(kinds.owner_key(fetched, &gitlab, GitlabOwner::Project(path)));
+                }
+                for path in candidates.groups.into_values() {
+                    keys.insert(kinds.owner_key(fetched, &gitlab, GitlabOwner::Group(path)));
+                }
             }
         }
     }
@@ -158,7 +197,7 @@ pub async fn scan(
     keys.retain(|k| fetched.get(k).is_none());
     fetched.extend(fetch::run(&keys, clients).await);
 
-    let mut found = Vec::new();
+    let mut found = early;
     let gitlab = scope_gitlab(desired).unwrap_or_default();
     for user in &scope.gitlab_users {
         let key = kinds.user_key(fetched, &gitlab, user);
