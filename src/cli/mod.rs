@@ -7,8 +7,10 @@ use crate::ops::Outcome;
 
 pub mod apply;
 pub mod completions;
+pub mod check;
 pub mod context;
 pub mod env;
+pub mod import;
 pub mod plan;
 pub mod sandbox;
 pub mod schema;
@@ -46,6 +48,11 @@ pub enum Command {
     Plan(plan::Args),
     /// Rotate what is due: finish unfinished rotations, then apply the plan (or PLANFILE).
     Apply(apply::Args),
+    /// Report tokens that expire within the window, declared or not; --report-issue writes
+    /// the report issue.
+    Check(check::Args),
+    /// Write manifest entries for live tokens no manifest declares yet (never overwrites).
+    Import(import::Args),
     /// Serve the built-in GitLab + Zendesk API simulator on 127.0.0.1 until interrupted.
     Sandbox(sandbox::Args),
     /// Print shell completions (bash, zsh, fish, elvish, powershell).
@@ -85,5 +92,7 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Sandbox(args) => sandbox::run(args),
         Command::Completions(args) => completions::completions(args),
         Command::Man(args) => completions::man(args),
+        Command::Check(args) => check::run(args, now),
+        Command::Import(args) => import::run(args, now),
     }
 }

@@ -121,6 +121,10 @@ pub struct User {
     /// Bot users of project and group tokens.
     #[serde(default)]
     pub bot: bool,
+    /// Whether the user is an instance administrator (shown to administrators and on `GET
+    /// /user`).
+    #[serde(default)]
+    pub is_admin: Option<bool>,
 }
 
 /// A pipeline trigger token.
@@ -140,8 +144,8 @@ pub struct Trigger {
     /// Last use.
     #[serde(default)]
     pub last_used: Option<Timestamp>,
-    /// Expiry (behind a feature flag on GitLab).
-    #[serde(default)]
+    /// Expiry (behind a feature flag on GitLab): a timestamp, or a date meaning 00:00 UTC.
+    #[serde(default, deserialize_with = "date_or_timestamp")]
     pub expires_at: Option<Timestamp>,
     /// The full value for the owner; only four characters for anyone else.
     #[serde(default)]
@@ -430,4 +434,21 @@ pub struct LockInfo {
     /// State path.
     #[serde(rename = "Path", default)]
     pub path: String,
+}
+
+/// Reads an optional expiry written either as an RFC 3339 timestamp or as a bare date (which
+/// means 00:00 UTC on that day, like every other GitLab token expiry).
+fn date_or_timestamp<'de, D>(de: D) -> Result<Option<Timestamp>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+{
+    let text: Option<String> = Option::deserialize(de)?;
+    let Some(text) = text else { return Ok(None) };
+    if let Ok(at) = text.parse::<Timestamp>() {
+        return Ok(Some(at));
+    }
+    let date: jiff::civil::Date = text.parse().map_err(serde::de::Error::custom)?;
+    crate::time::midnight(date)
+        .map(Some)
+        .ok_or_else(|| serde::de::Error::custom(format!("date {text} is out of range")))
 }

@@ -60,6 +60,16 @@ impl GitLabClient {
             .await
     }
 
+    /// `GET /users/:id`.
+    pub async fn user(&self, id: u64) -> Result<User, ApiError> {
+        self.api
+            .json(ApiRequest::get(
+                v4(format!("/users/{id}")),
+                format!("user {id}"),
+            ))
+            .await
+    }
+
     /// `GET /users?username=…`: the user with exactly that name, if any.
     pub async fn user_by_username(&self, username: &str) -> Result<Option<User>, ApiError> {
         let req =

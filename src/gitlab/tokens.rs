@@ -131,6 +131,25 @@ impl GitLabClient {
         self.api.gitlab_all(req).await
     }
 
+    /// `GET /projects|groups/:id/access_tokens` with the list filters (`state`,
+    /// `expires_before`, …), all pages.
+    pub async fn list_access_tokens_filtered(
+        &self,
+        owner: &Owner,
+        filter: &TokenFilter,
+    ) -> Result<Vec<AccessToken>, ApiError> {
+        let req = ApiRequest::get(
+            v4(format!("{}/access_tokens", owner.prefix())),
+            format!("{} access tokens", owner.label()),
+        )
+        .query_opt("state", filter.state.map(TokenState::as_str))
+        .query_opt("revoked", filter.revoked)
+        .query_opt("search", filter.search.as_deref())
+        .query_opt("expires_before", filter.expires_before)
+        .query_opt("expires_after", filter.expires_after);
+        self.api.gitlab_all(req).await
+    }
+
     /// `GET /projects|groups/:id/access_tokens/:token_id`.
     pub async fn get_access_token(&self, owner: &Owner, id: u64) -> Result<AccessToken, ApiError> {
         let req = ApiRequest::get(

@@ -16,6 +16,8 @@ pub enum Outcome {
     Changes,
 }
 pub mod apply;
+pub mod check;
 pub mod comment;
 pub mod discover;
+pub mod import;
 pub mod plan;

@@ -98,7 +98,7 @@ pub async fn make_plan(
         ledger,
         &ctx.clients,
         ctx.now,
-        Some(ScanKinds { triggers: false }),
+        Some(ScanKinds::default()),
     )
     .await?;
     Ok(compute(

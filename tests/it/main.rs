@@ -2,8 +2,12 @@
 //! shared by all of them.
 
 mod apply;
+mod check_engine;
+mod check_sandbox;
+mod check_scan;
 mod harness;
 mod http;
+mod import_sandbox;
 mod ledger;
 mod manifest;
 mod plan_engine;

@@ -5,10 +5,11 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use futures_util::future::join_all;
+use jiff::civil::Date;
 use secrecy::SecretString;
 
 use super::{Clients, Failure};
-use crate::gitlab::{AccessToken, Hook, Owner, TokenFilter, Trigger, Variable};
+use crate::gitlab::{AccessToken, Hook, Owner, TokenFilter, TokenState, Trigger, Variable};
 use crate::http::ApiError;
 use crate::inventory::Holds;
 use crate::manifest::{ConsumerSpec, Desired, GitlabOwner, TokenKind};
@@ -21,6 +22,19 @@ pub enum ListKey {
     GitlabUserTokens { gitlab: String, user: String },
     /// Access tokens of a project or group.
     GitlabOwnerTokens { gitlab: String, owner: GitlabOwner },
+    /// Active personal access tokens of a user that expire on or before `before` (the
+    /// server-side filters keep the answer to the few that matter).
+    GitlabUserTokensExpiring {
+        gitlab: String,
+        user: String,
+        before: Date,
+    },
+    /// Active access tokens of a project or group that expire on or before `before`.
+    GitlabOwnerTokensExpiring {
+        gitlab: String,
+        owner: GitlabOwner,
+        before: Date,
+    },
     /// Pipeline triggers of a project.
     GitlabTriggers { gitlab: String, project: String },
     /// CI/CD variables of a project or group.
@@ -50,6 +64,21 @@ impl ListKey {
             ListKey::GitlabOwnerTokens { gitlab, owner } => {
                 format!("{gitlab}: access tokens of {}", owner.path())
             }
+            ListKey::GitlabUserTokensExpiring {
+                gitlab,
+                user,
+                before,
+            } => {
+                format!("{gitlab}: active personal access tokens of {user} expiring by {before}")
+            }
+            ListKey::GitlabOwnerTokensExpiring {
+                gitlab,
+                owner,
+                before,
+            } => format!(
+                "{gitlab}: active access tokens of {} expiring by {before}",
+                owner.path()
+            ),
             ListKey::GitlabTriggers { gitlab, project } => {
                 format!("{gitlab}: pipeline triggers of project {project}")
             }
@@ -275,6 +304,42 @@ async fn fetch_one(key: &ListKey, clients: &Clients) -> Result<Listing, FetchErr
                 ..TokenFilter::default()
             };
             Listing::Tokens(client.list_personal_tokens(&filter).await?)
+        }
+        ListKey::GitlabUserTokensExpiring {
+            gitlab: g,
+            user,
+            before,
+        } => {
+            let client = gitlab(g)?;
+            let Some(found) = client.user_by_username(user).await? else {
+                return Err(FetchError::Config(format!(
+                    "{g}: no user named `{user}`; check `check.discover.gitlab_users` in \
+                     tokenops.yaml"
+                )));
+            };
+            let filter = TokenFilter {
+                user_id: Some(found.id),
+                state: Some(TokenState::Active),
+                expires_before: Some(*before),
+                ..TokenFilter::default()
+            };
+            Listing::Tokens(client.list_personal_tokens(&filter).await?)
+        }
+        ListKey::GitlabOwnerTokensExpiring {
+            gitlab: g,
+            owner,
+            before,
+        } => {
+            let filter = TokenFilter {
+                state: Some(TokenState::Active),
+                expires_before: Some(*before),
+                ..TokenFilter::default()
+            };
+            Listing::Tokens(
+                gitlab(g)?
+                    .list_access_tokens_filtered(&owner_of(owner), &filter)
+                    .await?,
+            )
         }
         ListKey::GitlabOwnerTokens { gitlab: g, owner } => Listing::Tokens(
             gitlab(g)?

@@ -6,6 +6,7 @@
 //!
 //! Any read that fails is reported; the plan is never made from a partial picture.
 
+mod bots;
 mod fetch;
 mod gitlab;
 mod scope;

@@ -6,18 +6,68 @@
 use std::collections::BTreeSet;
 
 use futures_util::future::join_all;
+use jiff::civil::Date;
 
+use super::bots::{self, Candidates};
 use super::fetch::{self, Fetched, ListKey, Listing};
 use super::gitlab::record_of;
 use super::{Clients, Failure};
 use crate::inventory::{DiscoveredToken, LiveRecord};
 use crate::manifest::{Desired, GitlabOwner, TokenKind};
 
-/// Which token kinds a scan covers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Which token kinds a scan covers, and how narrowly.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct ScanKinds {
     /// Pipeline trigger tokens of every project in scope (one more list per project).
     pub triggers: bool,
+    /// Only active GitLab tokens expiring on or before this day (`state=active` and
+    /// `expires_before`, filtered by the server). Lists a declared token needs anyway are
+    /// read whole and filtered here instead.
+    pub expires_before: Option<Date>,
+    /// Zendesk OAuth tokens of the listed Zendesk instances.
+    pub zendesk_oauth: bool,
+}
+
+impl ScanKinds {
+    fn wants(&self, record: &LiveRecord) -> bool {
+        record.active
+            && self
+                .expires_before
+                .is_none_or(|before| record.expires_at.is_some_and(|e| e <= before))
+    }
+
+    /// The key that lists the personal tokens of `user`: the whole list when a declared
+    /// token needs it anyway, else the server-filtered one.
+    fn user_key(&self, fetched: &Fetched, gitlab: &str, user: &str) -> ListKey {
+        let whole = ListKey::GitlabUserTokens {
+            gitlab: gitlab.to_string(),
+            user: user.to_string(),
+        };
+        match self.expires_before {
+            Some(before) if fetched.get(&whole).is_none() => ListKey::GitlabUserTokensExpiring {
+                gitlab: gitlab.to_string(),
+                user: user.to_string(),
+                before,
+            },
+            _ => whole,
+        }
+    }
+
+    /// Like [`ScanKinds::user_key`], for the access tokens of a project or group.
+    fn owner_key(&self, fetched: &Fetched, gitlab: &str, owner: GitlabOwner) -> ListKey {
+        let whole = ListKey::GitlabOwnerTokens {
+            gitlab: gitlab.to_string(),
+            owner: owner.clone(),
+        };
+        match self.expires_before {
+            Some(before) if fetched.get(&whole).is_none() => ListKey::GitlabOwnerTokensExpiring {
+                gitlab: gitlab.to_string(),
+                owner,
+                before,
+            },
+            _ => whole,
+        }
+    }
 }
 
 /// The GitLab instance the scopes refer to: the report's instance, else the first declared.
@@ -40,14 +90,12 @@ pub async fn scan(
     let scope = &desired.config.check.discover;
     let mut failures = Vec::new();
     let mut keys = BTreeSet::new();
+    let mut early = Vec::new();
     if let Some(gitlab) = scope_gitlab(desired)
         && let Some(client) = clients.gitlab.get(&gitlab)
     {
         for user in &scope.gitlab_users {
-            keys.insert(ListKey::GitlabUserTokens {
-                gitlab: gitlab.clone(),
-                user: user.clone(),
-            });
+            keys.insert(kinds.user_key(fetched, &gitlab, user));
         }
         let groups = join_all(scope.gitlab_groups.iter().map(|group| async move {
             let projects = client.group_projects(group, true).await;
@@ -55,45 +103,81 @@ pub async fn scan(
             (group, projects, subgroups)
         }))
         .await;
+        // Projects and subgroups whose lists no declared token needs: read through the
+        // administrator's shortcut when it applies, else one filtered list each.
+        let mut candidates = Candidates::default();
         for (group, projects, subgroups) in groups {
-            keys.insert(ListKey::GitlabOwnerTokens {
-                gitlab: gitlab.clone(),
-                owner: GitlabOwner::Group(group.clone()),
-            });
-            match projects {
-                Ok(projects) => {
-                    for project in projects {
-                        let path = project.path_with_namespace;
-                        keys.insert(ListKey::GitlabOwnerTokens {
-                            gitlab: gitlab.clone(),
-                            owner: GitlabOwner::Project(path.clone()),
-                        });
-                        if kinds.triggers {
-                            keys.insert(ListKey::GitlabTriggers {
-                                gitlab: gitlab.clone(),
-                                project: path,
-                            });
-                        }
+            keys.insert(kinds.owner_key(fetched, &gitlab, GitlabOwner::Group(group.clone())));
+            let owners = match (projects, subgroups) {
+                (Ok(projects), Ok(subgroups)) => projects
+                    .into_iter()
+                    .map(|p| (p.id, GitlabOwner::Project(p.path_with_namespace)))
+                    .chain(
+                        subgroups
+                            .into_iter()
+                            .map(|g| (g.id, GitlabOwner::Group(g.full_path))),
+                    )
+                    .collect::<Vec<_>>(),
+                (Err(err), _) | (_, Err(err)) => {
+                    failures.push(Failure {
+                        needed_by: format!("check.discover group {group}"),
+                        reason: err.to_string(),
+                    });
+                    continue;
+                }
+            };
+            for (id, owner) in owners {
+                if let GitlabOwner::Project(path) = &owner
+                    && kinds.triggers
+                {
+                    keys.insert(ListKey::GitlabTriggers {
+                        gitlab: gitlab.clone(),
+                        project: path.clone(),
+                    });
+                }
+                let key = kinds.owner_key(fetched, &gitlab, owner.clone());
+                match (&key, owner) {
+                    (ListKey::GitlabOwnerTokensExpiring { .. }, GitlabOwner::Project(p)) => {
+                        candidates.projects.insert(id, p);
+                    }
+                    (ListKey::GitlabOwnerTokensExpiring { .. }, GitlabOwner::Group(g)) => {
+                        candidates.groups.insert(id, g);
+                    }
+                    _ => {
+                        keys.insert(key);
                     }
                 }
-                Err(err) => failures.push(Failure {
-                    needed_by: format!("check.discover group {group}"),
-                    reason: err.to_string(),
-                }),
             }
-            match subgroups {
-                Ok(subgroups) => {
-                    for sub in subgroups {
-                        keys.insert(ListKey::GitlabOwnerTokens {
-                            gitlab: gitlab.clone(),
-                            owner: GitlabOwner::Group(sub.full_path.clone()),
-                        });
+        }
+        let shortcut = match kinds.expires_before {
+            Some(before) => bots::expiring_by_owner(client, before, &candidates)
+                .await
+                .unwrap_or_else(|err| {
+                    tracing::debug!("instance-wide token list not used: {err}");
+                    None
+                }),
+            None => None,
+        };
+        match shortcut {
+            Some(tokens) => {
+                for (owner, token) in tokens {
+                    let (kind, path) = match &owner {
+                        GitlabOwner::Project(p) => ("gitlab_project_access_token", p),
+                        GitlabOwner::Group(g) => ("gitlab_group_access_token", g),
+                    };
+                    let record = record_of(&token);
+                    if kinds.wants(&record) {
+                        early.push(discovered(desired, &gitlab, kind, path, record));
                     }
                 }
-                Err(err) => failures.push(Failure {
-                    needed_by: format!("check.discover group {group}"),
-                    reason: err.to_string(),
-                }),
+            }
+            None => {
+                for path in candidates.projects.into_values() {
+                    keys.insert(kinds.owner_key(fetched, &gitlab, GitlabOwner::Project(path)));
+                }
+                for path in candidates.groups.into_values() {
+                    keys.insert(kinds.owner_key(fetched, &gitlab, GitlabOwner::Group(path)));
+                }
             }
         }
     }
@@ -101,41 +185,52 @@ pub async fn scan(
         keys.insert(ListKey::ZendeskApiTokens {
             zendesk: zendesk.clone(),
         });
+        if kinds.zendesk_oauth {
+            keys.insert(ListKey::ZendeskOauthTokens {
+                zendesk: zendesk.clone(),
+            });
+            keys.insert(ListKey::ZendeskOauthClients {
+                zendesk: zendesk.clone(),
+            });
+        }
     }
     keys.retain(|k| fetched.get(k).is_none());
     fetched.extend(fetch::run(&keys, clients).await);
 
-    let mut found = Vec::new();
+    let mut found = early;
     let gitlab = scope_gitlab(desired).unwrap_or_default();
     for user in &scope.gitlab_users {
-        let key = ListKey::GitlabUserTokens {
-            gitlab: gitlab.clone(),
-            user: user.clone(),
-        };
+        let key = kinds.user_key(fetched, &gitlab, user);
         if let Some(Ok(Listing::Tokens(tokens))) = fetched.get(&key) {
-            for t in tokens.iter().filter(|t| t.active) {
+            for record in tokens.iter().map(record_of).filter(|r| kinds.wants(r)) {
                 found.push(discovered(
                     desired,
                     &gitlab,
                     "gitlab_personal_access_token",
                     user,
-                    record_of(t),
+                    record,
                 ));
             }
         }
     }
+    let mut owners_seen = BTreeSet::new();
     for key in fetched.keys() {
         match key {
             ListKey::GitlabOwnerTokens { gitlab: g, owner }
-                if *g == gitlab && in_scope(desired, owner) =>
+            | ListKey::GitlabOwnerTokensExpiring {
+                gitlab: g, owner, ..
+            } if *g == gitlab
+                && in_scope(desired, owner)
+                && kinds.owner_key(fetched, g, owner.clone()) == *key
+                && owners_seen.insert(owner.clone()) =>
             {
                 if let Some(Ok(Listing::Tokens(tokens))) = fetched.get(key) {
                     let (kind, path) = match owner {
                         GitlabOwner::Project(p) => ("gitlab_project_access_token", p),
                         GitlabOwner::Group(g) => ("gitlab_group_access_token", g),
                     };
-                    for t in tokens.iter().filter(|t| t.active) {
-                        found.push(discovered(desired, &gitlab, kind, path, record_of(t)));
+                    for record in tokens.iter().map(record_of).filter(|r| kinds.wants(r)) {
+                        found.push(discovered(desired, &gitlab, kind, path, record));
                     }
                 }
             }
@@ -146,6 +241,11 @@ pub async fn scan(
             {
                 if let Some(Ok(Listing::Triggers(triggers))) = fetched.get(key) {
                     for t in triggers {
+                        if let (Some(before), Some(expires)) = (kinds.expires_before, t.expires_at)
+                            && crate::time::utc_date(expires) > before
+                        {
+                            continue;
+                        }
                         let record = LiveRecord {
                             platform_id: t.id.to_string(),
                             name: t.description.clone().unwrap_or_default(),
@@ -192,7 +292,61 @@ pub async fn scan(
             }
         }
     }
+    if kinds.zendesk_oauth {
+        for zendesk in &scope.zendesk {
+            found.extend(oauth_tokens(desired, fetched, zendesk, kinds));
+        }
+    }
     (found, failures)
+}
+
+/// The OAuth tokens of a Zendesk instance, named by their client's identifier.
+fn oauth_tokens(
+    desired: &Desired,
+    fetched: &Fetched,
+    zendesk: &str,
+    kinds: ScanKinds,
+) -> Vec<DiscoveredToken> {
+    let clients = match fetched.get(&ListKey::ZendeskOauthClients {
+        zendesk: zendesk.to_string(),
+    }) {
+        Some(Ok(Listing::OauthClients(clients))) => clients.clone(),
+        _ => Vec::new(),
+    };
+    let Some(Ok(Listing::OauthTokens(tokens))) = fetched.get(&ListKey::ZendeskOauthTokens {
+        zendesk: zendesk.to_string(),
+    }) else {
+        return Vec::new();
+    };
+    tokens
+        .iter()
+        .map(|t| {
+            let client = t
+                .client_id
+                .and_then(|id| clients.iter().find(|c| c.id == id));
+            let name = client
+                .map(|c| c.identifier.clone())
+                .or_else(|| t.client_id.map(|id| format!("client {id}")))
+                .unwrap_or_default();
+            LiveRecord {
+                platform_id: t.id.to_string(),
+                name,
+                scopes: t.scopes.clone(),
+                expires_at: t.expires_at.map(crate::time::utc_date),
+                expires_at_time: t.expires_at,
+                active: true,
+                last_used_at: t.used_at,
+                user_id: t.user_id,
+                ..LiveRecord::default()
+            }
+        })
+        .filter(|r| {
+            kinds
+                .expires_before
+                .is_none_or(|before| r.expires_at.is_some_and(|e| e <= before))
+        })
+        .map(|r| discovered(desired, zendesk, "zendesk_oauth_token", zendesk, r))
+        .collect()
 }
 
 /// Whether an owner lies under one of the listed groups.
@@ -253,6 +407,7 @@ fn declares(
         TokenKind::GitlabPipelineTriggerToken(t) => {
             t.gitlab == platform && t.project == owner && t.description == record.name
         }
+        TokenKind::ZendeskOauthToken(t) => t.zendesk == platform && t.client == record.name,
         TokenKind::ZendeskApiToken(t) => {
             t.zendesk == platform && t.token_id.to_string() == record.platform_id
         }

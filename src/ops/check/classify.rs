@@ -1,0 +1,412 @@
+//! The pure half of `tokenops check`: from the declared tokens, what discovery found and the
+//! current time, the list of entries (one per token that needs a person's attention) with the
+//! suggested action for each. No network, no clock.
+
+use std::collections::BTreeMap;
+
+use jiff::Timestamp;
+use jiff::civil::Date;
+use serde::Serialize;
+
+use crate::inventory::{DiscoveredToken, Inventory, LiveRecord, LiveToken};
+use crate::manifest::{Desired, Mode, TokenKind};
+use crate::plan::engine::{ZENDESK_API_TOKEN_END, ZENDESK_API_TOKEN_IDLE_DAYS};
+use crate::time::{add_days, days_between, days_between_dates, utc_date};
+
+/// The day since which no Zendesk account can create an API token.
+pub const ZENDESK_API_TOKEN_NO_NEW: Date = jiff::civil::date(2026, 10, 27);
+
+/// An undeclared token unused for at least this many days is suggested for revocation.
+pub const UNUSED_DAYS: i64 = 90;
+
+/// What a person (or the next apply) should do about one token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Suggestion {
+    /// Declared and due: the next `tokenops apply` rotates it (`auto`), or a person must
+    /// (manual mode).
+    Rotate {
+        /// The next apply does it.
+        auto: bool,
+    },
+    /// Declared but expired, revoked or gone: it cannot be rotated, only created again.
+    Recreate,
+    /// Not declared and unused for a long time.
+    Revoke,
+    /// Not declared but in use: add it to a manifest so tokenops keeps it alive.
+    Declare,
+    /// A legacy Zendesk API token: move its consumers to an OAuth token.
+    MigrateToOauth,
+}
+
+impl Suggestion {
+    /// A short verb for tables.
+    pub fn verb(self) -> &'static str {
+        match self {
+            Suggestion::Rotate { .. } => "rotate",
+            Suggestion::Recreate => "recreate",
+            Suggestion::Revoke => "revoke",
+            Suggestion::Declare => "declare",
+            Suggestion::MigrateToOauth => "migrate to OAuth",
+        }
+    }
+}
+
+/// Which manifest entry declares a token.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Declaration {
+    /// The manifest token id.
+    pub id: String,
+    /// The manifest file.
+    pub file: String,
+}
+
+/// One token in the report.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Entry {
+    /// Stable key: the platform object, the same on every run (rotation keeps it).
+    pub key: String,
+    /// Kind, spelled as in manifests.
+    pub kind: String,
+    /// Platform instance.
+    pub platform: String,
+    /// Where it lives, in words: `project ops/sync`, `user ops-bot`, `Zendesk global`.
+    pub owner: String,
+    /// Name, description or OAuth client.
+    pub name: String,
+    /// The platform's id of the current record.
+    pub platform_id: Option<String>,
+    /// The manifest entry that declares it.
+    pub declared_by: Option<Declaration>,
+    /// Where it is used, from the manifest.
+    pub consumers: Vec<String>,
+    /// The day it stops working (for legacy Zendesk tokens: the earliest deadline).
+    pub expires_at: Option<Date>,
+    /// Days from today to `expires_at` (negative once past).
+    pub days_left: Option<i64>,
+    /// Last use the platform reports.
+    pub last_used_at: Option<Timestamp>,
+    /// What to do.
+    pub suggestion: Suggestion,
+    /// One sentence on why, for people.
+    pub why: String,
+    /// Expires (or must be acted on) within the window.
+    pub within_window: bool,
+}
+
+/// The whole check result.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Report {
+    /// When the check ran.
+    pub checked_at: Timestamp,
+    /// The window in days.
+    pub within_days: i64,
+    /// Entries, soonest first.
+    pub entries: Vec<Entry>,
+}
+
+impl Report {
+    /// Entries within the window (these make `check` exit 2).
+    pub fn urgent(&self) -> usize {
+        self.entries.iter().filter(|e| e.within_window).count()
+    }
+}
+
+/// Classifies every declared and discovered token.
+pub fn classify(
+    desired: &Desired,
+    inventory: &Inventory,
+    now: Timestamp,
+    within_days: i64,
+) -> Report {
+    let today = utc_date(now);
+    let mut entries = Vec::new();
+    let consumers: BTreeMap<String, Vec<String>> = crate::plan::from_manifest(desired)
+        .into_iter()
+        .map(|t| (t.id, t.consumers.into_iter().map(|c| c.label).collect()))
+        .collect();
+    for declared in &desired.tokens {
+        let spec = &declared.spec;
+        let Some((key, owner, name)) = identity_of_spec(&spec.kind) else {
+            continue;
+        };
+        let declaration = Some(Declaration {
+            id: spec.id.clone(),
+            file: declared.origin.file.display().to_string(),
+        });
+        let mut entry = Entry {
+            key,
+            kind: spec.kind.key().to_string(),
+            platform: spec
+                .kind
+                .instance()
+                .map(|(_, n)| n.to_string())
+                .unwrap_or_default(),
+            owner,
+            name,
+            platform_id: None,
+            declared_by: declaration,
+            consumers: consumers.get(&spec.id).cloned().unwrap_or_default(),
+            expires_at: None,
+            days_left: None,
+            last_used_at: None,
+            suggestion: Suggestion::Recreate,
+            why: String::new(),
+            within_window: true,
+        };
+        let record = match inventory.tokens.get(&spec.id) {
+            Some(LiveToken::Found(record)) => Some(record),
+            Some(LiveToken::Missing) => None,
+            _ => continue,
+        };
+        if let Some(record) = record {
+            entry.platform_id = Some(record.platform_id.clone());
+            entry.last_used_at = record.last_used_at;
+            entry.expires_at = record.expires_at;
+            entry.days_left = record.expires_at.map(|e| days_between_dates(today, e));
+        }
+        if matches!(spec.kind, TokenKind::ZendeskApiToken(_)) {
+            legacy(&mut entry, record, now, within_days);
+            entries.push(entry);
+            continue;
+        }
+        match record {
+            None => {
+                entry.why = "no live record matches the manifest entry".to_string();
+            }
+            Some(r) if r.revoked => {
+                entry.why = "revoked: it can only be created again".to_string();
+            }
+            Some(r) if !r.active || entry.days_left.is_some_and(|d| d <= 0) => {
+                entry.why = "expired: it can only be created again".to_string();
+            }
+            Some(_) => match entry.days_left {
+                Some(days) if days <= within_days => {
+                    let auto = desired.rotation(spec).mode == Mode::Auto;
+                    entry.suggestion = Suggestion::Rotate { auto };
+                    entry.why = if auto {
+                        "due for rotation; nothing to do by hand once `tokenops apply` runs"
+                            .to_string()
+                    } else {
+                        "the manifest sets `mode: manual`: a person rotates it".to_string()
+                    };
+                }
+                _ => continue,
+            },
+        }
+        entries.push(entry);
+    }
+    for found in inventory
+        .discovered
+        .iter()
+        .filter(|d| d.declared_by.is_none())
+    {
+        if let Some(entry) = undeclared(found, now, within_days) {
+            entries.push(entry);
+        }
+    }
+    // Urgent first, soonest first; a declared token with no live record at all leads.
+    let order = |e: &Entry| {
+        let days = e
+            .days_left
+            .unwrap_or(if e.within_window { i64::MIN } else { i64::MAX });
+        (!e.within_window, days, e.key.clone())
+    };
+    entries.sort_by_key(order);
+    entries.dedup_by(|a, b| a.key == b.key);
+    Report {
+        checked_at: now,
+        within_days,
+        entries,
+    }
+}
+
+fn undeclared(found: &DiscoveredToken, now: Timestamp, within_days: i64) -> Option<Entry> {
+    let today = utc_date(now);
+    let record = &found.record;
+    let (key, owner) = identity_of_found(found);
+    let mut entry = Entry {
+        key,
+        kind: found.kind.clone(),
+        platform: found.platform.clone(),
+        owner,
+        name: record.name.clone(),
+        platform_id: Some(record.platform_id.clone()),
+        declared_by: None,
+        consumers: Vec::new(),
+        expires_at: record.expires_at,
+        days_left: record.expires_at.map(|e| days_between_dates(today, e)),
+        last_used_at: record.last_used_at,
+        suggestion: Suggestion::Declare,
+        why: String::new(),
+        within_window: true,
+    };
+    if found.kind == "zendesk_api_token" {
+        legacy(&mut entry, Some(record), now, within_days);
+        return Some(entry);
+    }
+    if !record.active || entry.days_left.is_none_or(|d| d > within_days) {
+        return None;
+    }
+    let idle = record.last_used_at.map(|u| days_between(u, now));
+    match idle {
+        Some(days) if days < UNUSED_DAYS => {
+            entry.why = format!(
+                "no manifest declares it and it was used {days} day(s) ago: declare it \
+                 (`tokenops import`) so tokenops keeps it alive, or rotate it by hand"
+            );
+        }
+        Some(days) => {
+            entry.suggestion = Suggestion::Revoke;
+            entry.why = format!("no manifest declares it and nothing used it for {days} days");
+        }
+        None => {
+            entry.suggestion = Suggestion::Revoke;
+            entry.why = "no manifest declares it and it was never used".to_string();
+        }
+    }
+    Some(entry)
+}
+
+/// Deadlines of a legacy Zendesk API token: the end of all API tokens, and the deactivation
+/// of tokens unused for 30 days.
+fn legacy(entry: &mut Entry, record: Option<&LiveRecord>, now: Timestamp, within_days: i64) {
+    let today = utc_date(now);
+    entry.suggestion = Suggestion::MigrateToOauth;
+    let mut deadline = ZENDESK_API_TOKEN_END;
+    let mut why = format!(
+        "legacy Zendesk API token: none can be created since {ZENDESK_API_TOKEN_NO_NEW}, every \
+         one stops working on {ZENDESK_API_TOKEN_END}, and one unused for \
+         {ZENDESK_API_TOKEN_IDLE_DAYS} days is deactivated before that"
+    );
+    match record {
+        Some(r) if !r.active => {
+            why.push_str("; this one is already deactivated: its consumers are failing");
+            deadline = today;
+        }
+        Some(r) => match r.last_used_at {
+            Some(used) => {
+                let off = add_days(utc_date(used), ZENDESK_API_TOKEN_IDLE_DAYS);
+                why.push_str(&format!(
+                    "; last used {}: deactivated on {off} unless used again",
+                    utc_date(used)
+                ));
+                deadline = deadline.min(off);
+            }
+            None => why.push_str("; never used: Zendesk may deactivate it at any time"),
+        },
+        None => why.push_str("; Zendesk no longer lists it"),
+    }
+    why.push_str(
+        ". Move each consumer to a zendesk_oauth_token (`tokenops import --migrate-zendesk ID`)",
+    );
+    entry.why = why;
+    entry.expires_at = Some(deadline);
+    let days = days_between_dates(today, deadline);
+    entry.days_left = Some(days);
+    entry.within_window = days <= within_days;
+}
+
+/// Key, owner in words and name of a declared token; `None` for kinds with no expiry of
+/// their own (generated secrets, OAuth client secrets).
+fn identity_of_spec(kind: &TokenKind) -> Option<(String, String, String)> {
+    Some(match kind {
+        TokenKind::GitlabPersonalAccessToken(t) => (
+            key(&[&t.gitlab, "user", &t.user, "personal_access_token", &t.name]),
+            format!("user {}", t.user),
+            t.name.clone(),
+        ),
+        TokenKind::GitlabProjectAccessToken(t) => (
+            key(&[&t.gitlab, "project", &t.project, "access_token", &t.name]),
+            format!("project {}", t.project),
+            t.name.clone(),
+        ),
+        TokenKind::GitlabGroupAccessToken(t) => (
+            key(&[&t.gitlab, "group", &t.group, "access_token", &t.name]),
+            format!("group {}", t.group),
+            t.name.clone(),
+        ),
+        TokenKind::GitlabPipelineTriggerToken(t) => (
+            key(&[&t.gitlab, "project", &t.project, "trigger", &t.description]),
+            format!("project {}", t.project),
+            t.description.clone(),
+        ),
+        TokenKind::ZendeskOauthToken(t) => (
+            key(&[&t.zendesk, "oauth_token", &t.client]),
+            format!("Zendesk {}", t.zendesk),
+            t.client.clone(),
+        ),
+        TokenKind::ZendeskApiToken(t) => (
+            key(&[&t.zendesk, "api_token", &t.token_id.to_string()]),
+            format!("Zendesk {}", t.zendesk),
+            format!("API token {}", t.token_id),
+        ),
+        TokenKind::ZendeskOauthClientSecret(_) | TokenKind::GeneratedSecret(_) => return None,
+    })
+}
+
+fn identity_of_found(found: &DiscoveredToken) -> (String, String) {
+    let r = &found.record;
+    let p = found.platform.as_str();
+    let o = found.owner.as_str();
+    match found.kind.as_str() {
+        "gitlab_personal_access_token" => (
+            key(&[p, "user", o, "personal_access_token", &r.name]),
+            format!("user {o}"),
+        ),
+        "gitlab_project_access_token" => (
+            key(&[p, "project", o, "access_token", &r.name]),
+            format!("project {o}"),
+        ),
+        "gitlab_group_access_token" => (
+            key(&[p, "group", o, "access_token", &r.name]),
+            format!("group {o}"),
+        ),
+        "gitlab_pipeline_trigger_token" => (
+            key(&[p, "project", o, "trigger", &r.name]),
+            format!("project {o}"),
+        ),
+        "zendesk_api_token" => (
+            key(&[p, "api_token", &r.platform_id]),
+            format!("Zendesk {p}"),
+        ),
+        other => (
+            key(&[p, other, &r.name, &r.platform_id]),
+            format!("Zendesk {p}"),
+        ),
+    }
+}
+
+/// Joins parts with `/`, keeping the key safe inside an HTML comment: characters outside a
+/// small set are percent-encoded, and so is any `-` that follows another.
+pub fn key(parts: &[&str]) -> String {
+    let joined = parts.join("/");
+    let mut out = String::with_capacity(joined.len());
+    let mut last = '\0';
+    for c in joined.chars() {
+        let plain = c.is_ascii_alphanumeric() || "._/@:+".contains(c) || (c == '-' && last != '-');
+        if plain {
+            out.push(c);
+        } else {
+            let mut buf = [0u8; 4];
+            for b in c.encode_utf8(&mut buf).bytes() {
+                out.push_str(&format!("%{b:02X}"));
+            }
+        }
+        last = c;
+    }
+    out
+}
+
+/// A token kind in words.
+pub fn kind_words(kind: &str) -> &'static str {
+    match kind {
+        "gitlab_personal_access_token" => "personal access token",
+        "gitlab_project_access_token" => "project access token",
+        "gitlab_group_access_token" => "group access token",
+        "gitlab_pipeline_trigger_token" => "pipeline trigger token",
+        "zendesk_oauth_token" => "Zendesk OAuth token",
+        "zendesk_api_token" => "Zendesk API token (legacy)",
+        _ => "token",
+    }
+}

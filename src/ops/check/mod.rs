@@ -1,0 +1,173 @@
+//! `tokenops check`: lists every token that expires within the window (declared tokens and
+//! everything under `check.discover`), with the suggested action for each, and optionally
+//! writes the report issue. Discovery gathers; [`classify`] decides, as a pure function.
+
+mod classify;
+pub mod issue;
+pub mod report;
+
+use std::io::Write;
+
+use jiff::Timestamp;
+
+pub use classify::{
+    Declaration, Entry, Report, Suggestion, UNUSED_DAYS, ZENDESK_API_TOKEN_NO_NEW, classify, key,
+    kind_words,
+};
+pub use issue::IssueOutcome;
+
+use super::Outcome;
+use super::discover::{Clients, DiscoverError, ScanKinds, discover};
+use crate::gitlab::GitLabClient;
+use crate::inventory::Inventory;
+use crate::ledger::Ledger;
+use crate::manifest::{Desired, ReportTarget};
+use crate::plan::render::Format;
+use crate::time::{add_days, utc_date};
+
+/// What `check` was asked to do.
+#[derive(Debug, Clone)]
+pub struct CheckOptions {
+    /// The window in days.
+    pub within_days: i64,
+    /// Output format.
+    pub format: Format,
+    /// Open or update the report issue.
+    pub report_issue: bool,
+}
+
+/// Why `check` could not finish.
+#[derive(Debug, thiserror::Error)]
+pub enum CheckError {
+    /// Live state could not be read.
+    #[error(transparent)]
+    Discover(#[from] DiscoverError),
+    /// `--report-issue` without `check.report` in tokenops.yaml.
+    #[error(
+        "--report-issue needs `check.report` in tokenops.yaml (gitlab, project, labels), for \
+         example `report: {{ gitlab: gitlab.com, project: support/ops/tokenops, labels: \
+         [token-checker] }}`"
+    )]
+    NoReportTarget,
+    /// `check.report.gitlab` names no declared instance.
+    #[error(
+        "check.report.gitlab in tokenops.yaml names `{0}`, which is not a GitLab instance \
+         declared under `gitlab:`"
+    )]
+    UnknownReportInstance(String),
+    /// The issue could not be written.
+    #[error("cannot write the report issue in project {project}: {source}")]
+    Issue {
+        /// The project.
+        project: String,
+        /// Why.
+        source: crate::http::ApiError,
+    },
+    /// Writing the output failed.
+    #[error("cannot write the report to stdout: {0}")]
+    Write(#[from] std::io::Error),
+}
+
+/// The scan `check` makes: server-filtered to active tokens expiring within the window,
+/// pipeline triggers and Zendesk OAuth tokens included.
+pub fn scan_kinds(now: Timestamp, within_days: i64) -> ScanKinds {
+    ScanKinds {
+        triggers: true,
+        expires_before: Some(add_days(utc_date(now), within_days)),
+        zendesk_oauth: true,
+    }
+}
+
+/// Reads what `check` needs: the declared tokens' records (consumers are not read; the
+/// report names them from the manifest) and the discovery scopes.
+pub async fn gather(
+    desired: &Desired,
+    clients: &Clients,
+    now: Timestamp,
+    within_days: i64,
+) -> Result<Inventory, DiscoverError> {
+    let mut bare = desired.clone();
+    for token in &mut bare.tokens {
+        token.spec.consumers.clear();
+        token.consumer_origins.clear();
+    }
+    discover(
+        &bare,
+        &Ledger::default(),
+        clients,
+        now,
+        Some(scan_kinds(now, within_days)),
+    )
+    .await
+}
+
+/// Runs `tokenops check`.
+pub async fn run(
+    options: &CheckOptions,
+    desired: &Desired,
+    clients: &Clients,
+    now: Timestamp,
+    stdout: &mut dyn Write,
+) -> Result<Outcome, CheckError> {
+    let target = if options.report_issue {
+        let target = desired
+            .config
+            .check
+            .report
+            .clone()
+            .ok_or(CheckError::NoReportTarget)?;
+        let client = clients
+            .gitlab
+            .get(&target.gitlab)
+            .cloned()
+            .ok_or_else(|| CheckError::UnknownReportInstance(target.gitlab.clone()))?;
+        Some((target, client))
+    } else {
+        None
+    };
+    let inventory = gather(desired, clients, now, options.within_days).await?;
+    let report = classify(desired, &inventory, now, options.within_days);
+    let rendered = match options.format {
+        Format::Text => report::text(&report),
+        Format::Markdown => report::markdown(&report),
+        Format::Json => report::json(&report),
+    };
+    stdout.write_all(rendered.as_bytes())?;
+    if let Some((target, client)) = target {
+        write_issue(&client, &target, &report).await?;
+    }
+    Ok(if report.urgent() > 0 {
+        Outcome::Changes
+    } else {
+        Outcome::Success
+    })
+}
+
+async fn write_issue(
+    client: &GitLabClient,
+    target: &ReportTarget,
+    report: &Report,
+) -> Result<(), CheckError> {
+    let outcome = issue::upsert(client, target, report)
+        .await
+        .map_err(|source| CheckError::Issue {
+            project: target.project.clone(),
+            source,
+        })?;
+    match outcome {
+        IssueOutcome::Created { iid, url } => tracing::warn!(
+            "opened the report issue #{iid} in {}{}",
+            target.project,
+            url.map(|u| format!(": {u}")).unwrap_or_default()
+        ),
+        IssueOutcome::Updated { iid, url } => tracing::warn!(
+            "updated the report issue #{iid} in {}{}",
+            target.project,
+            url.map(|u| format!(": {u}")).unwrap_or_default()
+        ),
+        IssueOutcome::NothingToReport => {
+            tracing::info!("nothing expires and no report issue is open: nothing written")
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,176 @@
+//! How a check report reads: plain text for a terminal, JSON for machines, and the Markdown
+//! task list of the report issue (one box per entry, each carrying its hidden key so that a
+//! later run can keep the boxes people ticked).
+
+use std::fmt::Write as _;
+
+use super::classify::{Entry, Report, Suggestion, kind_words};
+use crate::time::utc_date;
+
+/// The hidden marker that identifies the report issue.
+pub const ISSUE_MARKER: &str = "<!-- tokenops:check -->";
+
+/// The title of the report issue.
+pub fn title(report: &Report) -> String {
+    match report.urgent() {
+        0 => format!(
+            "tokenops: no tokens expire within {} days",
+            report.within_days
+        ),
+        1 => format!(
+            "tokenops: 1 token expires within {} days",
+            report.within_days
+        ),
+        n => format!(
+            "tokenops: {n} tokens expire within {} days",
+            report.within_days
+        ),
+    }
+}
+
+fn when(entry: &Entry) -> String {
+    match (entry.expires_at, entry.days_left) {
+        (Some(date), Some(days)) if days < 0 => format!("expired {date} ({} days ago)", -days),
+        (Some(date), Some(0)) => format!("expires {date} (today)"),
+        (Some(date), Some(days)) if entry.suggestion == Suggestion::MigrateToOauth => {
+            format!("deadline {date} (in {days} days)")
+        }
+        (Some(date), Some(days)) => format!("expires {date} (in {days} days)"),
+        _ => "no expiry date".to_string(),
+    }
+}
+
+fn last_used(entry: &Entry) -> String {
+    match entry.last_used_at {
+        Some(at) => format!("last used {}", utc_date(at)),
+        None => "never used".to_string(),
+    }
+}
+
+fn action(entry: &Entry) -> &'static str {
+    match entry.suggestion {
+        Suggestion::Rotate { auto: true } => "rotate (tokenops does it on the next apply)",
+        Suggestion::Rotate { auto: false } => "rotate (manual mode)",
+        Suggestion::Recreate => "recreate",
+        Suggestion::Revoke => "revoke",
+        Suggestion::Declare => "declare it in a manifest",
+        Suggestion::MigrateToOauth => "migrate to OAuth",
+    }
+}
+
+fn declared(entry: &Entry) -> String {
+    match &entry.declared_by {
+        Some(d) => format!("declared as `{}` in {}", d.id, d.file),
+        None => "not declared in any manifest".to_string(),
+    }
+}
+
+fn used_by(entry: &Entry) -> String {
+    if entry.consumers.is_empty() {
+        match entry.declared_by {
+            Some(_) => "no consumers declared".to_string(),
+            None => "consumers unknown".to_string(),
+        }
+    } else {
+        format!("used by {}", entry.consumers.join("; "))
+    }
+}
+
+/// Plain text for a terminal.
+pub fn text(report: &Report) -> String {
+    let mut out = String::new();
+    let urgent = report.urgent();
+    let _ = writeln!(
+        out,
+        "{}: {} of {} listed token(s) need action within {} days (checked {}).",
+        if urgent == 0 { "OK" } else { "ATTENTION" },
+        urgent,
+        report.entries.len(),
+        report.within_days,
+        utc_date(report.checked_at)
+    );
+    for entry in &report.entries {
+        let _ = writeln!(
+            out,
+            "\n{} {} `{}` ({}, {}{})",
+            if entry.within_window { "!" } else { "-" },
+            kind_words(&entry.kind),
+            entry.name,
+            entry.owner,
+            entry.platform,
+            entry
+                .platform_id
+                .as_ref()
+                .map(|id| format!(", id {id}"))
+                .unwrap_or_default()
+        );
+        let _ = writeln!(out, "    {}; {}", when(entry), last_used(entry));
+        let _ = writeln!(out, "    {}; {}", declared(entry), used_by(entry));
+        let _ = writeln!(out, "    action: {}: {}", action(entry), entry.why);
+    }
+    out
+}
+
+/// The report as JSON.
+pub fn json(report: &Report) -> String {
+    let mut s = serde_json::to_string_pretty(report).unwrap_or_else(|_| "{}".to_string());
+    s.push('\n');
+    s
+}
+
+/// Markdown: the task list alone (no issue sections), for `--format markdown`.
+pub fn markdown(report: &Report) -> String {
+    let mut out = format!("**{}**\n\n", title(report));
+    for entry in &report.entries {
+        out.push_str(&task_line(entry, false));
+    }
+    out
+}
+
+/// Keeps text from breaking out of Markdown inline code or starting a quick action.
+fn code(text: &str) -> String {
+    format!("`{}`", text.replace('`', "'"))
+}
+
+/// One task-list item: the box, the token in words, the hidden key; details below it.
+pub fn task_line(entry: &Entry, ticked: bool) -> String {
+    let mut out = format!(
+        "- [{}] **{}** {} {} in {}{} {}\n",
+        if ticked { "x" } else { " " },
+        action(entry),
+        kind_words(&entry.kind),
+        code(&entry.name),
+        code(&entry.owner),
+        entry
+            .platform_id
+            .as_ref()
+            .map(|id| format!(" (id {id}, {})", entry.platform))
+            .unwrap_or_else(|| format!(" ({})", entry.platform)),
+        key_marker(&entry.key),
+    );
+    let _ = writeln!(out, "  - {}; {}", when(entry), last_used(entry));
+    let _ = writeln!(out, "  - {}; {}", declared(entry), used_by(entry));
+    let _ = writeln!(out, "  - {}", entry.why);
+    out
+}
+
+/// The hidden key of an entry.
+pub fn key_marker(key: &str) -> String {
+    format!("<!-- token:{key} -->")
+}
+
+/// The fixed "how to work this issue" section.
+pub fn how_to(within_days: i64) -> String {
+    format!(
+        "### How to work this issue\n\n\
+         1. Take each entry in turn. **Rotate** what is still used (entries that say \
+         *tokenops does it on the next apply* need nothing but a passing `apply`), **revoke** \
+         what nobody uses (then say so in a comment), **declare** what is used but missing \
+         from the manifests (`tokenops import` writes the entry), and move legacy Zendesk API \
+         tokens to OAuth.\n\
+         2. Tick the entry's box when it is done. Later runs keep the ticks and move entries \
+         that no longer expire within {within_days} days under *Resolved since the last run*.\n\
+         3. When every box is ticked, leave a comment and close the issue. The weekly check \
+         opens a new one only when something is expiring again.\n"
+    )
+}

@@ -1,0 +1,108 @@
+//! `tokenops import` against the sandbox: the entries it writes validate, cover the undeclared
+//! live tokens, and no file is ever overwritten; `--migrate-zendesk` writes the OAuth
+//! replacement of a legacy entry next to it.
+
+use crate::check_sandbox::{CONFIG, MANIFEST, SEED};
+use crate::harness::SandboxEnv;
+
+fn env() -> SandboxEnv {
+    SandboxEnv::start(SEED, CONFIG, &[("estate.yaml", MANIFEST)])
+}
+
+fn run(env: &SandboxEnv, args: &[&str]) -> (Option<i32>, String, String) {
+    let out = env.tokenops().args(args).output().unwrap();
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn discover_writes_valid_entries_for_undeclared_tokens_and_never_overwrites() {
+    let env = env();
+    let (code, stdout, stderr) = run(
+        &env,
+        &["import", "--discover", "--out", "manifests/imported"],
+    );
+    assert_eq!(code, Some(0), "{stdout}\n{stderr}");
+    assert!(stdout.contains("Wrote 6 entries"), "{stdout}");
+    assert!(
+        stdout.contains("Skipped zendesk_api_token 9002"),
+        "{stdout}"
+    );
+    let path = env.dir.path().join("manifests/imported/imported.yaml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    insta::assert_snapshot!("import_discover", text);
+    for name in [
+        "old-tool",
+        "stale",
+        "group-bot",
+        "old-cli",
+        "far-away",
+        "Deploy from Zendesk",
+    ] {
+        assert!(
+            text.contains(&format!("\"{name}\"")),
+            "{name} missing:\n{text}"
+        );
+    }
+    assert!(
+        !text.contains("sync-bot"),
+        "declared tokens are not imported"
+    );
+    assert!(!text.contains("\"outside\""), "outside the scopes");
+    assert_eq!(text.matches("consumers: []").count(), 6);
+
+    // What import wrote is a valid manifest next to the existing ones.
+    let (code, stdout, stderr) = run(&env, &["validate"]);
+    assert_eq!(code, Some(0), "{stdout}\n{stderr}");
+
+    // Every token is declared now: plan and check see no undeclared token left.
+    let (_, json, err) = run(&env, &["check", "--format", "json"]);
+    assert!(!json.is_empty(), "{err}");
+    let doc: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let undeclared: Vec<_> = doc["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["declared_by"].is_null() && e["kind"] != "zendesk_api_token")
+        .collect();
+    assert!(undeclared.is_empty(), "{undeclared:?}");
+
+    // A second run refuses, naming the file, and leaves it alone.
+    let (code, _, stderr) = run(
+        &env,
+        &["import", "--discover", "--out", "manifests/imported"],
+    );
+    assert_eq!(code, Some(1));
+    assert!(stderr.contains("imported.yaml already exists"), "{stderr}");
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), text);
+}
+
+#[test]
+fn migrate_zendesk_writes_the_oauth_replacement_next_to_the_legacy_entry() {
+    let env = env();
+    let (code, stdout, stderr) = run(&env, &["import", "--migrate-zendesk", "legacy"]);
+    assert_eq!(code, Some(0), "{stdout}\n{stderr}");
+    let path = env.dir.path().join("manifests/legacy-oauth.yaml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    insta::assert_snapshot!("import_migrate_zendesk", text);
+    assert!(text.contains("zendesk_oauth_token:"));
+    assert!(
+        text.contains("zendesk_webhook"),
+        "the consumers to move:\n{text}"
+    );
+    let (code, stdout, stderr) = run(&env, &["validate"]);
+    assert_eq!(code, Some(0), "{stdout}\n{stderr}");
+
+    let (code, _, stderr) = run(&env, &["import", "--migrate-zendesk", "legacy"]);
+    assert_eq!(code, Some(1));
+    assert!(
+        stderr.contains("legacy-oauth.yaml already exists"),
+        "{stderr}"
+    );
+    let (code, _, stderr) = run(&env, &["import", "--migrate-zendesk", "sync"]);
+    assert_eq!(code, Some(1));
+    assert!(stderr.contains("not a zendesk_api_token"), "{stderr}");
+}
