@@ -6,9 +6,10 @@ use clap::{Parser, Subcommand};
 use crate::ops::Outcome;
 
 pub mod apply;
-pub mod completions;
 pub mod check;
+pub mod completions;
 pub mod context;
+pub mod demo;
 pub mod env;
 pub mod import;
 pub mod plan;
@@ -53,6 +54,8 @@ pub enum Command {
     Check(check::Args),
     /// Write manifest entries for live tokens no manifest declares yet (never overwrites).
     Import(import::Args),
+    /// Run plan, apply, plan and check against the built-in sandbox (no credentials).
+    Demo(demo::Args),
     /// Serve the built-in GitLab + Zendesk API simulator on 127.0.0.1 until interrupted.
     Sandbox(sandbox::Args),
     /// Print shell completions (bash, zsh, fish, elvish, powershell).
@@ -90,6 +93,7 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Plan(args) => plan::run(args, now),
         Command::Apply(args) => apply::run(args, now),
         Command::Sandbox(args) => sandbox::run(args),
+        Command::Demo(args) => demo::run(args, now),
         Command::Completions(args) => completions::completions(args),
         Command::Man(args) => completions::man(args),
         Command::Check(args) => check::run(args, now),

@@ -18,6 +18,7 @@ pub enum Outcome {
 pub mod apply;
 pub mod check;
 pub mod comment;
+pub mod demo;
 pub mod discover;
 pub mod import;
 pub mod plan;
