@@ -5,6 +5,8 @@ mod apply;
 mod check_engine;
 mod check_sandbox;
 mod check_scan;
+mod ci_file;
+mod demo;
 mod harness;
 mod http;
 mod import_sandbox;
