@@ -68,11 +68,13 @@ pub enum CheckError {
 }
 
 /// The scan `check` makes: server-filtered to active tokens expiring within the window,
-/// pipeline triggers and Zendesk OAuth tokens included.
+/// pipeline triggers and Zendesk OAuth tokens included. The filter day is one past the window
+/// (GitLab's docs do not say whether `expires_before` includes its day); [`classify`] then
+/// keeps exactly the window.
 pub fn scan_kinds(now: Timestamp, within_days: i64) -> ScanKinds {
     ScanKinds {
         triggers: true,
-        expires_before: Some(add_days(utc_date(now), within_days)),
+        expires_before: Some(add_days(utc_date(now), within_days + 1)),
         zendesk_oauth: true,
     }
 }
