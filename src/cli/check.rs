@@ -9,7 +9,7 @@ use super::env::process_env;
 use super::plan::FormatArg;
 use crate::manifest::{Duration, LoadOptions};
 use crate::ops::Outcome;
-use crate::ops::check::CheckOptions;
+use crate::ops::check::{CheckOptions, IssueOutcome};
 use crate::ops::plan::load;
 use crate::plan::render::Format;
 
@@ -81,11 +81,33 @@ pub fn run(args: Args, now: Option<&str>) -> anyhow::Result<Outcome> {
         .enable_all()
         .build()?;
     let mut stdout = std::io::stdout().lock();
-    Ok(runtime.block_on(crate::ops::check::run(
+    let run = runtime.block_on(crate::ops::check::run(
         &options,
         &desired,
         &ctx.clients,
         ctx.now,
         &mut stdout,
-    ))?)
+    ))?;
+    let project = desired
+        .config
+        .check
+        .report
+        .as_ref()
+        .map(|r| r.project.as_str())
+        .unwrap_or_default();
+    match run.issue {
+        Some(IssueOutcome::Created { iid, url }) => eprintln!(
+            "Opened the report issue #{iid} in {project}{}",
+            url.map(|u| format!(": {u}")).unwrap_or_default()
+        ),
+        Some(IssueOutcome::Updated { iid, url }) => eprintln!(
+            "Updated the report issue #{iid} in {project}{}",
+            url.map(|u| format!(": {u}")).unwrap_or_default()
+        ),
+        Some(IssueOutcome::NothingToReport) => {
+            eprintln!("Nothing expires and no report issue is open: no issue written.")
+        }
+        None => {}
+    }
+    Ok(run.outcome)
 }

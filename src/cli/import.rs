@@ -45,7 +45,10 @@ pub fn run(args: Args, now: Option<&str>) -> anyhow::Result<Outcome> {
         let written = crate::ops::import::migrate_zendesk(&desired, id)?;
         println!(
             "Wrote {}: fill in the OAuth client and scopes, and move the consumers.",
-            written.path.display()
+            written
+                .path
+                .map(|p| p.display().to_string())
+                .unwrap_or_default()
         );
         return Ok(Outcome::Success);
     }
@@ -60,21 +63,19 @@ pub fn run(args: Args, now: Option<&str>) -> anyhow::Result<Outcome> {
         ctx.now,
         &out,
     ))?;
-    match written {
-        Some(w) => {
-            println!(
-                "Wrote {} entr{} to {}: list each token's consumers before merging.",
-                w.entries,
-                if w.entries == 1 { "y" } else { "ies" },
-                w.path.display()
-            );
-            for s in w.skipped {
-                println!("Skipped {s}");
-            }
-        }
+    match &written.path {
+        Some(path) => println!(
+            "Wrote {} entr{} to {}: list each token's consumers before merging.",
+            written.entries,
+            if written.entries == 1 { "y" } else { "ies" },
+            path.display()
+        ),
         None => {
             println!("Nothing to import: every live token in the discovery scopes is declared.")
         }
+    }
+    for s in written.skipped {
+        println!("Skipped {s}");
     }
     Ok(Outcome::Success)
 }

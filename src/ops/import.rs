@@ -57,8 +57,8 @@ pub enum ImportError {
 /// What was written.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Written {
-    /// The file.
-    pub path: PathBuf,
+    /// The file (`None` when there was nothing to write).
+    pub path: Option<PathBuf>,
     /// Entries in it.
     pub entries: usize,
     /// Live tokens left out, with why.
@@ -243,7 +243,7 @@ pub async fn discover_and_write(
     clients: &Clients,
     now: Timestamp,
     out: &Path,
-) -> Result<Option<Written>, ImportError> {
+) -> Result<Written, ImportError> {
     let path = out.join("imported.yaml");
     if path.exists() {
         return Err(ImportError::Exists(path));
@@ -261,15 +261,18 @@ pub async fn discover_and_write(
     let inventory = discover(&bare, &Ledger::default(), clients, now, Some(kinds)).await?;
     let taken = desired.tokens.iter().map(|t| t.spec.id.clone()).collect();
     let (text, entries, skipped) = entries_yaml(&inventory.discovered, &taken);
-    let Some(text) = text else {
-        return Ok(None);
+    let path = match text {
+        Some(text) => {
+            write_new(&path, &text)?;
+            Some(path)
+        }
+        None => None,
     };
-    write_new(&path, &text)?;
-    Ok(Some(Written {
+    Ok(Written {
         path,
         entries,
         skipped,
-    }))
+    })
 }
 
 /// The consumer entries of `token` as written in its manifest, re-indented as comments.
@@ -352,7 +355,7 @@ pub fn migrate_zendesk(desired: &Desired, id: &str) -> Result<Written, ImportErr
     }
     write_new(&path, &text)?;
     Ok(Written {
-        path,
+        path: Some(path),
         entries: 1,
         skipped: Vec::new(),
     })

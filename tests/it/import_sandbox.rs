@@ -78,6 +78,21 @@ fn discover_writes_valid_entries_for_undeclared_tokens_and_never_overwrites() {
     assert_eq!(code, Some(1));
     assert!(stderr.contains("imported.yaml already exists"), "{stderr}");
     assert_eq!(std::fs::read_to_string(&path).unwrap(), text);
+
+    // With everything declared, another directory gets nothing, and the skipped token is named.
+    let (code, stdout, _) = run(&env, &["import", "--discover", "--out", "manifests/again"]);
+    assert_eq!(code, Some(0));
+    assert!(stdout.contains("Nothing to import"), "{stdout}");
+    assert!(
+        stdout.contains("Skipped zendesk_api_token 9002"),
+        "{stdout}"
+    );
+    assert!(
+        !env.dir
+            .path()
+            .join("manifests/again/imported.yaml")
+            .exists()
+    );
 }
 
 #[test]

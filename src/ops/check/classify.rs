@@ -297,9 +297,17 @@ fn legacy(entry: &mut Entry, record: Option<&LiveRecord>, now: Timestamp, within
         },
         None => why.push_str("; Zendesk no longer lists it"),
     }
-    why.push_str(
-        ". Move each consumer to a zendesk_oauth_token (`tokenops import --migrate-zendesk ID`)",
-    );
+    match &entry.declared_by {
+        Some(d) => why.push_str(&format!(
+            ". Move its consumers to a zendesk_oauth_token: `tokenops import --migrate-zendesk {}` \
+             writes the entry",
+            d.id
+        )),
+        None => why.push_str(
+            ". Declare it (zendesk_api_token), then `tokenops import --migrate-zendesk ID` writes \
+             its OAuth replacement",
+        ),
+    }
     entry.why = why;
     entry.expires_at = Some(deadline);
     let days = days_between_dates(today, deadline);

@@ -18,10 +18,9 @@ pub use issue::IssueOutcome;
 
 use super::Outcome;
 use super::discover::{Clients, DiscoverError, ScanKinds, discover};
-use crate::gitlab::GitLabClient;
 use crate::inventory::Inventory;
 use crate::ledger::Ledger;
-use crate::manifest::{Desired, ReportTarget};
+use crate::manifest::Desired;
 use crate::plan::render::Format;
 use crate::time::{add_days, utc_date};
 
@@ -69,11 +68,13 @@ pub enum CheckError {
 }
 
 /// The scan `check` makes: server-filtered to active tokens expiring within the window,
-/// pipeline triggers and Zendesk OAuth tokens included.
+/// pipeline triggers and Zendesk OAuth tokens included. The filter day is one past the window
+/// (GitLab's docs do not say whether `expires_before` includes its day); [`classify`] then
+/// keeps exactly the window.
 pub fn scan_kinds(now: Timestamp, within_days: i64) -> ScanKinds {
     ScanKinds {
         triggers: true,
-        expires_before: Some(add_days(utc_date(now), within_days)),
+        expires_before: Some(add_days(utc_date(now), within_days + 1)),
         zendesk_oauth: true,
     }
 }
@@ -101,6 +102,15 @@ pub async fn gather(
     .await
 }
 
+/// How a check run ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CheckRun {
+    /// Success (nothing within the window) or Changes (something is).
+    pub outcome: Outcome,
+    /// What happened to the report issue, with `--report-issue`.
+    pub issue: Option<IssueOutcome>,
+}
+
 /// Runs `tokenops check`.
 pub async fn run(
     options: &CheckOptions,
@@ -108,7 +118,7 @@ pub async fn run(
     clients: &Clients,
     now: Timestamp,
     stdout: &mut dyn Write,
-) -> Result<Outcome, CheckError> {
+) -> Result<CheckRun, CheckError> {
     let target = if options.report_issue {
         let target = desired
             .config
@@ -133,41 +143,21 @@ pub async fn run(
         Format::Json => report::json(&report),
     };
     stdout.write_all(rendered.as_bytes())?;
-    if let Some((target, client)) = target {
-        write_issue(&client, &target, &report).await?;
-    }
-    Ok(if report.urgent() > 0 {
-        Outcome::Changes
-    } else {
-        Outcome::Success
+    let issue = match target {
+        Some((target, client)) => Some(issue::upsert(&client, &target, &report).await.map_err(
+            |source| CheckError::Issue {
+                project: target.project.clone(),
+                source,
+            },
+        )?),
+        None => None,
+    };
+    Ok(CheckRun {
+        outcome: if report.urgent() > 0 {
+            Outcome::Changes
+        } else {
+            Outcome::Success
+        },
+        issue,
     })
-}
-
-async fn write_issue(
-    client: &GitLabClient,
-    target: &ReportTarget,
-    report: &Report,
-) -> Result<(), CheckError> {
-    let outcome = issue::upsert(client, target, report)
-        .await
-        .map_err(|source| CheckError::Issue {
-            project: target.project.clone(),
-            source,
-        })?;
-    match outcome {
-        IssueOutcome::Created { iid, url } => tracing::warn!(
-            "opened the report issue #{iid} in {}{}",
-            target.project,
-            url.map(|u| format!(": {u}")).unwrap_or_default()
-        ),
-        IssueOutcome::Updated { iid, url } => tracing::warn!(
-            "updated the report issue #{iid} in {}{}",
-            target.project,
-            url.map(|u| format!(": {u}")).unwrap_or_default()
-        ),
-        IssueOutcome::NothingToReport => {
-            tracing::info!("nothing expires and no report issue is open: nothing written")
-        }
-    }
-    Ok(())
 }

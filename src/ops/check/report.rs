@@ -40,6 +40,15 @@ fn when(entry: &Entry) -> String {
     }
 }
 
+/// Where the token lives, naming the instance unless the owner already does.
+fn place(entry: &Entry) -> String {
+    if entry.owner.contains(&entry.platform) {
+        entry.owner.clone()
+    } else {
+        format!("{} on {}", entry.owner, entry.platform)
+    }
+}
+
 fn last_used(entry: &Entry) -> String {
     match entry.last_used_at {
         Some(at) => format!("last used {}", utc_date(at)),
@@ -92,12 +101,11 @@ pub fn text(report: &Report) -> String {
     for entry in &report.entries {
         let _ = writeln!(
             out,
-            "\n{} {} `{}` ({}, {}{})",
+            "\n{} {} `{}` ({}{})",
             if entry.within_window { "!" } else { "-" },
             kind_words(&entry.kind),
             entry.name,
-            entry.owner,
-            entry.platform,
+            place(entry),
             entry
                 .platform_id
                 .as_ref()
@@ -141,11 +149,12 @@ pub fn task_line(entry: &Entry, ticked: bool) -> String {
         kind_words(&entry.kind),
         code(&entry.name),
         code(&entry.owner),
-        entry
-            .platform_id
-            .as_ref()
-            .map(|id| format!(" (id {id}, {})", entry.platform))
-            .unwrap_or_else(|| format!(" ({})", entry.platform)),
+        match (&entry.platform_id, entry.owner.contains(&entry.platform)) {
+            (Some(id), true) => format!(" (id {id})"),
+            (Some(id), false) => format!(" (id {id}, {})", entry.platform),
+            (None, true) => String::new(),
+            (None, false) => format!(" ({})", entry.platform),
+        },
         key_marker(&entry.key),
     );
     let _ = writeln!(out, "  - {}; {}", when(entry), last_used(entry));
