@@ -59,6 +59,20 @@ impl Store {
             .await
     }
 
+    /// Changes the record of `id` in memory only; the next durable write carries it. For
+    /// steps that are safe to redo after a crash (consumer writes are idempotent).
+    pub fn record(&self, id: &str, change: impl FnOnce(&mut LedgerToken)) {
+        let mut state = self.lock();
+        change(state.0.tokens.entry(id.to_string()).or_default());
+        state.0.serial += 1;
+        state.1 += 1;
+    }
+
+    /// Writes whatever is not on disk yet.
+    pub async fn flush(&self) -> Result<(), LedgerError> {
+        self.commit_doc(|_| {}).await
+    }
+
     /// Changes the document and returns once the change is on disk.
     pub async fn commit_doc(&self, change: impl FnOnce(&mut Ledger)) -> Result<(), LedgerError> {
         let generation = {
