@@ -3,7 +3,7 @@
 //! (temporary file, fsync, rename); changes made while a write is in flight are carried by the
 //! next one, so many concurrent rotations share one write instead of queueing one each.
 
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
@@ -12,7 +12,7 @@ use crate::ledger::{Ledger, LedgerError, LedgerToken};
 
 /// The locked ledger plus its in-memory copy.
 pub struct Store {
-    file: LocalLedger,
+    file: Arc<LocalLedger>,
     state: Mutex<(Ledger, u64)>,
     flushed: AtomicU64,
     writer: tokio::sync::Mutex<()>,
@@ -24,7 +24,7 @@ impl Store {
     /// Wraps a locked ledger file and the document read from it.
     pub fn new(file: LocalLedger, ledger: Ledger) -> Store {
         Store {
-            file,
+            file: Arc::new(file),
             state: Mutex::new((ledger, 0)),
             flushed: AtomicU64::new(0),
             writer: tokio::sync::Mutex::new(()),
@@ -91,7 +91,15 @@ impl Store {
             (state.0.clone(), state.1)
         };
         let started = Instant::now();
-        tokio::task::block_in_place(|| self.file.write(&document))?;
+        // On a blocking thread, so that the other rotations (polled by the same task) keep
+        // going and pile their changes up for the next write.
+        let file = self.file.clone();
+        tokio::task::spawn_blocking(move || file.write(&document))
+            .await
+            .map_err(|e| LedgerError::Io {
+                path: self.file.path().display().to_string(),
+                source: std::io::Error::other(e),
+            })??;
         self.flush_nanos
             .fetch_add(started.elapsed().as_nanos() as u64, Ordering::Relaxed);
         self.flushes.fetch_add(1, Ordering::Relaxed);
