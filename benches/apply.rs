@@ -133,7 +133,9 @@ fn main() {
     let mut sink = Vec::new();
     let began = Instant::now();
     let (_, report) = runtime
-        .block_on(tokenops::ops::apply::run(&options, &desired, &ctx, &mut sink))
+        .block_on(tokenops::ops::apply::run(
+            &options, &desired, &ctx, &mut sink,
+        ))
         .expect("apply");
     let wall = began.elapsed();
     let done = report.count(TokenOutcome::Done);
@@ -149,11 +151,16 @@ fn main() {
     let floor = (discovery_requests / CONCURRENCY as f64).ceil() * lat + waves * per_token * lat;
     let ratio = wall.as_secs_f64() / floor;
     let flush_share = report.flush_time.as_secs_f64() / wall.as_secs_f64();
-    println!("apply benchmark: {TOKENS} due tokens x {CONSUMERS} consumers, {} ms latency", LATENCY.as_millis());
+    println!(
+        "apply benchmark: {TOKENS} due tokens x {CONSUMERS} consumers, {} ms latency",
+        LATENCY.as_millis()
+    );
     println!("  parallel tokens {PARALLEL}, requests in flight per instance {CONCURRENCY}");
     println!("  requests            {}", stats.total);
     println!("  wall time           {:.2} s", wall.as_secs_f64());
-    println!("  latency floor       {floor:.2} s ({per_token} sequential requests per token, {waves} waves, + discovery)");
+    println!(
+        "  latency floor       {floor:.2} s ({per_token} sequential requests per token, {waves} waves, + discovery)"
+    );
     println!("  ratio               {ratio:.2} (target <= 1.5)");
     println!(
         "  ledger flushes      {} writes, {:.3} s = {:.1}% of wall time (target < 10%)",

@@ -18,8 +18,7 @@ use serde::{Deserialize, Serialize};
 
 pub use config::{
     CONFIG_FIELDS, CheckSettings, Config, Defaults, Discover, EscrowSettings, GitlabInstance,
-    LedgerSettings,
-    ReportTarget, ZendeskInstance,
+    LedgerSettings, ReportTarget, ZendeskInstance,
 };
 pub use consumer::{
     CONSUMER_KINDS, ConsumerKey, ConsumerSpec, GitlabCiVariable, GitlabOwner, GitlabWebhook,

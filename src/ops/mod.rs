@@ -15,6 +15,6 @@ pub enum Outcome {
     /// finding expiring tokens): exit 2.
     Changes,
 }
+pub mod apply;
 pub mod discover;
 pub mod plan;
-pub mod apply;

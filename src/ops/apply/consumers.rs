@@ -39,7 +39,9 @@ fn client<'a>(clients: &'a Clients, name: &str) -> Result<&'a GitLabClient, Stri
 pub fn handled(consumer: &ConsumerSpec) -> bool {
     matches!(
         consumer,
-        ConsumerSpec::GitlabCiVariable(_) | ConsumerSpec::GitlabWebhook(_) | ConsumerSpec::Manual(_)
+        ConsumerSpec::GitlabCiVariable(_)
+            | ConsumerSpec::GitlabWebhook(_)
+            | ConsumerSpec::Manual(_)
     )
 }
 
@@ -103,7 +105,10 @@ async fn write_variable(
     }
 }
 
-async fn find_hook(client: &GitLabClient, h: &GitlabWebhook) -> Result<crate::gitlab::Hook, String> {
+async fn find_hook(
+    client: &GitLabClient,
+    h: &GitlabWebhook,
+) -> Result<crate::gitlab::Hook, String> {
     let owner = owner(&h.owner);
     let hooks = client.list_hooks(&owner).await.map_err(|e| e.to_string())?;
     hooks
@@ -179,7 +184,11 @@ pub async fn verify(
                 return Ok(Proof::Written);
             }
             let Some(held) = live.value else {
-                return Err(format!("{} variable {} reads back empty", owner.label(), v.key));
+                return Err(format!(
+                    "{} variable {} reads back empty",
+                    owner.label(),
+                    v.key
+                ));
             };
             if held.expose_secret() != value.expose_secret() {
                 return Err(format!(

@@ -106,13 +106,14 @@ impl Escrow {
                 env: self.identity_env.clone(),
             });
         };
-        let identity = age::x25519::Identity::from_str(identity.expose_secret().trim())
-            .map_err(|_| EscrowError::BadIdentity {
-                env: self.identity_env.clone(),
+        let identity =
+            age::x25519::Identity::from_str(identity.expose_secret().trim()).map_err(|_| {
+                EscrowError::BadIdentity {
+                    env: self.identity_env.clone(),
+                }
             })?;
-        let decryptor =
-            age::Decryptor::new(age::armor::ArmoredReader::new(armored.as_bytes()))
-                .map_err(|e| EscrowError::Crypto(format!("decryption failed: {e}")))?;
+        let decryptor = age::Decryptor::new(age::armor::ArmoredReader::new(armored.as_bytes()))
+            .map_err(|e| EscrowError::Crypto(format!("decryption failed: {e}")))?;
         let mut reader = decryptor
             .decrypt(std::iter::once(&identity as &dyn age::Identity))
             .map_err(|e| EscrowError::Crypto(format!("decryption failed: {e}")))?;

@@ -216,7 +216,9 @@ pub async fn rotate(
             issued(t.id, t.token, "personal access token rotate")
         }
         GitlabKind::Resource { owner, .. } => {
-            let t = client.rotate_access_token(owner, numeric, expires_at).await?;
+            let t = client
+                .rotate_access_token(owner, numeric, expires_at)
+                .await?;
             issued(t.id, t.token, "access token rotate")
         }
         GitlabKind::Trigger { .. } => create(client, kind, expires_at).await,

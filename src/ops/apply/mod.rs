@@ -29,8 +29,8 @@ use secrecy::SecretString;
 use super::Outcome;
 use super::discover::Clients;
 use super::plan::{PlanError, RunContext, ledger_path, make_plan};
-use crate::ledger::local::{LocalLedger, LockError};
 use crate::ledger::LedgerError;
+use crate::ledger::local::{LocalLedger, LockError};
 use crate::manifest::{ConsumerSpec, Desired, TokenKind, TokenSpec};
 use crate::plan::{Action, PLAN_FORMAT, Plan, TokenPlan};
 use escrow::{Escrow, EscrowError};
@@ -237,7 +237,9 @@ pub async fn run(
         let ctx = &run_ctx;
         async move {
             let spec = desired.tokens.iter().find(|t| &t.spec.id == id);
-            let record = ctx.store.read(|l| l.token(id).and_then(|t| t.pending.clone()));
+            let record = ctx
+                .store
+                .read(|l| l.token(id).and_then(|t| t.pending.clone()));
             match (spec, record) {
                 (Some(spec), Some(p)) => protocol::run(ctx, &spec.spec, Start::Resume(p)).await,
                 (None, Some(p)) => TokenResult {
@@ -264,7 +266,16 @@ pub async fn run(
         .tokens
         .iter()
         .filter(|t| !pending.contains(&t.id))
-        .map(|t| (t, desired.tokens.iter().find(|d| d.spec.id == t.id).map(|d| &d.spec)))
+        .map(|t| {
+            (
+                t,
+                desired
+                    .tokens
+                    .iter()
+                    .find(|d| d.spec.id == t.id)
+                    .map(|d| &d.spec),
+            )
+        })
         .collect();
     let results = futures_util::stream::iter(jobs.into_iter().map(|(token, spec)| {
         let ctx = &run_ctx;
@@ -329,8 +340,7 @@ async fn execute(ctx: &Ctx, token: &TokenPlan, spec: Option<&TokenSpec>) -> Opti
         return Some(TokenResult::new(
             &token.id,
             TokenOutcome::Failed,
-            "the plan names a token no manifest declares any more; make the plan again"
-                .to_string(),
+            "the plan names a token no manifest declares any more; make the plan again".to_string(),
         ));
     };
     if let Some(reason) = unhandled(spec) {
@@ -385,7 +395,8 @@ fn describe_action(action: &Action) -> String {
 }
 
 fn opt(date: &Option<Date>) -> String {
-    date.map(|d| d.to_string()).unwrap_or_else(|| "none".to_string())
+    date.map(|d| d.to_string())
+        .unwrap_or_else(|| "none".to_string())
 }
 
 /// Why this version cannot rotate `spec`, if it cannot.
@@ -414,7 +425,11 @@ fn unhandled(spec: &TokenSpec) -> Option<String> {
             "its {} consumer{} not handled by this version: skipped, so that no consumer is left \
              holding a dead value",
             first.kind_key(),
-            if foreign.len() > 1 { "s (and others) are" } else { " is" }
+            if foreign.len() > 1 {
+                "s (and others) are"
+            } else {
+                " is"
+            }
         ));
     }
     None

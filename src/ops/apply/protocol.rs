@@ -57,14 +57,8 @@ impl From<crate::ledger::LedgerError> for Stop {
 
 /// The platform side of a token.
 enum Source {
-    Gitlab {
-        instance: String,
-        kind: GitlabKind,
-    },
-    Generated {
-        length: u32,
-        alphabet: &'static str,
-    },
+    Gitlab { instance: String, kind: GitlabKind },
+    Generated { length: u32, alphabet: &'static str },
 }
 
 fn source_of(spec: &TokenSpec) -> Option<Source> {
@@ -167,7 +161,10 @@ async fn rotate(
     distribute_verify_finish(ctx, spec, &source, pending, value).await
 }
 
-fn gitlab_client<'a>(ctx: &'a Ctx, instance: &str) -> Result<&'a crate::gitlab::GitLabClient, Stop> {
+fn gitlab_client<'a>(
+    ctx: &'a Ctx,
+    instance: &str,
+) -> Result<&'a crate::gitlab::GitLabClient, Stop> {
     ctx.clients.gitlab.get(instance).ok_or_else(|| {
         Stop::Failed(format!(
             "no GitLab instance named `{instance}` is declared in tokenops.yaml"

@@ -3,8 +3,8 @@
 //! (temporary file, fsync, rename); changes made while a write is in flight are carried by the
 //! next one, so many concurrent rotations share one write instead of queueing one each.
 
-use std::sync::{Arc, Mutex};
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use crate::ledger::local::LocalLedger;

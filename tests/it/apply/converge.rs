@@ -1,7 +1,9 @@
 //! The GitLab part of the demo scenario (due, expired, stale consumer) converges: plan →
 //! apply PLANFILE → plan shows nothing, and no value the sandbox issued appears anywhere.
 
-use super::{assert_converged, assert_no_repeated_rotate, assert_plan_empty, make_trigger_consumer_stale};
+use super::{
+    assert_converged, assert_no_repeated_rotate, assert_plan_empty, make_trigger_consumer_stale,
+};
 use crate::harness::{GITLAB_MANIFEST, SandboxRun};
 
 /// Every secret value the sandbox issued or holds (tokens, triggers, hook secrets, variables).
@@ -71,7 +73,9 @@ fn gitlab_demo_converges_from_a_saved_plan() {
         "triage-hook-secret",
     ] {
         assert!(
-            stdout.lines().any(|l| l.starts_with("done") && l.contains(id)),
+            stdout
+                .lines()
+                .any(|l| l.starts_with("done") && l.contains(id)),
             "{id} not done:\n{stdout}"
         );
     }
@@ -84,11 +88,18 @@ fn gitlab_demo_converges_from_a_saved_plan() {
 
     let ledger = run.ledger_text();
     assert!(!ledger.contains("\"pending\""), "{ledger}");
-    assert!(!ledger.contains("AGE ENCRYPTED"), "the escrow is dropped at finish");
+    assert!(
+        !ledger.contains("AGE ENCRYPTED"),
+        "the escrow is dropped at finish"
+    );
 
     let again = run.apply(&[]);
     assert!(again.status.success());
-    assert!(text(&again.stdout).contains("Nothing to apply"), "{}", text(&again.stdout));
+    assert!(
+        text(&again.stdout).contains("Nothing to apply"),
+        "{}",
+        text(&again.stdout)
+    );
 
     let plan_file = std::fs::read_to_string(run.dir.path().join("plan.json")).expect("plan file");
     assert_no_leak(
@@ -126,7 +137,10 @@ fn apply_refuses_to_rotate_without_an_escrow_key() {
 #[test]
 fn a_saved_plan_is_refused_once_live_state_moved() {
     let run = SandboxRun::gitlab_demo();
-    let plan = run.cmd(&["plan", "--out", "plan.json"]).output().expect("plan");
+    let plan = run
+        .cmd(&["plan", "--out", "plan.json"])
+        .output()
+        .expect("plan");
     assert!(plan.status.success());
     // Someone revokes a token by hand after the plan was reviewed.
     run.handle.with_state(|w| {

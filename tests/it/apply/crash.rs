@@ -9,10 +9,19 @@ use std::os::unix::process::ExitStatusExt;
 use tokenops::sandbox::FaultSpec;
 
 use super::converge::assert_no_leak;
-use super::{assert_converged, assert_no_repeated_rotate, assert_plan_empty, make_trigger_consumer_stale};
+use super::{
+    assert_converged, assert_no_repeated_rotate, assert_plan_empty, make_trigger_consumer_stale,
+};
 use crate::harness::SandboxRun;
 
-const STEPS: [&str; 6] = ["intent", "obtained", "staged", "written", "distributed", "verified"];
+const STEPS: [&str; 6] = [
+    "intent",
+    "obtained",
+    "staged",
+    "written",
+    "distributed",
+    "verified",
+];
 
 fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).to_string()
@@ -23,7 +32,10 @@ fn finish_and_check(run: &SandboxRun, label: &str, mut outputs: Vec<(String, Str
     for _ in 0..2 {
         let out = run.apply(&[]);
         let ok = out.status.success();
-        outputs.push((format!("{label}: apply"), text(&out.stdout) + &text(&out.stderr)));
+        outputs.push((
+            format!("{label}: apply"),
+            text(&out.stdout) + &text(&out.stderr),
+        ));
         last = Some(out);
         if ok {
             break;
@@ -42,7 +54,10 @@ fn finish_and_check(run: &SandboxRun, label: &str, mut outputs: Vec<(String, Str
     let ledger = run.ledger_text();
     assert!(!ledger.contains("\"pending\""), "{label}: {ledger}");
     outputs.push((format!("{label}: ledger"), ledger));
-    let texts: Vec<(&str, String)> = outputs.iter().map(|(n, t)| (n.as_str(), t.clone())).collect();
+    let texts: Vec<(&str, String)> = outputs
+        .iter()
+        .map(|(n, t)| (n.as_str(), t.clone()))
+        .collect();
     assert_no_leak(run, &texts);
 }
 
@@ -78,7 +93,10 @@ fn crash_at_every_step_boundary_loses_nothing() {
             finish_and_check(
                 &run,
                 &label,
-                vec![(label.clone(), text(&crashed.stdout) + &text(&crashed.stderr))],
+                vec![(
+                    label.clone(),
+                    text(&crashed.stdout) + &text(&crashed.stderr),
+                )],
             );
             covered += 1;
         }
@@ -86,7 +104,10 @@ fn crash_at_every_step_boundary_loses_nothing() {
 
     let dropped = [
         ("POST /api/v4/personal_access_tokens/:id/rotate", "lost"),
-        ("POST /api/v4/projects/:id/access_tokens/:token_id/rotate", "lost"),
+        (
+            "POST /api/v4/projects/:id/access_tokens/:token_id/rotate",
+            "lost",
+        ),
         ("POST /api/v4/groups/:id/access_tokens", "lost"),
         ("POST /api/v4/projects/:id/triggers", "read back"),
     ];
@@ -103,7 +124,10 @@ fn crash_at_every_step_boundary_loses_nothing() {
         );
         let first = run.apply(&[]);
         let stdout = text(&first.stdout);
-        assert!(stdout.contains(note), "{route}: the summary says what happened:\n{stdout}");
+        assert!(
+            stdout.contains(note),
+            "{route}: the summary says what happened:\n{stdout}"
+        );
         let dropped_calls = run
             .handle
             .requests()

@@ -3,7 +3,9 @@
 
 use tokenops::sandbox::FaultSpec;
 
-use super::{assert_converged, assert_no_repeated_rotate, assert_plan_empty, make_trigger_consumer_stale};
+use super::{
+    assert_converged, assert_no_repeated_rotate, assert_plan_empty, make_trigger_consumer_stale,
+};
 use crate::harness::SandboxRun;
 
 fn live_names(run: &SandboxRun) -> Vec<(String, bool)> {

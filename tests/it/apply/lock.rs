@@ -33,8 +33,16 @@ fn two_concurrent_applies_never_rotate_a_token_twice() {
         let hb = s.spawn(move || b.output().expect("apply b"));
         (ha.join().expect("a"), hb.join().expect("b"))
     });
-    assert!(ra.status.success(), "{}", String::from_utf8_lossy(&ra.stdout));
-    assert!(rb.status.success(), "{}", String::from_utf8_lossy(&rb.stdout));
+    assert!(
+        ra.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ra.stdout)
+    );
+    assert!(
+        rb.status.success(),
+        "{}",
+        String::from_utf8_lossy(&rb.stdout)
+    );
     assert_no_repeated_rotate(&run);
     let creates = run
         .handle

@@ -18,7 +18,8 @@ pub fn make_trigger_consumer_stale(run: &SandboxRun) {
             .iter_mut()
             .find(|v| v.key == "REPORTS_TRIGGER_TOKEN")
             .expect("REPORTS_TRIGGER_TOKEN");
-        var.value = tokenops::sandbox::state::Value::from_request("glptt-an-old-trigger-value-0000");
+        var.value =
+            tokenops::sandbox::state::Value::from_request("glptt-an-old-trigger-value-0000");
     });
 }
 
@@ -47,7 +48,11 @@ pub fn assert_converged(run: &SandboxRun) {
             let held = gl
                 .token_by_value(&var(key, scope))
                 .unwrap_or_else(|| panic!("{key} holds a value GitLab does not know"));
-            assert!(held.active(now), "{key} holds a dead value (token {})", held.id);
+            assert!(
+                held.active(now),
+                "{key} holds a dead value (token {})",
+                held.id
+            );
             assert_eq!(held.name, name, "{key} holds another token's value");
             let live = gl
                 .tokens
@@ -68,8 +73,14 @@ pub fn assert_converged(run: &SandboxRun) {
             "the variable holds the live trigger"
         );
         for (url, key) in [
-            ("https://bridge.example.com/hooks/gitlab", "BRIDGE_HOOK_SECRET"),
-            ("https://triage.example.com/hooks/gitlab", "TRIAGE_HOOK_SECRET"),
+            (
+                "https://bridge.example.com/hooks/gitlab",
+                "BRIDGE_HOOK_SECRET",
+            ),
+            (
+                "https://triage.example.com/hooks/gitlab",
+                "TRIAGE_HOOK_SECRET",
+            ),
         ] {
             let hook = gl.hooks.values().find(|h| h.url == url).expect("hook");
             let secret = hook.token.as_ref().expect("hook keeps a secret");
