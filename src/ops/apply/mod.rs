@@ -310,6 +310,7 @@ pub async fn run(
     let (flush, flushes) = run_ctx.store.flush_stats();
     report.flush_time = flush;
     report.flushes = flushes;
+    report.flush_wait = run_ctx.store.wait_time();
     report.wall_time = started.elapsed();
     summary::print(&report, stdout).map_err(ApplyError::Output)?;
     let outcome = if report.all_done() {

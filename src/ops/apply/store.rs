@@ -18,6 +18,7 @@ pub struct Store {
     writer: tokio::sync::Mutex<()>,
     flush_nanos: AtomicU64,
     flushes: AtomicU64,
+    wait_nanos: AtomicU64,
 }
 
 impl Store {
@@ -30,6 +31,7 @@ impl Store {
             writer: tokio::sync::Mutex::new(()),
             flush_nanos: AtomicU64::new(0),
             flushes: AtomicU64::new(0),
+            wait_nanos: AtomicU64::new(0),
         }
     }
 
@@ -75,6 +77,14 @@ impl Store {
 
     /// Changes the document and returns once the change is on disk.
     pub async fn commit_doc(&self, change: impl FnOnce(&mut Ledger)) -> Result<(), LedgerError> {
+        let asked = Instant::now();
+        let result = self.commit_inner(change).await;
+        self.wait_nanos
+            .fetch_add(asked.elapsed().as_nanos() as u64, Ordering::Relaxed);
+        result
+    }
+
+    async fn commit_inner(&self, change: impl FnOnce(&mut Ledger)) -> Result<(), LedgerError> {
         let generation = {
             let mut state = self.lock();
             change(&mut state.0);
@@ -113,5 +123,10 @@ impl Store {
             Duration::from_nanos(self.flush_nanos.load(Ordering::Relaxed)),
             self.flushes.load(Ordering::Relaxed),
         )
+    }
+
+    /// Total time callers waited for their changes to become durable (summed over callers).
+    pub fn wait_time(&self) -> Duration {
+        Duration::from_nanos(self.wait_nanos.load(Ordering::Relaxed))
     }
 }
