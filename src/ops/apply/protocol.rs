@@ -267,6 +267,12 @@ async fn stage(
                 tracing::warn!(token = %spec.id, "outcome unknown; re-reading live state");
                 must_learn = true;
             }
+            Err(e) if recovering(pending) => {
+                let lost = pending.old_platform_id.clone().unwrap_or_default();
+                return Err(Stop::Failed(format!(
+                    "the value of new record {lost} was lost and rotating it again failed ({e}).                      A person must revoke record {lost} in GitLab (its value is unknown to                      anyone), then run `tokenops apply` again: the plan recreates the token and                      writes every consumer"
+                )));
+            }
             Err(e) => return Err(Stop::Failed(e.to_string())),
         }
     }
@@ -275,6 +281,11 @@ async fn stage(
          learns from live state what happened"
             .to_string(),
     ))
+}
+
+/// True when the current intent is the recovery of a value that was lost.
+fn recovering(pending: &PendingRotation) -> bool {
+    pending.notes.iter().any(|n| n.contains("was lost"))
 }
 
 enum Learned {
