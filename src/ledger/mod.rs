@@ -197,7 +197,7 @@ pub enum LedgerSource {
 #[derive(Debug)]
 pub enum HeldLedger {
     /// A local file under an OS lock (released when dropped, or when the process dies).
-    Local(local::LocalLedger),
+    Local(std::sync::Arc<local::LocalLedger>),
     /// A Terraform state under its HTTP lock (released by [`HeldLedger::release`]).
     Http(http::HttpLedger),
 }
@@ -222,7 +222,7 @@ impl HeldLedger {
                     path: "ledger lock".to_string(),
                     source: std::io::Error::other(e),
                 })??;
-                Ok(HeldLedger::Local(held))
+                Ok(HeldLedger::Local(std::sync::Arc::new(held)))
             }
             LedgerSource::Http { client, address } => Ok(HeldLedger::Http(
                 http::HttpLedger::lock(client.clone(), address.clone(), "apply", holder, now, wait)
@@ -240,9 +240,21 @@ impl HeldLedger {
     }
 
     /// Replaces the ledger durably: when this returns, the new document survives a crash.
+    /// A local write runs on a blocking thread, so that other rotations polled by the same
+    /// task keep going (and pile their changes up for the next write).
     pub async fn write(&self, ledger: &Ledger) -> Result<(), LedgerError> {
         match self {
-            HeldLedger::Local(file) => tokio::task::block_in_place(|| file.write(ledger)),
+            HeldLedger::Local(file) => {
+                let file = file.clone();
+                let document = ledger.clone();
+                let path = file.path().display().to_string();
+                tokio::task::spawn_blocking(move || file.write(&document))
+                    .await
+                    .map_err(|e| LedgerError::Io {
+                        path,
+                        source: std::io::Error::other(e),
+                    })?
+            }
             HeldLedger::Http(state) => state.write(ledger).await,
         }
     }

@@ -30,7 +30,7 @@ use super::Outcome;
 use super::discover::Clients;
 use super::plan::{PlanError, RunContext, make_plan};
 use crate::ledger::local::LockError;
-use crate::ledger::{HeldLedger, LedgerError, LedgerSource, Step};
+use crate::ledger::{HeldLedger, LedgerError, LedgerSource};
 use crate::manifest::{ConsumerSpec, Desired, TokenKind, TokenSpec};
 use crate::plan::{Action, PLAN_FORMAT, Plan, TokenPlan};
 use escrow::{Escrow, EscrowError};
@@ -306,9 +306,11 @@ pub async fn run(
             }
         }
     }
+    run_ctx.store.flush().await?;
     let (flush, flushes) = run_ctx.store.flush_stats();
     report.flush_time = flush;
     report.flushes = flushes;
+    report.flush_wait = run_ctx.store.wait_time();
     report.wall_time = started.elapsed();
     summary::print(&report, stdout).map_err(ApplyError::Output)?;
     let outcome = if report.all_done() {
@@ -364,27 +366,19 @@ async fn execute(ctx: &Ctx, token: &TokenPlan, spec: Option<&TokenSpec>) -> Opti
     } else {
         action
     };
-    let old_id = if action == "recreate" && token.status != crate::plan::TokenStatus::Missing {
-        token.platform_id.clone()
-    } else {
-        token.platform_id.clone()
-    };
+    let old_id = token.platform_id.clone();
     Some(
         protocol::run(
             ctx,
             spec,
             Start::Fresh {
                 action: action.to_string(),
-                expires_at: expires_at.map(cap_date),
+                expires_at,
                 old_id,
             },
         )
         .await,
     )
-}
-
-fn cap_date(date: Date) -> Date {
-    date
 }
 
 fn describe_action(action: &Action) -> String {
@@ -440,9 +434,4 @@ fn unhandled(spec: &TokenSpec) -> Option<String> {
         ));
     }
     None
-}
-
-/// Whether a step is at or past `step` (for callers that inspect pending records).
-pub fn reached(pending: &crate::ledger::PendingRotation, step: Step) -> bool {
-    pending.step >= step
 }

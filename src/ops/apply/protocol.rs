@@ -18,7 +18,7 @@ use jiff::civil::Date;
 use rand::Rng;
 use secrecy::SecretString;
 
-use super::consumers::{self, Proof};
+use super::consumers;
 use super::gitlab::{self, GitlabKind, Issued};
 use super::{Ctx, TokenOutcome, TokenResult};
 use crate::http::ApiError;
@@ -172,6 +172,11 @@ fn gitlab_client<'a>(
     })
 }
 
+fn record_pending(ctx: &Ctx, id: &str, pending: &PendingRotation) {
+    let pending = pending.clone();
+    ctx.store.record(id, move |t| t.pending = Some(pending));
+}
+
 async fn commit_pending(ctx: &Ctx, id: &str, pending: &PendingRotation) -> Result<(), Stop> {
     let pending = pending.clone();
     ctx.store
@@ -262,6 +267,12 @@ async fn stage(
                 tracing::warn!(token = %spec.id, "outcome unknown; re-reading live state");
                 must_learn = true;
             }
+            Err(e) if recovering(pending) => {
+                let lost = pending.old_platform_id.clone().unwrap_or_default();
+                return Err(Stop::Failed(format!(
+                    "the value of new record {lost} was lost and rotating it again failed ({e}).                      A person must revoke record {lost} in GitLab (its value is unknown to                      anyone), then run `tokenops apply` again: the plan recreates the token and                      writes every consumer"
+                )));
+            }
             Err(e) => return Err(Stop::Failed(e.to_string())),
         }
     }
@@ -270,6 +281,11 @@ async fn stage(
          learns from live state what happened"
             .to_string(),
     ))
+}
+
+/// True when the current intent is the recovery of a value that was lost.
+fn recovering(pending: &PendingRotation) -> bool {
+    pending.notes.iter().any(|n| n.contains("was lost"))
 }
 
 enum Learned {
@@ -380,7 +396,9 @@ async fn distribute_verify_finish(
             }
         }
         pending.step = Step::Distributed;
-        commit_pending(ctx, &spec.id, &pending).await?;
+        // Not flushed on its own: a crash before the next write only means the consumers
+        // are written again, which is idempotent.
+        record_pending(ctx, &spec.id, &pending);
         ctx.crash_point(&spec.id, "distributed");
     }
 
@@ -388,31 +406,26 @@ async fn distribute_verify_finish(
         let mut verified = BTreeMap::new();
         for consumer in &writable {
             let auth = introspect.as_ref().map(|(g, id)| (g.as_str(), id.as_str()));
-            let proof = match consumers::verify(&ctx.clients, consumer, &value, auth).await {
-                Ok(proof) => proof,
-                Err(_) => {
-                    // A resumed rotation may find a consumer someone changed since: write it
-                    // again (idempotent) and check once more.
-                    consumers::write(&ctx.clients, consumer, &value)
-                        .await
-                        .map_err(|e| {
-                            Stop::Pending(format!("writing {}: {e}", describe(consumer)))
-                        })?;
-                    consumers::verify(&ctx.clients, consumer, &value, auth)
-                        .await
-                        .map_err(|e| {
-                            Stop::Pending(format!("verifying {}: {e}", describe(consumer)))
-                        })?
-                }
-            };
-            let _ = proof == Proof::ReadBack;
+            if consumers::verify(&ctx.clients, consumer, &value, auth)
+                .await
+                .is_err()
+            {
+                // A resumed rotation may find a consumer someone changed since: write it
+                // again (idempotent) and check once more.
+                consumers::write(&ctx.clients, consumer, &value)
+                    .await
+                    .map_err(|e| Stop::Pending(format!("writing {}: {e}", describe(consumer))))?;
+                consumers::verify(&ctx.clients, consumer, &value, auth)
+                    .await
+                    .map_err(|e| Stop::Pending(format!("verifying {}: {e}", describe(consumer))))?;
+            }
             if let Some(key) = consumer.key() {
                 verified.insert(key.0, fingerprint.clone());
             }
         }
         pending.verified = verified;
         pending.step = Step::Verified;
-        commit_pending(ctx, &spec.id, &pending).await?;
+        record_pending(ctx, &spec.id, &pending);
         ctx.crash_point(&spec.id, "verified");
     }
 
@@ -444,10 +457,9 @@ async fn distribute_verify_finish(
         consumers: pending.verified.clone(),
         pending: None,
     };
-    ctx.store
-        .commit(&spec.id, move |t| *t = done)
-        .await
-        .map_err(Stop::from)?;
+    // Made durable by the next write or the end of the run; until then a crash leaves the
+    // rotation at `staged`, and the next apply writes and verifies the consumers again.
+    ctx.store.record(&spec.id, move |t| *t = done);
     Ok(match pending.action.as_deref() {
         Some("rotate") => "rotated; every consumer verified".to_string(),
         Some("generate") => "new secret generated; every consumer verified".to_string(),

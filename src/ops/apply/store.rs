@@ -17,6 +17,7 @@ pub struct Store {
     writer: tokio::sync::Mutex<()>,
     flush_nanos: AtomicU64,
     flushes: AtomicU64,
+    wait_nanos: AtomicU64,
 }
 
 impl Store {
@@ -29,6 +30,7 @@ impl Store {
             writer: tokio::sync::Mutex::new(()),
             flush_nanos: AtomicU64::new(0),
             flushes: AtomicU64::new(0),
+            wait_nanos: AtomicU64::new(0),
         }
     }
 
@@ -58,8 +60,30 @@ impl Store {
             .await
     }
 
+    /// Changes the record of `id` in memory only; the next durable write carries it. For
+    /// steps that are safe to redo after a crash (consumer writes are idempotent).
+    pub fn record(&self, id: &str, change: impl FnOnce(&mut LedgerToken)) {
+        let mut state = self.lock();
+        change(state.0.tokens.entry(id.to_string()).or_default());
+        state.0.serial += 1;
+        state.1 += 1;
+    }
+
+    /// Writes whatever is not on disk yet.
+    pub async fn flush(&self) -> Result<(), LedgerError> {
+        self.commit_doc(|_| {}).await
+    }
+
     /// Changes the document and returns once the change is on disk.
     pub async fn commit_doc(&self, change: impl FnOnce(&mut Ledger)) -> Result<(), LedgerError> {
+        let asked = Instant::now();
+        let result = self.commit_inner(change).await;
+        self.wait_nanos
+            .fetch_add(asked.elapsed().as_nanos() as u64, Ordering::Relaxed);
+        result
+    }
+
+    async fn commit_inner(&self, change: impl FnOnce(&mut Ledger)) -> Result<(), LedgerError> {
         let generation = {
             let mut state = self.lock();
             change(&mut state.0);
@@ -95,5 +119,10 @@ impl Store {
             Duration::from_nanos(self.flush_nanos.load(Ordering::Relaxed)),
             self.flushes.load(Ordering::Relaxed),
         )
+    }
+
+    /// Total time callers waited for their changes to become durable (summed over callers).
+    pub fn wait_time(&self) -> Duration {
+        Duration::from_nanos(self.wait_nanos.load(Ordering::Relaxed))
     }
 }

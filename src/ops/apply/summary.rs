@@ -77,6 +77,8 @@ pub struct ApplyReport {
     pub flush_time: Duration,
     /// Durable ledger writes.
     pub flushes: u64,
+    /// Time rotations waited for their ledger changes to become durable, summed over them.
+    pub flush_wait: Duration,
     /// Wall time of the run.
     pub wall_time: Duration,
 }
