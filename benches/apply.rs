@@ -128,6 +128,7 @@ fn main() {
         )),
         crash_at: None,
         holder: "bench".to_string(),
+        zendesk_client_secrets: Default::default(),
     };
     handle.clear_requests();
     let mut sink = Vec::new();

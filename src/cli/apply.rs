@@ -105,6 +105,7 @@ pub fn run(args: Args, now: Option<&str>) -> anyhow::Result<Outcome> {
             process_env("HOSTNAME").unwrap_or_else(|| "this host".to_string()),
             ctx.now
         ),
+        zendesk_client_secrets: client_secrets(&desired, &process_env),
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -117,4 +118,26 @@ pub fn run(args: Args, now: Option<&str>) -> anyhow::Result<Outcome> {
         &mut stdout,
     ))?;
     Ok(outcome)
+}
+
+/// The client secrets the client-credentials grant needs, one environment variable per
+/// declared client (named by `zendesk::secret_env`).
+fn client_secrets(
+    desired: &crate::manifest::Desired,
+    process_env: &dyn Fn(&str) -> Option<String>,
+) -> std::collections::BTreeMap<String, SecretString> {
+    use crate::manifest::{OauthGrant, TokenKind};
+    use crate::ops::apply::zendesk::{secret_env, secret_key};
+    desired
+        .tokens
+        .iter()
+        .filter_map(|t| match &t.spec.kind {
+            TokenKind::ZendeskOauthToken(z) if z.grant == OauthGrant::ClientCredentials => {
+                let value = process_env(&secret_env(&z.zendesk, &z.client))
+                    .filter(|v| !v.trim().is_empty())?;
+                Some((secret_key(&z.zendesk, &z.client), SecretString::from(value)))
+            }
+            _ => None,
+        })
+        .collect()
 }

@@ -16,6 +16,8 @@ pub mod gitlab;
 pub mod protocol;
 pub mod store;
 pub mod summary;
+pub mod zendesk;
+pub mod zendesk_consumers;
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -57,6 +59,9 @@ pub struct ApplyOptions {
     pub crash_at: Option<String>,
     /// Who holds the lock (pid, host, start), for a second run to name.
     pub holder: String,
+    /// Zendesk OAuth client secrets for the client-credentials grant, keyed
+    /// `INSTANCE/CLIENT` (read from the environment by the CLI).
+    pub zendesk_client_secrets: std::collections::BTreeMap<String, SecretString>,
 }
 
 /// Why `apply` could not run at all.
@@ -123,6 +128,8 @@ pub struct Ctx {
     /// The current time.
     pub now: Timestamp,
     crash_at: Option<String>,
+    /// Zendesk OAuth client secrets for the client-credentials grant.
+    pub zendesk_client_secrets: std::collections::BTreeMap<String, SecretString>,
 }
 
 impl Ctx {
@@ -228,6 +235,7 @@ pub async fn run(
         clients: ctx.clients.clone(),
         now: ctx.now,
         crash_at: options.crash_at.clone(),
+        zendesk_client_secrets: options.zendesk_client_secrets.clone(),
     };
     let parallel = options.parallel.max(1);
     let mut report = ApplyReport::default();
@@ -415,6 +423,8 @@ fn unhandled(spec: &TokenSpec) -> Option<String> {
             | TokenKind::GitlabGroupAccessToken(_)
             | TokenKind::GitlabPipelineTriggerToken(_)
             | TokenKind::GeneratedSecret(_)
+            | TokenKind::ZendeskOauthToken(_)
+            | TokenKind::ZendeskOauthClientSecret(_)
     );
     if !kind_ok {
         return Some(format!(

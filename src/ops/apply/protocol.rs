@@ -20,6 +20,7 @@ use secrecy::SecretString;
 
 use super::consumers::{self, Proof};
 use super::gitlab::{self, GitlabKind, Issued};
+use super::zendesk::{self as zd, ZendeskKind, ZendeskStop};
 use super::{Ctx, TokenOutcome, TokenResult};
 use crate::http::ApiError;
 use crate::ledger::{LedgerToken, PendingRotation, Step};
@@ -59,11 +60,15 @@ impl From<crate::ledger::LedgerError> for Stop {
 enum Source {
     Gitlab { instance: String, kind: GitlabKind },
     Generated { length: u32, alphabet: &'static str },
+    Zendesk { instance: String, kind: ZendeskKind },
 }
 
 fn source_of(spec: &TokenSpec) -> Option<Source> {
     if let Some((instance, kind)) = GitlabKind::of(spec) {
         return Some(Source::Gitlab { instance, kind });
+    }
+    if let Some((instance, kind)) = ZendeskKind::of(spec) {
+        return Some(Source::Zendesk { instance, kind });
     }
     match &spec.kind {
         TokenKind::GeneratedSecret(g) => Some(Source::Generated {
@@ -131,6 +136,10 @@ async fn rotate(
                 let known = gitlab::records(client, kind).await.map_err(Stop::Failed)?;
                 intent.known_ids = known.into_iter().map(|r| r.id).collect();
             }
+            if let Source::Zendesk { instance, kind } = &source {
+                let client = zendesk_client(ctx, instance)?;
+                intent.known_ids = zd::known_ids(client, kind).await.map_err(Stop::Failed)?;
+            }
             commit_pending(ctx, &spec.id, &intent).await?;
             ctx.crash_point(&spec.id, "intent");
             let issued = stage(ctx, spec, &source, &mut intent, true, notes).await?;
@@ -172,6 +181,17 @@ fn gitlab_client<'a>(
     })
 }
 
+fn zendesk_client<'a>(
+    ctx: &'a Ctx,
+    instance: &str,
+) -> Result<&'a crate::zendesk::ZendeskClient, Stop> {
+    ctx.clients.zendesk.get(instance).ok_or_else(|| {
+        Stop::Failed(format!(
+            "no Zendesk instance named `{instance}` is declared in tokenops.yaml"
+        ))
+    })
+}
+
 async fn commit_pending(ctx: &Ctx, id: &str, pending: &PendingRotation) -> Result<(), Stop> {
     let pending = pending.clone();
     ctx.store
@@ -204,6 +224,16 @@ async fn stage(
             return Ok((String::new(), mint(*length, alphabet)));
         }
         Source::Gitlab { instance, kind } => (instance.as_str(), kind),
+        Source::Zendesk { instance, kind } => {
+            let client = zendesk_client(ctx, instance)?;
+            let secrets = &ctx.zendesk_client_secrets;
+            return zd::stage(client, instance, kind, pending, fresh, secrets)
+                .await
+                .map_err(|e| match e {
+                    ZendeskStop::Pending(why) => Stop::Pending(why),
+                    ZendeskStop::Failed(why) => Stop::Failed(why),
+                });
+        }
     };
     let client = gitlab_client(ctx, instance)?;
     let expires_at = pending.new_expires_at.ok_or_else(|| {
@@ -434,6 +464,20 @@ async fn distribute_verify_finish(
                  ({e}); the next apply retries"
             ))
         })?;
+        ctx.crash_point(&spec.id, "retired");
+    }
+    if let (Source::Zendesk { instance, kind }, Some(old)) = (source, &pending.old_platform_id)
+        && kind.overlaps()
+        && pending.new_platform_id.as_ref() != Some(old)
+    {
+        zd::retire(zendesk_client(ctx, instance)?, kind, old)
+            .await
+            .map_err(|e| {
+                Stop::Pending(format!(
+                    "every consumer holds the new value, but revoking old OAuth token {old} \
+                     failed ({e}); the next apply retries"
+                ))
+            })?;
         ctx.crash_point(&spec.id, "retired");
     }
     let done = LedgerToken {
