@@ -120,6 +120,7 @@ fn main() {
     );
     let options = ApplyOptions {
         config: load.config.clone(),
+        ledger: tokenops::ledger::LedgerSource::Local(dir.path().join(".tokenops/state.json")),
         plan_file: None,
         lock_timeout: Duration::ZERO,
         parallel: PARALLEL,
