@@ -5,6 +5,7 @@ mod converge;
 mod crash;
 mod flaky;
 mod lock;
+mod zendesk;
 
 use crate::harness::SandboxRun;
 
