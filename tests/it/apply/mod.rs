@@ -4,6 +4,7 @@
 mod converge;
 mod crash;
 mod flaky;
+mod http_ledger;
 mod lock;
 mod zendesk;
 

@@ -401,12 +401,10 @@ fn a_mistyped_scope_is_caught_before_anything_is_written() {
     });
 }
 
-/// The number of Zendesk crash points this test covers.
-pub const ZENDESK_CRASH_POINTS: usize = 5 * 6 + 1;
-
-#[test]
-fn crash_at_every_zendesk_step_boundary_loses_nothing() {
-    let mut cases: Vec<(&str, &str)> = Vec::new();
+/// Every (token, step) crash point of the Zendesk kinds and of GitLab tokens with Zendesk
+/// consumers.
+pub fn crash_cases() -> Vec<(&'static str, &'static str)> {
+    let mut cases = Vec::new();
     for token in [
         "zd-global-gitlab-sync",
         "ops-group-triage",
@@ -419,60 +417,101 @@ fn crash_at_every_zendesk_step_boundary_loses_nothing() {
         }
     }
     cases.push(("zd-global-oauth-escalations", "retired"));
+    cases
+}
+
+/// The lock id a refused apply names (`lock id ID`), if it names one.
+pub fn held_lock(output: &str) -> Option<String> {
+    let at = output.find("lock id ")?;
+    let id: String = output[at + 8..]
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric())
+        .collect();
+    (!id.is_empty()).then_some(id)
+}
+
+/// Kills apply at `label`, then runs apply again until it converges, releasing a lock the
+/// crash left held the way an operator would (`tokenops unlock ID`), and checks everything.
+pub fn crash_and_recover(run: &SandboxRun, label: &str, ledger: &dyn Fn(&SandboxRun) -> String) {
+    let crashed = zd_cmd(run, &["apply", "--auto-approve"])
+        .env("TOKENOPS_TEST_CRASH_AT", label)
+        .output()
+        .expect("apply");
+    assert_eq!(
+        crashed.status.signal(),
+        Some(9),
+        "{label}: the fault point was not reached:\n{}",
+        text(&crashed.stdout)
+    );
+    let mut outputs = vec![(
+        label.to_string(),
+        text(&crashed.stdout) + &text(&crashed.stderr),
+    )];
+    let mut last = None;
+    for _ in 0..3 {
+        let out = apply(run);
+        let both = text(&out.stdout) + &text(&out.stderr);
+        outputs.push((label.to_string(), both.clone()));
+        let ok = out.status.success();
+        last = Some(out);
+        if ok {
+            break;
+        }
+        if let Some(id) = held_lock(&both) {
+            let unlocked = zd_cmd(run, &["unlock", &id]).output().expect("unlock");
+            assert!(
+                unlocked.status.success(),
+                "{label}: unlock {id}: {}",
+                text(&unlocked.stderr)
+            );
+        }
+    }
+    let out = last.expect("ran");
+    assert!(
+        out.status.success(),
+        "{label}: apply after the crash did not converge:\n{}\n{}",
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+    assert_zendesk_converged(run);
+    assert_no_repeated_rotate(run);
+    assert_plan_empty_zd(run);
+    let text_of_ledger = ledger(run);
+    assert!(
+        text_of_ledger.contains("fingerprint_key"),
+        "{label}: the ledger was written: {text_of_ledger}"
+    );
+    assert!(
+        !text_of_ledger.contains("\"pending\""),
+        "{label}: {text_of_ledger}"
+    );
+    outputs.push((format!("{label}: ledger"), text_of_ledger));
+    let texts: Vec<(&str, String)> = outputs
+        .iter()
+        .map(|(n, t)| (n.as_str(), t.clone()))
+        .collect();
+    assert_no_leak(run, &texts);
+    let zsecrets = zendesk_secrets(run);
+    for (name, t) in &texts {
+        for s in &zsecrets {
+            assert!(
+                !t.contains(s.as_str()),
+                "a Zendesk secret appears in {name}"
+            );
+        }
+    }
+}
+
+/// The number of Zendesk crash points per backend.
+pub const ZENDESK_CRASH_POINTS: usize = 5 * 6 + 1;
+
+#[test]
+fn crash_at_every_zendesk_step_boundary_loses_nothing() {
     let mut covered = 0;
-    for (token, step) in cases {
+    for (token, step) in crash_cases() {
         let label = format!("{token}:{step}");
         let run = example_run();
-        let crashed = zd_cmd(&run, &["apply", "--auto-approve"])
-            .env("TOKENOPS_TEST_CRASH_AT", &label)
-            .output()
-            .expect("apply");
-        assert_eq!(
-            crashed.status.signal(),
-            Some(9),
-            "{label}: the fault point was not reached:\n{}",
-            text(&crashed.stdout)
-        );
-        let mut outputs = vec![(
-            label.clone(),
-            text(&crashed.stdout) + &text(&crashed.stderr),
-        )];
-        let mut last = None;
-        for _ in 0..2 {
-            let out = apply(&run);
-            let ok = out.status.success();
-            outputs.push((label.clone(), text(&out.stdout) + &text(&out.stderr)));
-            last = Some(out);
-            if ok {
-                break;
-            }
-        }
-        let out = last.expect("ran");
-        assert!(
-            out.status.success(),
-            "{label}: apply after the crash did not converge:\n{}",
-            text(&out.stdout)
-        );
-        assert_zendesk_converged(&run);
-        assert_no_repeated_rotate(&run);
-        assert_plan_empty_zd(&run);
-        let ledger = run.ledger_text();
-        assert!(!ledger.contains("\"pending\""), "{label}: {ledger}");
-        outputs.push((format!("{label}: ledger"), ledger));
-        let texts: Vec<(&str, String)> = outputs
-            .iter()
-            .map(|(n, t)| (n.as_str(), t.clone()))
-            .collect();
-        assert_no_leak(&run, &texts);
-        let zsecrets = zendesk_secrets(&run);
-        for (name, t) in &texts {
-            for s in &zsecrets {
-                assert!(
-                    !t.contains(s.as_str()),
-                    "a Zendesk secret appears in {name}"
-                );
-            }
-        }
+        crash_and_recover(&run, &label, &|r| r.ledger_text());
         covered += 1;
     }
     println!("Zendesk crash points covered (local ledger): {covered}");
