@@ -249,6 +249,37 @@ async fn stage(
                     );
                     return Ok(issued);
                 }
+                Learned::Lost(new_id)
+                    if kind.rotatable()
+                        && matches!(pending.action.as_deref(), Some("create" | "recreate")) =>
+                {
+                    // A create (overlap or recreate) whose value was lost: the old record must
+                    // stay alive until finish, so the lost record is revoked (nobody holds its
+                    // value) and a new one created; the old id is kept for finish to retire.
+                    gitlab::retire(client, kind, &new_id).await.map_err(|e| {
+                        Stop::Pending(format!(
+                            "the value of new record {new_id} was lost and revoking it failed \
+                             ({e}); the next apply tries again"
+                        ))
+                    })?;
+                    let note = format!(
+                        "the value of new record {new_id} was lost (the answer never arrived); \
+                         it was revoked and a new record created"
+                    );
+                    tracing::warn!(token = %spec.id, "{note}");
+                    notes.push(note.clone());
+                    pending.known_ids.push(new_id);
+                    pending.notes.push(note);
+                    commit_pending(ctx, &spec.id, pending).await?;
+                    match gitlab::create(client, kind, expires_at).await {
+                        Ok(issued) => return Ok(issued),
+                        Err(ApiError::OutcomeUnknown { .. }) => {
+                            must_learn = true;
+                            continue;
+                        }
+                        Err(e) => return Err(Stop::Failed(e.to_string())),
+                    }
+                }
                 Learned::Lost(new_id) => {
                     let note = format!(
                         "the value of new record {new_id} was lost (the answer never arrived); \

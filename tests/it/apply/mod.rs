@@ -6,6 +6,7 @@ mod crash;
 mod flaky;
 mod http_ledger;
 mod lock;
+mod overlap;
 mod zendesk;
 
 use crate::harness::SandboxRun;
