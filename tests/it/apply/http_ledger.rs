@@ -11,7 +11,7 @@ use crate::harness::SandboxRun;
 const STATE_PROJECT: &str = "support/ops/tokenops";
 
 /// Switches the example run's ledger to the Terraform state of the report project.
-fn on_http_backend(run: &SandboxRun) {
+pub fn on_http_backend(run: &SandboxRun) {
     let address = format!(
         "{}/api/v4/projects/support%2Fops%2Ftokenops/terraform/state/tokenops",
         run.handle.gitlab_url("gitlab.com")
@@ -27,7 +27,7 @@ fn on_http_backend(run: &SandboxRun) {
 }
 
 /// The ledger document as the Terraform state holds it.
-fn state_text(run: &SandboxRun) -> String {
+pub fn state_text(run: &SandboxRun) -> String {
     run.handle.with_state(|w| {
         let gl = &w.gitlab["gitlab.com"];
         let project = gl

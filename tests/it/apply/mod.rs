@@ -8,6 +8,7 @@ mod http_ledger;
 mod lock;
 mod overlap;
 mod zendesk;
+mod zendesk_flaky;
 
 use crate::harness::SandboxRun;
 
