@@ -75,6 +75,14 @@ fn converge_under_faults(run: &SandboxRun) -> usize {
         outputs.push(both);
     }
     run.handle.faults().clear();
+    let failed = run
+        .handle
+        .requests()
+        .entries
+        .iter()
+        .filter(|e| e.status == 0 || e.status >= 429)
+        .count();
+    assert!(failed > 0, "faults were injected");
     assert!(
         converged,
         "apply did not converge in {runs} runs:\n{}",
