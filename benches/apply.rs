@@ -129,6 +129,7 @@ fn main() {
         )),
         crash_at: None,
         holder: "bench".to_string(),
+        provide: None,
         zendesk_client_secrets: Default::default(),
     };
     handle.clear_requests();

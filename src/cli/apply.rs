@@ -49,6 +49,10 @@ pub struct Args {
     /// Concurrent requests per platform instance.
     #[arg(long)]
     pub concurrency: Option<usize>,
+    /// Distribute a value obtained by hand (read from stdin) for this token id instead of
+    /// applying the plan: for legacy Zendesk API tokens, which nobody can create by API.
+    #[arg(long, value_name = "TOKEN_ID", conflicts_with = "plan_file")]
+    pub provide: Option<String>,
 }
 
 /// Runs `apply`.
@@ -58,6 +62,22 @@ pub fn run(args: Args, now: Option<&str>) -> anyhow::Result<Outcome> {
         manifests: args.manifests.clone(),
     };
     let desired = load(&load_options)?;
+    let provided = match &args.provide {
+        Some(id) => {
+            if !args.auto_approve {
+                anyhow::bail!(
+                    "--provide {id} reads the value from stdin, so apply cannot ask for \
+                     confirmation there; pass --auto-approve"
+                );
+            }
+            let mut value = String::new();
+            std::io::Read::read_to_string(&mut std::io::stdin(), &mut value)
+                .context("reading the provided value from stdin")?;
+            let value = value.trim_end_matches(['\r', '\n']).to_string();
+            Some((id.clone(), SecretString::from(value)))
+        }
+        None => None,
+    };
     if !args.auto_approve {
         if !std::io::stdin().is_terminal() {
             anyhow::bail!(
@@ -106,6 +126,7 @@ pub fn run(args: Args, now: Option<&str>) -> anyhow::Result<Outcome> {
             ctx.now
         ),
         zendesk_client_secrets: client_secrets(&desired, &process_env),
+        provide: provided,
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

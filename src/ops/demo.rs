@@ -164,6 +164,7 @@ async fn run_against(
         escrow_identity: Some(identity),
         crash_at: None,
         holder: "tokenops demo".to_string(),
+        provide: None,
         zendesk_client_secrets: sandbox_client_secrets(sandbox),
     };
     let (_, report) = crate::ops::apply::run(&apply_options, &desired, &ctx, stdout)

@@ -14,6 +14,7 @@ pub mod consumers;
 pub mod escrow;
 pub mod gitlab;
 pub mod protocol;
+pub mod provide;
 pub mod store;
 pub mod summary;
 pub mod zendesk;
@@ -62,6 +63,9 @@ pub struct ApplyOptions {
     /// Zendesk OAuth client secrets for the client-credentials grant, keyed
     /// `INSTANCE/CLIENT` (read from the environment by the CLI).
     pub zendesk_client_secrets: std::collections::BTreeMap<String, SecretString>,
+    /// `--provide TOKEN_ID`: distribute this value (read from stdin by the CLI) for that
+    /// token instead of applying the plan.
+    pub provide: Option<(String, SecretString)>,
 }
 
 /// Why `apply` could not run at all.
@@ -130,6 +134,8 @@ pub struct Ctx {
     crash_at: Option<String>,
     /// Zendesk OAuth client secrets for the client-credentials grant.
     pub zendesk_client_secrets: std::collections::BTreeMap<String, SecretString>,
+    /// A value provided by hand for one token (`--provide`).
+    pub provided: Option<(String, SecretString)>,
 }
 
 impl Ctx {
@@ -204,7 +210,9 @@ pub async fn run(
         .filter(|(_, t)| t.pending.is_some())
         .map(|(id, _)| id.clone())
         .collect();
-    let wants_change = !pending.is_empty() || plan.tokens.iter().any(TokenPlan::replaces_value);
+    let wants_change = !pending.is_empty()
+        || options.provide.is_some()
+        || plan.tokens.iter().any(TokenPlan::replaces_value);
     let escrow = match &desired.config.escrow {
         Some(settings) => Escrow::new(
             &settings.recipient,
@@ -236,6 +244,7 @@ pub async fn run(
         now: ctx.now,
         crash_at: options.crash_at.clone(),
         zendesk_client_secrets: options.zendesk_client_secrets.clone(),
+        provided: options.provide.clone(),
     };
     let parallel = options.parallel.max(1);
     let mut report = ApplyReport::default();
@@ -269,10 +278,18 @@ pub async fn run(
     .await;
     report.results.extend(resumed);
 
+    // With --provide, only the provided token (see `provide`).
+    if let Some((id, _)) = &options.provide {
+        report
+            .results
+            .push(provide::run(&run_ctx, desired, id).await);
+    }
+
     // 2. The plan.
     let jobs: Vec<(&TokenPlan, Option<&TokenSpec>)> = plan
         .tokens
         .iter()
+        .filter(|_| options.provide.is_none())
         .filter(|t| !pending.contains(&t.id))
         .map(|t| {
             (

@@ -61,6 +61,7 @@ enum Source {
     Gitlab { instance: String, kind: GitlabKind },
     Generated { length: u32, alphabet: &'static str },
     Zendesk { instance: String, kind: ZendeskKind },
+    Provided(SecretString),
 }
 
 fn source_of(spec: &TokenSpec) -> Option<Source> {
@@ -116,7 +117,17 @@ async fn rotate(
     start: Start,
     notes: &mut Vec<String>,
 ) -> Result<String, Stop> {
-    let Some(source) = source_of(spec) else {
+    let provided = ctx
+        .provided
+        .as_ref()
+        .filter(|(id, _)| id == &spec.id)
+        .map(|(_, value)| Source::Provided(value.clone()));
+    // A provided value being resumed comes from the escrow (or, at the intent step, is
+    // asked for again).
+    let resumed_provide =
+        matches!(&start, Start::Resume(p) if p.action.as_deref() == Some("provide"))
+            .then(|| Source::Provided(SecretString::from(String::new())));
+    let Some(source) = provided.or(resumed_provide).or_else(|| source_of(spec)) else {
         return Err(Stop::Failed(format!(
             "{} tokens are not handled by this version",
             spec.kind.key()
@@ -224,6 +235,11 @@ async fn stage(
             return Ok((String::new(), mint(*length, alphabet)));
         }
         Source::Gitlab { instance, kind } => (instance.as_str(), kind),
+        Source::Provided(value) => {
+            return super::provide::stage(&ctx.clients, spec, value)
+                .await
+                .map_err(Stop::Failed);
+        }
         Source::Zendesk { instance, kind } => {
             let client = zendesk_client(ctx, instance)?;
             let secrets = &ctx.zendesk_client_secrets;
@@ -526,6 +542,9 @@ async fn distribute_verify_finish(
     Ok(match pending.action.as_deref() {
         Some("rotate") => "rotated; every consumer verified".to_string(),
         Some("generate") => "new secret generated; every consumer verified".to_string(),
+        Some("provide") => {
+            "the provided value was distributed; every consumer verified".to_string()
+        }
         _ => "created anew; every consumer verified; old record retired".to_string(),
     })
 }

@@ -7,6 +7,7 @@ mod flaky;
 mod http_ledger;
 mod lock;
 mod overlap;
+mod provide;
 mod zendesk;
 mod zendesk_flaky;
 
