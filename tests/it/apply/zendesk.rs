@@ -298,6 +298,21 @@ fn the_whole_example_converges_with_zendesk() {
     assert_zendesk_converged(&run);
     assert_no_repeated_rotate(&run);
     assert_plan_empty_zd(&run);
+    // The short-lived client-credentials token (36 h, renewed 12 h before expiry): the plan
+    // says when its next renewal falls and how often the schedule must run.
+    let again = zd_cmd(&run, &["plan"]).output().expect("plan");
+    let again = text(&again.stdout);
+    let usgov = again
+        .split("\n\n")
+        .find(|s| s.contains(" zd-usgov-oauth-escalations ("))
+        .expect("usgov entry")
+        .to_string();
+    assert!(
+        usgov.contains("next renewal falls at 2026-11-29 09:00 UTC")
+            && usgov.contains("expires at 2026-11-29 21:00 UTC")
+            && usgov.contains("must run at least every 12 hours"),
+        "{usgov}"
+    );
     // Every other setting of the app is as it was.
     let after = run.handle.with_state(|w| {
         let zd = &w.zendesk["global"];
