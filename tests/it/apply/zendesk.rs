@@ -532,3 +532,38 @@ fn crash_at_every_zendesk_step_boundary_loses_nothing() {
     println!("Zendesk crash points covered (local ledger): {covered}");
     assert_eq!(covered, ZENDESK_CRASH_POINTS);
 }
+
+#[test]
+fn two_concurrent_applies_never_replace_a_zendesk_credential_twice() {
+    let run = example_run();
+    let mut a = zd_cmd(&run, &["apply", "--auto-approve", "--lock-timeout", "60"]);
+    let mut b = zd_cmd(&run, &["apply", "--auto-approve", "--lock-timeout", "60"]);
+    let (ra, rb) = std::thread::scope(|s| {
+        let ha = s.spawn(move || a.output().expect("apply a"));
+        let hb = s.spawn(move || b.output().expect("apply b"));
+        (ha.join().expect("a"), hb.join().expect("b"))
+    });
+    assert!(ra.status.success(), "{}", text(&ra.stdout));
+    assert!(rb.status.success(), "{}", text(&rb.stdout));
+    let count = |route: &str| {
+        run.handle
+            .requests()
+            .entries
+            .iter()
+            .filter(|e| e.route.contains(route) && e.status < 300)
+            .count()
+    };
+    assert_eq!(count("POST /api/v2/oauth/tokens"), 1, "one admin-API mint");
+    assert_eq!(
+        count("POST /oauth/tokens"),
+        1,
+        "one client-credentials grant"
+    );
+    assert_eq!(
+        count("PUT /api/v2/oauth/clients/:id/generate_secret"),
+        1,
+        "one new client secret"
+    );
+    assert_no_repeated_rotate(&run);
+    assert_zendesk_converged(&run);
+}
