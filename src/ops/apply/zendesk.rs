@@ -316,23 +316,3 @@ pub async fn retire(zd: &ZendeskClient, kind: &ZendeskKind, old: &str) -> Result
         Err(e) => Err(e),
     }
 }
-
-/// Proves a consumer's value is the new token (for consumers that read back).
-pub async fn authenticates_as(
-    zd: &ZendeskClient,
-    value: &SecretString,
-    id: &str,
-) -> Result<(), String> {
-    let me = zd
-        .introspect_oauth_token(value)
-        .await
-        .map_err(|e| format!("the new value does not authenticate: {e}"))?;
-    if me.id.to_string() == id {
-        Ok(())
-    } else {
-        Err(format!(
-            "the value authenticates as OAuth token {}, not {id}",
-            me.id
-        ))
-    }
-}

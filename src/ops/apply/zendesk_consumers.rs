@@ -61,10 +61,32 @@ pub async fn write(
             settings
                 .0
                 .push((a.setting.clone(), SettingValue::Secret(value.clone())));
-            zd.update_installation_settings(install.id, &settings)
+            let after = zd
+                .update_installation_settings(install.id, &settings)
                 .await
-                .map(drop)
-                .map_err(|e| e.to_string())
+                .map_err(|e| e.to_string())?;
+            let changed: Vec<&String> = install
+                .settings
+                .iter()
+                .filter(|(name, v)| *name != &a.setting && after.settings.get(*name) != Some(v))
+                .map(|(name, _)| name)
+                .collect();
+            if changed.is_empty() {
+                Ok(())
+            } else {
+                Err(format!(
+                    "Zendesk {}: writing setting {} of app installation {} changed other \
+                     settings too ({}); restore them in Admin Center and report this",
+                    a.zendesk,
+                    a.setting,
+                    install.id,
+                    changed
+                        .iter()
+                        .map(|n| n.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ))
+            }
         }
         other => Err(format!(
             "{} consumers are not Zendesk consumers",
