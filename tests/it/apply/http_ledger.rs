@@ -144,3 +144,13 @@ fn unlock_on_a_local_ledger_explains_there_is_nothing_to_release() {
     assert!(!out.status.success());
     assert!(stderr.contains("local file"), "{stderr}");
 }
+
+#[test]
+fn a_lost_zendesk_answer_on_the_http_backend() {
+    for route in super::zendesk::DROPPED {
+        let run = example_run();
+        on_http_backend(&run);
+        super::zendesk::drop_and_recover(&run, route, &state_text);
+        assert!(!lock_held(&run), "{route}: the lock is released");
+    }
+}

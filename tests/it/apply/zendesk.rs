@@ -567,3 +567,70 @@ fn two_concurrent_applies_never_replace_a_zendesk_credential_twice() {
     assert_no_repeated_rotate(&run);
     assert_zendesk_converged(&run);
 }
+
+/// Zendesk calls whose connection is dropped after the platform acted (the answer is lost).
+pub const DROPPED: [&str; 5] = [
+    "POST /api/v2/oauth/tokens",
+    "POST /oauth/tokens",
+    "PUT /api/v2/oauth/clients/:id/generate_secret",
+    "PATCH /api/v2/webhooks/:id",
+    "PUT /api/v2/apps/installations/:id",
+];
+
+/// Drops the answer of `route` once, then applies until converged and checks everything.
+pub fn drop_and_recover(run: &SandboxRun, route: &str, ledger: &dyn Fn(&SandboxRun) -> String) {
+    run.handle.faults().set(
+        route,
+        tokenops::sandbox::FaultSpec {
+            drop_after_apply: 1.0,
+            times: Some(1),
+            ..tokenops::sandbox::FaultSpec::default()
+        },
+    );
+    let mut outputs = Vec::new();
+    let mut ok = false;
+    for _ in 0..3 {
+        let out = apply(run);
+        let both = text(&out.stdout) + &text(&out.stderr);
+        ok = out.status.success();
+        if !ok && let Some(id) = held_lock(&both) {
+            let _ = zd_cmd(run, &["unlock", &id]).output();
+        }
+        outputs.push(both);
+        if ok {
+            break;
+        }
+    }
+    let dropped = run
+        .handle
+        .requests()
+        .entries
+        .iter()
+        .filter(|e| e.route == route && e.status == 0)
+        .count();
+    assert_eq!(dropped, 1, "{route}: the answer was dropped once");
+    assert!(
+        ok,
+        "{route}: did not converge:\n{}",
+        outputs.join("\n---\n")
+    );
+    assert_zendesk_converged(run);
+    assert_no_repeated_rotate(run);
+    assert_plan_empty_zd(run);
+    let ledger_text = ledger(run);
+    assert!(
+        !ledger_text.contains("\"pending\""),
+        "{route}: {ledger_text}"
+    );
+    outputs.push(ledger_text);
+    let texts: Vec<(&str, String)> = outputs.iter().map(|t| (route, t.clone())).collect();
+    assert_no_leak(run, &texts);
+}
+
+#[test]
+fn a_lost_answer_from_zendesk_is_learned_not_repeated_blindly() {
+    for route in DROPPED {
+        let run = example_run();
+        drop_and_recover(&run, route, &|r| r.ledger_text());
+    }
+}
