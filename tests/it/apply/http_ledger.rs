@@ -70,16 +70,20 @@ fn crash_at_every_step_boundary_on_the_http_backend() {
             cases.push((token, step));
         }
     }
+    for step in gitlab_steps.iter().copied().chain(["retired"]) {
+        cases.push(("trigger-reports-from-triage", step));
+    }
     for (token, step) in cases {
         let label = format!("{token}:{step}");
         let run = example_run();
         on_http_backend(&run);
+        super::make_trigger_consumer_stale(&run);
         crash_and_recover(&run, &label, &state_text);
         assert!(!lock_held(&run), "{label}: the lock is released at the end");
         covered += 1;
     }
     println!("crash points covered (http ledger): {covered}");
-    assert_eq!(covered, ZENDESK_CRASH_POINTS + 12);
+    assert_eq!(covered, ZENDESK_CRASH_POINTS + 12 + 7);
 }
 
 #[test]
