@@ -539,6 +539,14 @@ async fn distribute_verify_finish(
         .commit(&spec.id, move |t| *t = done)
         .await
         .map_err(Stop::from)?;
+    if let Source::Zendesk { kind, .. } = source {
+        return Ok(if kind.overlaps() {
+            "new OAuth token minted, scopes checked; every consumer verified; old token revoked"
+        } else {
+            "new client secret generated; every consumer verified"
+        }
+        .to_string());
+    }
     Ok(match pending.action.as_deref() {
         Some("rotate") => "rotated; every consumer verified".to_string(),
         Some("generate") => "new secret generated; every consumer verified".to_string(),

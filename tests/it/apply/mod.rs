@@ -3,6 +3,7 @@
 
 mod converge;
 mod crash;
+mod demo;
 mod flaky;
 mod http_ledger;
 mod lock;
