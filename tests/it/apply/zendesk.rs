@@ -634,3 +634,33 @@ fn a_lost_answer_from_zendesk_is_learned_not_repeated_blindly() {
         drop_and_recover(&run, route, &|r| r.ledger_text());
     }
 }
+
+#[test]
+fn a_missing_client_secret_names_the_variable_and_spares_the_others() {
+    let run = example_run();
+    let out = zd_cmd(&run, &["apply", "--auto-approve"])
+        .env_remove("TOKENOPS_ZENDESK_CLIENT_SECRET_US_GOVERNMENT_TOKENOPS_ESCALATIONS")
+        .output()
+        .expect("apply");
+    let stdout = text(&out.stdout);
+    assert!(!out.status.success(), "{stdout}");
+    let line = stdout
+        .lines()
+        .find(|l| l.contains("zd-usgov-oauth-escalations"))
+        .expect("usgov line");
+    assert!(line.starts_with("failed"), "{line}");
+    assert!(
+        line.contains("TOKENOPS_ZENDESK_CLIENT_SECRET_US_GOVERNMENT_TOKENOPS_ESCALATIONS"),
+        "{line}"
+    );
+    assert!(
+        stdout
+            .lines()
+            .any(|l| l.starts_with("done") && l.contains("zd-global-oauth-escalations")),
+        "{stdout}"
+    );
+    // Nothing half-done is left: the next run with the secret finishes the job.
+    assert!(!run.ledger_text().contains("\"pending\""));
+    assert!(apply(&run).status.success());
+    assert_zendesk_converged(&run);
+}
