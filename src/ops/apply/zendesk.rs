@@ -180,7 +180,7 @@ pub async fn stage(
                 .await
                 .map_err(ZendeskStop::Failed)?;
             if !fresh {
-                revoke_unknown(zd, c.id, pending).await?;
+                revoke_unknown(zd, c.id, scopes, pending).await?;
             }
             let (value, id) = match grant {
                 OauthGrant::AdminApi => {
@@ -268,13 +268,17 @@ pub async fn stage(
     }
 }
 
-/// Revokes tokens of the client minted after the intent was recorded: their values were
-/// never escrowed, so nobody can use them.
+/// Revokes tokens of the client that an interrupted run minted: created since the intent was
+/// recorded, with the declared scopes, and unknown then. Their values were never escrowed, so
+/// nobody can use them. A token someone else minted for the client with other scopes is left.
 async fn revoke_unknown(
     zd: &ZendeskClient,
     client_id: u64,
+    scopes: &[String],
     pending: &PendingRotation,
 ) -> Result<(), ZendeskStop> {
+    let mut want = scopes.to_vec();
+    want.sort();
     let tokens = zd
         .list_oauth_tokens(true, Some(client_id))
         .await
@@ -286,7 +290,14 @@ async fn revoke_unknown(
         })?;
     for t in tokens {
         let id = t.id.to_string();
-        if pending.known_ids.contains(&id) || pending.old_platform_id.as_deref() == Some(&id) {
+        let mut got = t.scopes.clone();
+        got.sort();
+        let before = t.created_at.is_some_and(|at| at < pending.started_at);
+        if pending.known_ids.contains(&id)
+            || pending.old_platform_id.as_deref() == Some(&id)
+            || before
+            || got != want
+        {
             continue;
         }
         match zd.revoke_oauth_token(t.id).await {
