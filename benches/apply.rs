@@ -125,6 +125,7 @@ fn main() {
             load.config.parent().unwrap().join(".tokenops/state.json"),
         ),
         config: load.config.clone(),
+        ledger: tokenops::ledger::LedgerSource::Local(dir.path().join(".tokenops/state.json")),
         plan_file: None,
         lock_timeout: Duration::ZERO,
         parallel: PARALLEL,
@@ -133,6 +134,8 @@ fn main() {
         )),
         crash_at: None,
         holder: "bench".to_string(),
+        provide: None,
+        zendesk_client_secrets: Default::default(),
     };
     handle.clear_requests();
     let mut sink = Vec::new();

@@ -49,6 +49,10 @@ pub struct Args {
     /// Concurrent requests per platform instance.
     #[arg(long)]
     pub concurrency: Option<usize>,
+    /// Distribute a value obtained by hand (read from stdin) for this token id instead of
+    /// applying the plan: for legacy Zendesk API tokens, which nobody can create by API.
+    #[arg(long, value_name = "TOKEN_ID", conflicts_with = "plan_file")]
+    pub provide: Option<String>,
 }
 
 /// Runs `apply`.
@@ -58,6 +62,22 @@ pub fn run(args: Args, now: Option<&str>) -> anyhow::Result<Outcome> {
         manifests: args.manifests.clone(),
     };
     let desired = load(&load_options)?;
+    let provided = match &args.provide {
+        Some(id) => {
+            if !args.auto_approve {
+                anyhow::bail!(
+                    "--provide {id} reads the value from stdin, so apply cannot ask for \
+                     confirmation there; pass --auto-approve"
+                );
+            }
+            let mut value = String::new();
+            std::io::Read::read_to_string(&mut std::io::stdin(), &mut value)
+                .context("reading the provided value from stdin")?;
+            let value = value.trim_end_matches(['\r', '\n']).to_string();
+            Some((id.clone(), SecretString::from(value)))
+        }
+        None => None,
+    };
     if !args.auto_approve {
         if !std::io::stdin().is_terminal() {
             anyhow::bail!(
@@ -105,6 +125,8 @@ pub fn run(args: Args, now: Option<&str>) -> anyhow::Result<Outcome> {
             process_env("HOSTNAME").unwrap_or_else(|| "this host".to_string()),
             ctx.now
         ),
+        zendesk_client_secrets: client_secrets(&desired, &process_env),
+        provide: provided,
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -117,4 +139,26 @@ pub fn run(args: Args, now: Option<&str>) -> anyhow::Result<Outcome> {
         &mut stdout,
     ))?;
     Ok(outcome)
+}
+
+/// The client secrets the client-credentials grant needs, one environment variable per
+/// declared client (named by `zendesk::secret_env`).
+fn client_secrets(
+    desired: &crate::manifest::Desired,
+    process_env: &dyn Fn(&str) -> Option<String>,
+) -> std::collections::BTreeMap<String, SecretString> {
+    use crate::manifest::{OauthGrant, TokenKind};
+    use crate::ops::apply::zendesk::{secret_env, secret_key};
+    desired
+        .tokens
+        .iter()
+        .filter_map(|t| match &t.spec.kind {
+            TokenKind::ZendeskOauthToken(z) if z.grant == OauthGrant::ClientCredentials => {
+                let value = process_env(&secret_env(&z.zendesk, &z.client))
+                    .filter(|v| !v.trim().is_empty())?;
+                Some((secret_key(&z.zendesk, &z.client), SecretString::from(value)))
+            }
+            _ => None,
+        })
+        .collect()
 }

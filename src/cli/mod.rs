@@ -15,6 +15,7 @@ pub mod import;
 pub mod plan;
 pub mod sandbox;
 pub mod schema;
+pub mod unlock;
 pub mod validate;
 
 /// Keep GitLab and Zendesk API tokens alive the GitOps way.
@@ -58,6 +59,8 @@ pub enum Command {
     Demo(demo::Args),
     /// Serve the built-in GitLab + Zendesk API simulator on 127.0.0.1 until interrupted.
     Sandbox(sandbox::Args),
+    /// Release the shared ledger's lock a crashed apply left held (http backend).
+    Unlock(unlock::Args),
     /// Print shell completions (bash, zsh, fish, elvish, powershell).
     Completions(completions::CompletionsArgs),
     /// Print the man page.
@@ -98,5 +101,6 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Man(args) => completions::man(args),
         Command::Check(args) => check::run(args, now),
         Command::Import(args) => import::run(args, now),
+        Command::Unlock(args) => unlock::run(args),
     }
 }

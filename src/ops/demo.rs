@@ -6,6 +6,7 @@ use std::io::Write;
 use std::path::Path;
 
 use jiff::Timestamp;
+use secrecy::SecretString;
 
 use super::Outcome;
 use super::apply::{ApplyOptions, escrow::generate_identity};
@@ -163,6 +164,8 @@ async fn run_against(
         escrow_identity: Some(identity),
         crash_at: None,
         holder: "tokenops demo".to_string(),
+        provide: None,
+        zendesk_client_secrets: sandbox_client_secrets(sandbox),
     };
     let (_, report) = crate::ops::apply::run(&apply_options, &desired, &ctx, stdout)
         .await
@@ -245,4 +248,24 @@ fn sandbox_clients(
         clients.zendesk.insert(instance.name.clone(), client);
     }
     Ok(clients)
+}
+
+/// The sandbox's OAuth client secrets, as an operator would export them for the
+/// client-credentials grant.
+fn sandbox_client_secrets(
+    sandbox: &SandboxHandle,
+) -> std::collections::BTreeMap<String, SecretString> {
+    sandbox.with_state(|w| {
+        w.zendesk
+            .iter()
+            .flat_map(|(name, z)| {
+                z.clients.values().map(move |c| {
+                    (
+                        crate::ops::apply::zendesk::secret_key(name, &c.identifier),
+                        SecretString::from(c.secret.reveal().to_string()),
+                    )
+                })
+            })
+            .collect()
+    })
 }

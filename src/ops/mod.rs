@@ -22,3 +22,4 @@ pub mod demo;
 pub mod discover;
 pub mod import;
 pub mod plan;
+pub mod unlock;

@@ -309,6 +309,9 @@ fn due_or_ok(
         Some(at) => format!("expires in {}", human_duration(at.duration_since(now))),
         None => "no expiry".to_string(),
     };
+    if let Some(note) = crate::plan::renewal::next_renewal_note(token, expiry) {
+        plan.notes.push(note);
+    }
     None
 }
 

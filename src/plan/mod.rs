@@ -6,6 +6,7 @@
 pub mod desired;
 pub mod engine;
 pub mod render;
+pub mod renewal;
 
 use jiff::Timestamp;
 use jiff::civil::Date;

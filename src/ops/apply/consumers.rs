@@ -42,7 +42,7 @@ pub fn handled(consumer: &ConsumerSpec) -> bool {
         ConsumerSpec::GitlabCiVariable(_)
             | ConsumerSpec::GitlabWebhook(_)
             | ConsumerSpec::Manual(_)
-    )
+    ) || super::zendesk_consumers::handled(consumer)
 }
 
 /// Writes `value` to the consumer.
@@ -57,6 +57,9 @@ pub async fn write(
             .map_err(|e| e.to_string()),
         ConsumerSpec::GitlabWebhook(h) => write_hook(client(clients, &h.gitlab)?, h, value).await,
         ConsumerSpec::Manual(_) => Ok(()),
+        other if super::zendesk_consumers::handled(other) => {
+            super::zendesk_consumers::write(clients, other, value).await
+        }
         other => Err(format!(
             "{} consumers are not handled by this version",
             other.kind_key()
@@ -230,6 +233,9 @@ pub async fn verify(
             Ok(Proof::Written)
         }
         ConsumerSpec::Manual(_) => Ok(Proof::Written),
+        other if super::zendesk_consumers::handled(other) => {
+            super::zendesk_consumers::verify(clients, other, value).await
+        }
         other => Err(format!(
             "{} consumers are not handled by this version",
             other.kind_key()

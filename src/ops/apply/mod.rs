@@ -14,8 +14,11 @@ pub mod consumers;
 pub mod escrow;
 pub mod gitlab;
 pub mod protocol;
+pub mod provide;
 pub mod store;
 pub mod summary;
+pub mod zendesk;
+pub mod zendesk_consumers;
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -57,6 +60,12 @@ pub struct ApplyOptions {
     pub crash_at: Option<String>,
     /// Who holds the lock (pid, host, start), for a second run to name.
     pub holder: String,
+    /// Zendesk OAuth client secrets for the client-credentials grant, keyed
+    /// `INSTANCE/CLIENT` (read from the environment by the CLI).
+    pub zendesk_client_secrets: std::collections::BTreeMap<String, SecretString>,
+    /// `--provide TOKEN_ID`: distribute this value (read from stdin by the CLI) for that
+    /// token instead of applying the plan.
+    pub provide: Option<(String, SecretString)>,
 }
 
 /// Why `apply` could not run at all.
@@ -123,6 +132,10 @@ pub struct Ctx {
     /// The current time.
     pub now: Timestamp,
     crash_at: Option<String>,
+    /// Zendesk OAuth client secrets for the client-credentials grant.
+    pub zendesk_client_secrets: std::collections::BTreeMap<String, SecretString>,
+    /// A value provided by hand for one token (`--provide`).
+    pub provided: Option<(String, SecretString)>,
 }
 
 impl Ctx {
@@ -197,7 +210,9 @@ pub async fn run(
         .filter(|(_, t)| t.pending.is_some())
         .map(|(id, _)| id.clone())
         .collect();
-    let wants_change = !pending.is_empty() || plan.tokens.iter().any(TokenPlan::replaces_value);
+    let wants_change = !pending.is_empty()
+        || options.provide.is_some()
+        || plan.tokens.iter().any(TokenPlan::replaces_value);
     let escrow = match &desired.config.escrow {
         Some(settings) => Escrow::new(
             &settings.recipient,
@@ -228,6 +243,8 @@ pub async fn run(
         clients: ctx.clients.clone(),
         now: ctx.now,
         crash_at: options.crash_at.clone(),
+        zendesk_client_secrets: options.zendesk_client_secrets.clone(),
+        provided: options.provide.clone(),
     };
     let parallel = options.parallel.max(1);
     let mut report = ApplyReport::default();
@@ -261,10 +278,18 @@ pub async fn run(
     .await;
     report.results.extend(resumed);
 
+    // With --provide, only the provided token (see `provide`).
+    if let Some((id, _)) = &options.provide {
+        report
+            .results
+            .push(provide::run(&run_ctx, desired, id).await);
+    }
+
     // 2. The plan.
     let jobs: Vec<(&TokenPlan, Option<&TokenSpec>)> = plan
         .tokens
         .iter()
+        .filter(|_| options.provide.is_none())
         .filter(|t| !pending.contains(&t.id))
         .map(|t| {
             (
@@ -409,6 +434,8 @@ fn unhandled(spec: &TokenSpec) -> Option<String> {
             | TokenKind::GitlabGroupAccessToken(_)
             | TokenKind::GitlabPipelineTriggerToken(_)
             | TokenKind::GeneratedSecret(_)
+            | TokenKind::ZendeskOauthToken(_)
+            | TokenKind::ZendeskOauthClientSecret(_)
     );
     if !kind_ok {
         return Some(format!(

@@ -20,6 +20,7 @@ use secrecy::SecretString;
 
 use super::consumers;
 use super::gitlab::{self, GitlabKind, Issued};
+use super::zendesk::{self as zd, ZendeskKind, ZendeskStop};
 use super::{Ctx, TokenOutcome, TokenResult};
 use crate::http::ApiError;
 use crate::ledger::{LedgerToken, PendingRotation, Step};
@@ -59,11 +60,16 @@ impl From<crate::ledger::LedgerError> for Stop {
 enum Source {
     Gitlab { instance: String, kind: GitlabKind },
     Generated { length: u32, alphabet: &'static str },
+    Zendesk { instance: String, kind: ZendeskKind },
+    Provided(SecretString),
 }
 
 fn source_of(spec: &TokenSpec) -> Option<Source> {
     if let Some((instance, kind)) = GitlabKind::of(spec) {
         return Some(Source::Gitlab { instance, kind });
+    }
+    if let Some((instance, kind)) = ZendeskKind::of(spec) {
+        return Some(Source::Zendesk { instance, kind });
     }
     match &spec.kind {
         TokenKind::GeneratedSecret(g) => Some(Source::Generated {
@@ -111,7 +117,17 @@ async fn rotate(
     start: Start,
     notes: &mut Vec<String>,
 ) -> Result<String, Stop> {
-    let Some(source) = source_of(spec) else {
+    let provided = ctx
+        .provided
+        .as_ref()
+        .filter(|(id, _)| id == &spec.id)
+        .map(|(_, value)| Source::Provided(value.clone()));
+    // A provided value being resumed comes from the escrow (or, at the intent step, is
+    // asked for again).
+    let resumed_provide =
+        matches!(&start, Start::Resume(p) if p.action.as_deref() == Some("provide"))
+            .then(|| Source::Provided(SecretString::from(String::new())));
+    let Some(source) = provided.or(resumed_provide).or_else(|| source_of(spec)) else {
         return Err(Stop::Failed(format!(
             "{} tokens are not handled by this version",
             spec.kind.key()
@@ -130,6 +146,10 @@ async fn rotate(
                 let client = gitlab_client(ctx, instance)?;
                 let known = gitlab::records(client, kind).await.map_err(Stop::Failed)?;
                 intent.known_ids = known.into_iter().map(|r| r.id).collect();
+            }
+            if let Source::Zendesk { instance, kind } = &source {
+                let client = zendesk_client(ctx, instance)?;
+                intent.known_ids = zd::known_ids(client, kind).await.map_err(Stop::Failed)?;
             }
             commit_pending(ctx, &spec.id, &intent).await?;
             ctx.crash_point(&spec.id, "intent");
@@ -177,6 +197,17 @@ fn record_pending(ctx: &Ctx, id: &str, pending: &PendingRotation) {
     ctx.store.record(id, move |t| t.pending = Some(pending));
 }
 
+fn zendesk_client<'a>(
+    ctx: &'a Ctx,
+    instance: &str,
+) -> Result<&'a crate::zendesk::ZendeskClient, Stop> {
+    ctx.clients.zendesk.get(instance).ok_or_else(|| {
+        Stop::Failed(format!(
+            "no Zendesk instance named `{instance}` is declared in tokenops.yaml"
+        ))
+    })
+}
+
 async fn commit_pending(ctx: &Ctx, id: &str, pending: &PendingRotation) -> Result<(), Stop> {
     let pending = pending.clone();
     ctx.store
@@ -209,6 +240,21 @@ async fn stage(
             return Ok((String::new(), mint(*length, alphabet)));
         }
         Source::Gitlab { instance, kind } => (instance.as_str(), kind),
+        Source::Provided(value) => {
+            return super::provide::stage(&ctx.clients, spec, value)
+                .await
+                .map_err(Stop::Failed);
+        }
+        Source::Zendesk { instance, kind } => {
+            let client = zendesk_client(ctx, instance)?;
+            let secrets = &ctx.zendesk_client_secrets;
+            return zd::stage(client, instance, kind, pending, fresh, secrets)
+                .await
+                .map_err(|e| match e {
+                    ZendeskStop::Pending(why) => Stop::Pending(why),
+                    ZendeskStop::Failed(why) => Stop::Failed(why),
+                });
+        }
     };
     let client = gitlab_client(ctx, instance)?;
     let expires_at = pending.new_expires_at.ok_or_else(|| {
@@ -223,6 +269,37 @@ async fn stage(
                         "the create's answer was lost; the new trigger was read back".to_string(),
                     );
                     return Ok(issued);
+                }
+                Learned::Lost(new_id)
+                    if kind.rotatable()
+                        && matches!(pending.action.as_deref(), Some("create" | "recreate")) =>
+                {
+                    // A create (overlap or recreate) whose value was lost: the old record must
+                    // stay alive until finish, so the lost record is revoked (nobody holds its
+                    // value) and a new one created; the old id is kept for finish to retire.
+                    gitlab::retire(client, kind, &new_id).await.map_err(|e| {
+                        Stop::Pending(format!(
+                            "the value of new record {new_id} was lost and revoking it failed \
+                             ({e}); the next apply tries again"
+                        ))
+                    })?;
+                    let note = format!(
+                        "the value of new record {new_id} was lost (the answer never arrived); \
+                         it was revoked and a new record created"
+                    );
+                    tracing::warn!(token = %spec.id, "{note}");
+                    notes.push(note.clone());
+                    pending.known_ids.push(new_id);
+                    pending.notes.push(note);
+                    commit_pending(ctx, &spec.id, pending).await?;
+                    match gitlab::create(client, kind, expires_at).await {
+                        Ok(issued) => return Ok(issued),
+                        Err(ApiError::OutcomeUnknown { .. }) => {
+                            must_learn = true;
+                            continue;
+                        }
+                        Err(e) => return Err(Stop::Failed(e.to_string())),
+                    }
                 }
                 Learned::Lost(new_id) => {
                     let note = format!(
@@ -449,6 +526,20 @@ async fn distribute_verify_finish(
         })?;
         ctx.crash_point(&spec.id, "retired");
     }
+    if let (Source::Zendesk { instance, kind }, Some(old)) = (source, &pending.old_platform_id)
+        && kind.overlaps()
+        && pending.new_platform_id.as_ref() != Some(old)
+    {
+        zd::retire(zendesk_client(ctx, instance)?, kind, old)
+            .await
+            .map_err(|e| {
+                Stop::Pending(format!(
+                    "every consumer holds the new value, but revoking old OAuth token {old} \
+                     failed ({e}); the next apply retries"
+                ))
+            })?;
+        ctx.crash_point(&spec.id, "retired");
+    }
     let done = LedgerToken {
         platform_id: pending.new_platform_id.clone(),
         replaced_at: Some(ctx.now),
@@ -457,12 +548,25 @@ async fn distribute_verify_finish(
         consumers: pending.verified.clone(),
         pending: None,
     };
-    // Made durable by the next write or the end of the run; until then a crash leaves the
-    // rotation at `staged`, and the next apply writes and verifies the consumers again.
-    ctx.store.record(&spec.id, move |t| *t = done);
+    // Durable before the summary says done: a crash after this point leaves nothing to redo.
+    ctx.store
+        .commit(&spec.id, move |t| *t = done)
+        .await
+        .map_err(Stop::from)?;
+    if let Source::Zendesk { kind, .. } = source {
+        return Ok(if kind.overlaps() {
+            "new OAuth token minted, scopes checked; every consumer verified; old token revoked"
+        } else {
+            "new client secret generated; every consumer verified"
+        }
+        .to_string());
+    }
     Ok(match pending.action.as_deref() {
         Some("rotate") => "rotated; every consumer verified".to_string(),
         Some("generate") => "new secret generated; every consumer verified".to_string(),
+        Some("provide") => {
+            "the provided value was distributed; every consumer verified".to_string()
+        }
         _ => "created anew; every consumer verified; old record retired".to_string(),
     })
 }

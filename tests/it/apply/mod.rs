@@ -3,9 +3,14 @@
 
 mod converge;
 mod crash;
+mod demo;
 mod flaky;
+mod http_ledger;
 mod lock;
-mod skipped;
+mod overlap;
+mod provide;
+mod zendesk;
+mod zendesk_flaky;
 
 use crate::harness::SandboxRun;
 

@@ -1,0 +1,85 @@
+//! `tokenops apply --provide TOKEN_ID`: a value a person obtained by hand (a legacy Zendesk
+//! API token nobody can create by API, or any credential of a token in manual mode) is read
+//! from stdin by the CLI and distributed through the same protocol as a rotation: escrowed
+//! first, written to every consumer, verified, recorded. A legacy Zendesk API token is first
+//! proven to act as the declared email, so a mistyped value is never written anywhere.
+
+use secrecy::SecretString;
+
+use super::gitlab::Issued;
+use crate::manifest::{TokenKind, TokenSpec};
+use crate::ops::discover::Clients;
+
+/// Checks the provided value before anything is written; returns the staged value.
+pub async fn stage(
+    clients: &Clients,
+    spec: &TokenSpec,
+    value: &SecretString,
+) -> Result<Issued, String> {
+    if secrecy::ExposeSecret::expose_secret(value)
+        .trim()
+        .is_empty()
+    {
+        return Err(format!(
+            "--provide {}: stdin held no value; pipe the credential in, e.g. \
+             `tokenops apply --provide {} --auto-approve < file`",
+            spec.id, spec.id
+        ));
+    }
+    if let TokenKind::ZendeskApiToken(t) = &spec.kind {
+        let zd = clients.zendesk.get(&t.zendesk).ok_or_else(|| {
+            format!(
+                "no Zendesk instance named `{}` is declared in tokenops.yaml",
+                t.zendesk
+            )
+        })?;
+        let me = zd
+            .introspect_api_token(&t.email, value)
+            .await
+            .map_err(|e| format!("the provided value does not authenticate: {e}"))?;
+        let same = me
+            .email
+            .as_deref()
+            .is_some_and(|e| e.eq_ignore_ascii_case(&t.email));
+        if !me.is_authenticated() || !same {
+            return Err(format!(
+                "Zendesk {}: the provided value does not sign in as {} (Zendesk answered as \
+                 an anonymous or other user); nothing was written. Check the token and the \
+                 manifest's `email`",
+                t.zendesk, t.email
+            ));
+        }
+        return Ok((t.token_id.to_string(), value.clone()));
+    }
+    Ok((String::new(), value.clone()))
+}
+
+/// Distributes the provided value of token `id` through the rotation protocol.
+pub async fn run(
+    ctx: &super::Ctx,
+    desired: &crate::manifest::Desired,
+    id: &str,
+) -> super::TokenResult {
+    match desired.tokens.iter().find(|t| t.spec.id == id) {
+        Some(t) => {
+            super::protocol::run(
+                ctx,
+                &t.spec,
+                super::protocol::Start::Fresh {
+                    action: "provide".to_string(),
+                    expires_at: None,
+                    old_id: None,
+                },
+            )
+            .await
+        }
+        None => super::TokenResult::new(
+            id,
+            super::TokenOutcome::Failed,
+            format!(
+                "--provide {id}: no manifest declares a token with this id; check the id \
+                 (`tokenops plan` lists them)"
+            ),
+        ),
+    }
+}

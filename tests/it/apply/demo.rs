@@ -1,0 +1,54 @@
+//! `tokenops demo` converges the whole default scenario, Zendesk included: apply skips
+//! nothing (Zendesk webhooks and app settings are written, the due Zendesk OAuth token is
+//! minted and its old one revoked), and the second plan has nothing left but the legacy
+//! Zendesk API tokens, which need a person.
+
+#[test]
+fn the_demo_converges_with_zendesk() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = crate::harness::tokenops(dir.path())
+        .args(["demo", "--now", "2026-11-28T09:00:00Z"])
+        .output()
+        .expect("demo");
+    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let apply = stdout
+        .split("==> 2/4")
+        .nth(1)
+        .and_then(|s| s.split("==> 3/4").next())
+        .expect("apply section");
+    assert!(apply.contains("0 skipped, 0 manual, 0 blocked"), "{apply}");
+    for id in [
+        "gl-ops-bot-automation",
+        "ops-group-triage",
+        "zd-global-gitlab-sync",
+        "zd-global-oauth-escalations",
+    ] {
+        assert!(
+            apply
+                .lines()
+                .any(|l| l.starts_with("done") && l.contains(id)),
+            "{id} is done:\n{apply}"
+        );
+    }
+    let second = stdout
+        .split("==> 3/4")
+        .nth(1)
+        .and_then(|s| s.split("==> 4/4").next())
+        .expect("second plan");
+    assert!(second.contains("No changes"), "{second}");
+    let open: Vec<&str> = second
+        .lines()
+        .filter(|l| l.starts_with('~') || l.starts_with('!') || l.starts_with('+'))
+        .collect();
+    assert!(
+        open.iter()
+            .all(|l| l.contains("(zendesk_api_token) legacy")),
+        "only legacy tokens are left: {open:?}"
+    );
+    assert_eq!(open.len(), 2, "{second}");
+}
