@@ -121,9 +121,6 @@ fn main() {
         },
     );
     let options = ApplyOptions {
-        ledger: tokenops::ledger::LedgerSource::Local(
-            load.config.parent().unwrap().join(".tokenops/state.json"),
-        ),
         config: load.config.clone(),
         ledger: tokenops::ledger::LedgerSource::Local(dir.path().join(".tokenops/state.json")),
         plan_file: None,
