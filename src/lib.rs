@@ -35,6 +35,7 @@ pub mod ledger;
 pub mod manifest;
 pub mod ops;
 pub mod plan;
+pub mod progress;
 pub mod sandbox;
 pub mod time;
 pub mod yaml;

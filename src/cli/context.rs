@@ -39,7 +39,10 @@ pub fn run_context(
     lookup: Lookup<'_>,
 ) -> anyhow::Result<RunContext> {
     let now = resolve_now(now_flag, lookup)?;
-    let mut clients = Clients::default();
+    let mut clients = Clients {
+        progress: super::progress::progress(),
+        ..Clients::default()
+    };
     for instance in &config.gitlab {
         let access = resolve_instance(
             Platform::GitLab,

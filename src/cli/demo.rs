@@ -23,6 +23,7 @@ pub fn run(_: Args, now: Option<&str>) -> anyhow::Result<Outcome> {
     let options = DemoOptions {
         now,
         color: use_color(),
+        progress: super::progress::progress(),
     };
     Ok(runtime.block_on(run_demo(&options, dir.path(), &mut stdout))?)
 }

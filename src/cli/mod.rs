@@ -13,6 +13,7 @@ pub mod demo;
 pub mod env;
 pub mod import;
 pub mod plan;
+pub mod progress;
 pub mod sandbox;
 pub mod schema;
 pub mod unlock;
@@ -90,6 +91,7 @@ impl Cli {
 /// Runs the chosen subcommand.
 pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
     let now = cli.now.as_deref();
+    progress::set_quiet(cli.quiet);
     match cli.command {
         Command::Validate(args) => validate::run(args, cli.quiet),
         Command::Schema(args) => schema::run(args),

@@ -61,6 +61,8 @@ pub struct DemoOptions {
     pub now: Timestamp,
     /// Colour in text output.
     pub color: bool,
+    /// Where discovery and apply report progress.
+    pub progress: crate::progress::Progress,
 }
 
 /// Why the demo stopped.
@@ -128,7 +130,10 @@ async fn run_against(
     })?;
     let ctx = RunContext {
         now: options.now,
-        clients: sandbox_clients(&desired.config, sandbox).map_err(step_err("connect"))?,
+        clients: Clients {
+            progress: options.progress.clone(),
+            ..sandbox_clients(&desired.config, sandbox).map_err(step_err("connect"))?
+        },
     };
     let ledger = LedgerSource::Local(dir.join(".tokenops/state.json"));
     let plan_options = PlanOptions {

@@ -105,3 +105,30 @@ fn embedded_examples_are_the_shipped_files() {
         );
     }
 }
+
+#[test]
+fn progress_bars_only_on_a_terminal_and_never_with_quiet() {
+    let bin = assert_cmd::cargo::cargo_bin("tokenops");
+    let on_tty = |extra: &str| {
+        let dir = tempfile::tempdir().unwrap();
+        let command = format!("{} {extra} --now {TEST_NOW} demo", bin.display());
+        // `script` runs the command on a pseudo-terminal, as a person's shell would.
+        let out = std::process::Command::new("script")
+            .args(["-qec", &command, "/dev/null"])
+            .current_dir(dir.path())
+            .env("NO_COLOR", "1")
+            .output()
+            .expect("script(1) from util-linux");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    assert!(
+        on_tty("").contains("reading live state"),
+        "a terminal shows progress"
+    );
+    assert!(
+        !on_tty("--quiet").contains("reading live state"),
+        "--quiet shows none"
+    );
+    let (stdout, stderr, _) = demo();
+    assert!(!stdout.contains("reading live state") && !stderr.contains("reading live state"));
+}

@@ -302,13 +302,20 @@ pub async fn run(
             )
         })
         .collect();
+    let progress = &run_ctx.clients.progress;
+    progress.begin("rotating", jobs.len() as u64);
     let results = futures_util::stream::iter(jobs.into_iter().map(|(token, spec)| {
         let ctx = &run_ctx;
-        async move { execute(ctx, token, spec).await }
+        async move {
+            let result = execute(ctx, token, spec).await;
+            ctx.clients.progress.advance(1);
+            result
+        }
     }))
     .buffer_unordered(parallel)
     .collect::<Vec<_>>()
     .await;
+    progress.end();
     report.results.extend(results.into_iter().flatten());
     report.results.sort_by(|a, b| a.id.cmp(&b.id));
 

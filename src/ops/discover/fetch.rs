@@ -263,11 +263,15 @@ pub fn needs(desired: &Desired) -> BTreeSet<ListKey> {
 
 /// Fetches every list concurrently; the clients bound concurrency and pace requests.
 pub async fn run(needs: &BTreeSet<ListKey>, clients: &Clients) -> Fetched {
+    let progress = &clients.progress;
+    progress.begin("reading live state", needs.len() as u64);
     let results = join_all(needs.iter().map(|key| async move {
         let result = fetch_one(key, clients).await.map_err(|e| e.to_string());
+        progress.advance(1);
         (key.clone(), result)
     }))
     .await;
+    progress.end();
     Fetched {
         results: results.into_iter().collect(),
     }

@@ -33,6 +33,8 @@ pub struct Clients {
     pub gitlab: BTreeMap<String, GitLabClient>,
     /// Zendesk instances.
     pub zendesk: BTreeMap<String, ZendeskClient>,
+    /// Where discovery and apply report how far they are (nowhere by default).
+    pub progress: crate::progress::Progress,
 }
 
 /// Discovery could not read everything the plan needs.
