@@ -11,7 +11,6 @@ use crate::manifest::{Duration, LoadOptions};
 use crate::ops::Outcome;
 use crate::ops::check::{CheckOptions, IssueOutcome};
 use crate::ops::plan::load;
-use crate::plan::render::Format;
 
 /// Report tokens that expire soon, declared or not; optionally write the report issue.
 #[derive(Debug, clap::Args)]
@@ -70,11 +69,7 @@ pub fn run(args: Args, now: Option<&str>) -> anyhow::Result<Outcome> {
     )?;
     let options = CheckOptions {
         within_days,
-        format: match args.format {
-            FormatArg::Text => Format::Text,
-            FormatArg::Markdown => Format::Markdown,
-            FormatArg::Json => Format::Json,
-        },
+        format: args.format.into(),
         report_issue: args.report_issue,
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()

@@ -23,6 +23,16 @@ pub enum FormatArg {
     Json,
 }
 
+impl From<FormatArg> for Format {
+    fn from(arg: FormatArg) -> Format {
+        match arg {
+            FormatArg::Text => Format::Text,
+            FormatArg::Markdown => Format::Markdown,
+            FormatArg::Json => Format::Json,
+        }
+    }
+}
+
 /// Show what apply would change: reads live state, changes nothing.
 #[derive(Debug, clap::Args)]
 #[command(
@@ -87,11 +97,7 @@ pub fn run(args: Args, now: Option<&str>) -> anyhow::Result<Outcome> {
     )?;
     let options = PlanOptions {
         ledger: ledger_source(&desired.config, &load_options.config, &process_env)?,
-        format: match args.format {
-            FormatArg::Text => Format::Text,
-            FormatArg::Markdown => Format::Markdown,
-            FormatArg::Json => Format::Json,
-        },
+        format: args.format.into(),
         out: args.out,
         detailed_exitcode: args.detailed_exitcode,
         color: use_color(),
