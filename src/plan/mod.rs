@@ -3,6 +3,7 @@
 //! ([`engine::compute`]) of the desired state, the inventory, the ledger and `now`; rendering
 //! it ([`render`]) never sees a secret, because the plan holds none.
 
+pub mod consumers;
 pub mod desired;
 pub mod engine;
 pub mod render;
