@@ -29,10 +29,7 @@ fn owner(o: &GitlabOwner) -> Owner {
 }
 
 fn client<'a>(clients: &'a Clients, name: &str) -> Result<&'a GitLabClient, String> {
-    clients
-        .gitlab
-        .get(name)
-        .ok_or_else(|| format!("no GitLab instance named `{name}` is declared in tokenops.yaml"))
+    clients.gitlab_for(name)
 }
 
 /// Whether apply can write this consumer kind.

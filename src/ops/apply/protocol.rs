@@ -185,11 +185,7 @@ fn gitlab_client<'a>(
     ctx: &'a Ctx,
     instance: &str,
 ) -> Result<&'a crate::gitlab::GitLabClient, Stop> {
-    ctx.clients.gitlab.get(instance).ok_or_else(|| {
-        Stop::Failed(format!(
-            "no GitLab instance named `{instance}` is declared in tokenops.yaml"
-        ))
-    })
+    ctx.clients.gitlab_for(instance).map_err(Stop::Failed)
 }
 
 fn record_pending(ctx: &Ctx, id: &str, pending: &PendingRotation) {
@@ -201,11 +197,7 @@ fn zendesk_client<'a>(
     ctx: &'a Ctx,
     instance: &str,
 ) -> Result<&'a crate::zendesk::ZendeskClient, Stop> {
-    ctx.clients.zendesk.get(instance).ok_or_else(|| {
-        Stop::Failed(format!(
-            "no Zendesk instance named `{instance}` is declared in tokenops.yaml"
-        ))
-    })
+    ctx.clients.zendesk_for(instance).map_err(Stop::Failed)
 }
 
 async fn commit_pending(ctx: &Ctx, id: &str, pending: &PendingRotation) -> Result<(), Stop> {

@@ -27,12 +27,7 @@ pub async fn stage(
         ));
     }
     if let TokenKind::ZendeskApiToken(t) = &spec.kind {
-        let zd = clients.zendesk.get(&t.zendesk).ok_or_else(|| {
-            format!(
-                "no Zendesk instance named `{}` is declared in tokenops.yaml",
-                t.zendesk
-            )
-        })?;
+        let zd = clients.zendesk_for(&t.zendesk)?;
         let me = zd
             .introspect_api_token(&t.email, value)
             .await

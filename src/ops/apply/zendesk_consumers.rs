@@ -27,10 +27,7 @@ pub fn handled(consumer: &ConsumerSpec) -> bool {
 }
 
 fn client<'a>(clients: &'a Clients, name: &str) -> Result<&'a ZendeskClient, String> {
-    clients
-        .zendesk
-        .get(name)
-        .ok_or_else(|| format!("no Zendesk instance named `{name}` is declared in tokenops.yaml"))
+    clients.zendesk_for(name)
 }
 
 /// Writes `value` to a Zendesk consumer.

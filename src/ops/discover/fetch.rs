@@ -277,23 +277,9 @@ pub async fn run(needs: &BTreeSet<ListKey>, clients: &Clients) -> Fetched {
     }
 }
 
-fn missing_client(platform: &str, instance: &str) -> String {
-    format!("no {platform} instance named `{instance}` is declared in tokenops.yaml")
-}
-
 async fn fetch_one(key: &ListKey, clients: &Clients) -> Result<Listing, FetchError> {
-    let gitlab = |name: &str| {
-        clients
-            .gitlab
-            .get(name)
-            .ok_or_else(|| FetchError::Config(missing_client("GitLab", name)))
-    };
-    let zendesk = |name: &str| {
-        clients
-            .zendesk
-            .get(name)
-            .ok_or_else(|| FetchError::Config(missing_client("Zendesk", name)))
-    };
+    let gitlab = |name: &str| clients.gitlab_for(name).map_err(FetchError::Config);
+    let zendesk = |name: &str| clients.zendesk_for(name).map_err(FetchError::Config);
     Ok(match key {
         ListKey::GitlabUserTokens { gitlab: g, user } => {
             let client = gitlab(g)?;
@@ -417,18 +403,18 @@ pub async fn probe_all(
 ) -> Vec<(String, Result<Holds, String>)> {
     join_all(probes.into_iter().map(|probe| async move {
         let result = match &probe.kind {
-            ProbeKind::GitlabToken { gitlab, value } => match clients.gitlab.get(gitlab) {
-                None => Err(missing_client("GitLab", gitlab)),
-                Some(client) => match client.introspect_token(value).await {
+            ProbeKind::GitlabToken { gitlab, value } => match clients.gitlab_for(gitlab) {
+                Err(err) => Err(err),
+                Ok(client) => match client.introspect_token(value).await {
                     Ok(token) if token.active => Ok(Holds::AuthenticatesAs(token.id.to_string())),
                     Ok(token) => Ok(Holds::Rejected(format!("token {} is not active", token.id))),
                     Err(ApiError::Unauthorized { detail, .. }) => Ok(Holds::Rejected(detail)),
                     Err(err) => Err(err.to_string()),
                 },
             },
-            ProbeKind::ZendeskOauth { zendesk, value } => match clients.zendesk.get(zendesk) {
-                None => Err(missing_client("Zendesk", zendesk)),
-                Some(client) => match client.introspect_oauth_token(value).await {
+            ProbeKind::ZendeskOauth { zendesk, value } => match clients.zendesk_for(zendesk) {
+                Err(err) => Err(err),
+                Ok(client) => match client.introspect_oauth_token(value).await {
                     Ok(token) => Ok(Holds::AuthenticatesAs(token.id.to_string())),
                     Err(ApiError::Unauthorized { detail, .. }) => Ok(Holds::Rejected(detail)),
                     Err(err) => Err(err.to_string()),

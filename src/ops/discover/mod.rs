@@ -37,6 +37,26 @@ pub struct Clients {
     pub progress: crate::progress::Progress,
 }
 
+impl Clients {
+    /// The client of GitLab instance `name`, or an error naming the missing declaration.
+    pub fn gitlab_for(&self, name: &str) -> Result<&GitLabClient, String> {
+        self.gitlab
+            .get(name)
+            .ok_or_else(|| undeclared("GitLab", name))
+    }
+
+    /// The client of Zendesk instance `name`, or an error naming the missing declaration.
+    pub fn zendesk_for(&self, name: &str) -> Result<&ZendeskClient, String> {
+        self.zendesk
+            .get(name)
+            .ok_or_else(|| undeclared("Zendesk", name))
+    }
+}
+
+fn undeclared(platform: &str, instance: &str) -> String {
+    format!("no {platform} instance named `{instance}` is declared in tokenops.yaml")
+}
+
 /// Discovery could not read everything the plan needs.
 #[derive(Debug, thiserror::Error)]
 #[error("discovery failed for {} object(s):\n{}", .failures.len(), render_failures(.failures))]
