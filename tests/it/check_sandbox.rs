@@ -97,30 +97,12 @@ fn env() -> SandboxEnv {
 
 /// Runs `check` with `args`, checks its exit code and that nothing secret leaked; stdout.
 fn check(env: &SandboxEnv, args: &[&str], code: i32) -> String {
-    let out = env.tokenops().arg("check").args(args).output().unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-    assert_eq!(
-        out.status.code(),
-        Some(code),
-        "stdout:\n{stdout}\nstderr:\n{stderr}"
-    );
-    env.assert_no_secret_in("check stdout", &stdout);
-    env.assert_no_secret_in("check stderr", &stderr);
-    stdout
-}
-
-fn with_gitlab<R>(
-    env: &SandboxEnv,
-    f: impl FnOnce(&mut tokenops::sandbox::state::GitLab) -> R,
-) -> R {
-    env.sandbox
-        .with_state(|w| f(w.gitlab.get_mut("gitlab.com").unwrap()))
+    env.run_checked("check", args, code)
 }
 
 /// Every issue of the sandbox: (iid, state, title, description).
 fn issues(env: &SandboxEnv) -> Vec<(u64, String, String, String)> {
-    with_gitlab(env, |g| {
+    env.with_gitlab(|g| {
         g.issues
             .values()
             .map(|i| {
@@ -143,7 +125,7 @@ fn line_of<'a>(body: &'a str, needle: &str) -> &'a str {
 }
 
 fn tick(env: &SandboxEnv, needle: &str) {
-    with_gitlab(env, |g| {
+    env.with_gitlab(|g| {
         let issue = g.issues.values_mut().next().unwrap();
         let body = issue.description.clone().unwrap();
         let line = line_of(&body, needle).to_string();
@@ -227,13 +209,13 @@ fn report_issue_snapshot_then_update_keeps_ticks_adds_and_resolves() {
     assert_eq!(title, "tokenops: 9 tokens expire within 21 days");
     assert!(body.starts_with("<!-- tokenops:check -->\n"));
     insta::assert_snapshot!("check_issue_body", body);
-    let labels = with_gitlab(&env, |g| g.issues.values().next().unwrap().labels.clone());
+    let labels = env.with_gitlab(|g| g.issues.values().next().unwrap().labels.clone());
     assert_eq!(labels, vec!["token-checker".to_string()]);
 
     // People tick two boxes; one of those tokens is then revoked, and a new one appears.
     tick(&env, "access_token/old-tool");
     tick(&env, "access_token/stale");
-    with_gitlab(&env, |g| {
+    env.with_gitlab(|g| {
         let stale = g.tokens.values_mut().find(|t| t.name == "stale").unwrap();
         stale.revoked = true;
     });
@@ -305,9 +287,7 @@ fn many_runs_keep_one_issue_and_one_issue_write_per_run() {
     );
     assert_eq!(issues(&env).len(), 1);
     // An issue someone closed is not reused: the next run opens a fresh one.
-    with_gitlab(&env, |g| {
-        g.issues.values_mut().next().unwrap().state = "closed".into()
-    });
+    env.with_gitlab(|g| g.issues.values_mut().next().unwrap().state = "closed".into());
     env.sandbox
         .clock()
         .advance(jiff::SignedDuration::from_mins(2));
@@ -465,6 +445,6 @@ fn the_shipped_example_checks_and_reports_against_its_sandbox_counterpart() {
         .collect();
     assert!(!legacy.is_empty());
     assert!(legacy.iter().all(|e| e["suggestion"] == "migrate_to_oauth"));
-    let issues = with_gitlab(&env, |g| g.issues.len());
+    let issues = env.with_gitlab(|g| g.issues.len());
     assert_eq!(issues, usize::from(urgent > 0));
 }

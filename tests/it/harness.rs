@@ -142,6 +142,31 @@ impl SandboxEnv {
         cmd
     }
 
+    /// Runs `tokenops SUBCOMMAND ARGS…`, checks its exit code and that neither stdout nor
+    /// stderr holds a value the sandbox issued, and returns stdout.
+    pub fn run_checked(&self, subcommand: &str, args: &[&str], code: i32) -> String {
+        let out = self.tokenops().arg(subcommand).args(args).output().unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert_eq!(
+            out.status.code(),
+            Some(code),
+            "stdout:\n{stdout}\nstderr:\n{stderr}"
+        );
+        self.assert_no_secret_in(&format!("{subcommand} stdout"), &stdout);
+        self.assert_no_secret_in(&format!("{subcommand} stderr"), &stderr);
+        stdout
+    }
+
+    /// Reads or changes the sandbox's `gitlab.com` instance directly.
+    pub fn with_gitlab<R>(&self, f: impl FnOnce(&mut tokenops::sandbox::state::GitLab) -> R) -> R {
+        self.sandbox.with_state(|w| {
+            f(w.gitlab
+                .get_mut("gitlab.com")
+                .expect("gitlab.com is seeded"))
+        })
+    }
+
     /// Every value the sandbox ever issued, exposed for leak checks.
     pub fn issued(&self) -> Vec<String> {
         use secrecy::ExposeSecret;

@@ -82,29 +82,11 @@ fn env() -> SandboxEnv {
 
 /// Runs `plan` with `args`, checks its exit code, that nothing secret leaked, and returns stdout.
 fn plan(env: &SandboxEnv, args: &[&str], code: i32) -> String {
-    let out = env.tokenops().arg("plan").args(args).output().unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-    assert_eq!(
-        out.status.code(),
-        Some(code),
-        "stdout:\n{stdout}\nstderr:\n{stderr}"
-    );
-    env.assert_no_secret_in("plan stdout", &stdout);
-    env.assert_no_secret_in("plan stderr", &stderr);
-    stdout
-}
-
-fn with_gitlab<R>(
-    env: &SandboxEnv,
-    f: impl FnOnce(&mut tokenops::sandbox::state::GitLab) -> R,
-) -> R {
-    env.sandbox
-        .with_state(|w| f(w.gitlab.get_mut("gitlab.com").unwrap()))
+    env.run_checked("plan", args, code)
 }
 
 fn token_id(env: &SandboxEnv, name: &str) -> u64 {
-    with_gitlab(env, |g| {
+    env.with_gitlab(|g| {
         g.tokens
             .values()
             .filter(|t| t.name == name && !t.revoked)
@@ -156,7 +138,7 @@ fn due_token_is_rotated_with_an_explicit_expiry() {
         .checked_add(jiff::SignedDuration::from_hours(240))
         .unwrap();
     let id = token_id(&env, "sync-bot");
-    with_gitlab(&env, |g| {
+    env.with_gitlab(|g| {
         g.tokens.get_mut(&id).unwrap().expires_at = Some(tokenops::time::utc_date(soon))
     });
     let out = plan(&env, &[], 0);
@@ -175,7 +157,7 @@ fn due_token_is_rotated_with_an_explicit_expiry() {
 fn expired_token_is_created_again() {
     let env = env();
     let id = token_id(&env, "sync-bot");
-    with_gitlab(&env, |g| {
+    env.with_gitlab(|g| {
         g.tokens.get_mut(&id).unwrap().expires_at = Some(jiff::civil::date(2026, 11, 20))
     });
     let out = plan(&env, &[], 0);
@@ -195,7 +177,7 @@ fn expired_token_is_created_again() {
 fn token_revoked_out_of_band_is_created_again() {
     let env = env();
     let id = token_id(&env, "sync-bot");
-    with_gitlab(&env, |g| g.tokens.get_mut(&id).unwrap().revoked = true);
+    env.with_gitlab(|g| g.tokens.get_mut(&id).unwrap().revoked = true);
     let out = plan(&env, &[], 0);
     assert!(
         out.contains("sync (gitlab_project_access_token) revoked"),
@@ -212,7 +194,7 @@ fn token_revoked_out_of_band_is_created_again() {
 fn missing_token_is_created() {
     let env = env();
     let id = token_id(&env, "reports");
-    with_gitlab(&env, |g| g.tokens.remove(&id));
+    env.with_gitlab(|g| g.tokens.remove(&id));
     let out = plan(&env, &[], 0);
     assert!(
         out.contains("bot (gitlab_personal_access_token) missing"),
@@ -224,7 +206,7 @@ fn missing_token_is_created() {
 fn scope_drift_needs_a_person_and_plans_nothing_for_the_token() {
     let env = env();
     let id = token_id(&env, "sync-bot");
-    with_gitlab(&env, |g| {
+    env.with_gitlab(|g| {
         g.tokens
             .get_mut(&id)
             .unwrap()
@@ -278,7 +260,7 @@ fn consumer_holding_a_revoked_value_is_stale() {
 #[test]
 fn deleted_ci_variable_is_missing() {
     let env = env();
-    with_gitlab(&env, |g| g.variables.retain(|v| v.key != "BOT_TOKEN"));
+    env.with_gitlab(|g| g.variables.retain(|v| v.key != "BOT_TOKEN"));
     let out = plan(&env, &[], 0);
     assert!(
         out.contains("variable BOT_TOKEN (value changes; now missing)"),
@@ -289,7 +271,7 @@ fn deleted_ci_variable_is_missing() {
 #[test]
 fn changed_hook_url_leaves_the_declared_hook_missing() {
     let env = env();
-    with_gitlab(&env, |g| {
+    env.with_gitlab(|g| {
         for hook in g.hooks.values_mut() {
             hook.url = "https://moved.example.com/sync".into();
         }
@@ -400,7 +382,7 @@ fn persistent_5xx_fails_with_a_clear_error_after_retries() {
 }
 
 fn mr_notes(env: &SandboxEnv) -> Vec<String> {
-    with_gitlab(env, |g| {
+    env.with_gitlab(|g| {
         g.notes
             .values()
             .filter(|n| n.noteable_type == "MergeRequest" && n.noteable_iid == 7)
@@ -514,7 +496,7 @@ fn plan_reads_the_shared_ledger_on_the_http_backend() {
             ..Default::default()
         },
     );
-    with_gitlab(&env, |g| {
+    env.with_gitlab(|g| {
         let project = g
             .projects
             .values()
