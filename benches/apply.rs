@@ -13,12 +13,12 @@ use std::fmt::Write as _;
 use std::time::{Duration, Instant};
 
 use secrecy::SecretString;
+use tokenops::clients::Clients;
+use tokenops::clients::RunContext;
 use tokenops::gitlab::GitLabClient;
 use tokenops::http::{ClientSettings, InstanceAccess};
 use tokenops::manifest::LoadOptions;
 use tokenops::ops::apply::{ApplyOptions, TokenOutcome};
-use tokenops::ops::discover::Clients;
-use tokenops::ops::plan::RunContext;
 use tokenops::sandbox::{FaultSpec, Sandbox, SandboxOptions, Seed};
 
 const TOKENS: usize = 500;

@@ -12,10 +12,10 @@ use std::fmt::Write as _;
 use std::time::{Duration, Instant};
 
 use secrecy::SecretString;
+use tokenops::clients::Clients;
 use tokenops::gitlab::{GitLabClient, Owner, TokenFilter};
 use tokenops::http::{ClientSettings, InstanceAccess};
 use tokenops::manifest::LoadOptions;
-use tokenops::ops::discover::Clients;
 use tokenops::sandbox::{FaultSpec, Sandbox, SandboxHandle, SandboxOptions, Seed};
 
 const TOKENS_PER_PROJECT: usize = 5;

@@ -27,16 +27,22 @@
 //! HTTP body to the platform that needs them.
 
 pub mod cli;
+pub mod clients;
 pub mod diag;
+pub mod discover;
 pub mod gitlab;
 pub mod http;
 pub mod inventory;
+pub mod kinds;
 pub mod ledger;
 pub mod manifest;
 pub mod ops;
 pub mod plan;
+pub mod platform;
 pub mod progress;
 pub mod sandbox;
 pub mod time;
 pub mod yaml;
 pub mod zendesk;
+
+pub use platform::Platform;

@@ -142,23 +142,18 @@ pub fn run(args: Args, now: Option<&str>) -> anyhow::Result<Outcome> {
 }
 
 /// The client secrets the client-credentials grant needs, one environment variable per
-/// declared client (named by `zendesk::secret_env`).
+/// declared client (the driver names it).
 fn client_secrets(
     desired: &crate::manifest::Desired,
     process_env: &dyn Fn(&str) -> Option<String>,
 ) -> std::collections::BTreeMap<String, SecretString> {
-    use crate::manifest::{OauthGrant, TokenKind};
-    use crate::ops::apply::zendesk::{secret_env, secret_key};
     desired
         .tokens
         .iter()
-        .filter_map(|t| match &t.spec.kind {
-            TokenKind::ZendeskOauthToken(z) if z.grant == OauthGrant::ClientCredentials => {
-                let value = process_env(&secret_env(&z.zendesk, &z.client))
-                    .filter(|v| !v.trim().is_empty())?;
-                Some((secret_key(&z.zendesk, &z.client), SecretString::from(value)))
-            }
-            _ => None,
+        .filter_map(|t| {
+            let (key, env) = t.spec.kind.driver().client_secret()?;
+            let value = process_env(&env).filter(|v| !v.trim().is_empty())?;
+            Some((key, SecretString::from(value)))
         })
         .collect()
 }

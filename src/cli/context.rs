@@ -4,11 +4,10 @@
 use anyhow::Context as _;
 
 use super::env::{Lookup, resolve_instance, resolve_now, resolve_zendesk_api_token};
+use crate::clients::{Clients, RunContext};
 use crate::gitlab::GitLabClient;
 use crate::http::{ClientSettings, Platform};
 use crate::manifest::Config;
-use crate::ops::discover::Clients;
-use crate::ops::plan::RunContext;
 use crate::zendesk::ZendeskClient;
 
 /// Client settings a command line can change.

@@ -29,23 +29,7 @@ use request::Location;
 pub use request::{ApiRequest, ApiResponse};
 pub use retry::{Failure, RequestClass, RetryPolicy};
 
-/// The two platforms tokenops talks to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Platform {
-    /// GitLab (REST v4).
-    GitLab,
-    /// Zendesk (REST v2 and OAuth).
-    Zendesk,
-}
-
-impl fmt::Display for Platform {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Platform::GitLab => "GitLab",
-            Platform::Zendesk => "Zendesk",
-        })
-    }
-}
+pub use crate::platform::Platform;
 
 /// Tunables of one client.
 #[derive(Debug, Clone)]

@@ -61,9 +61,20 @@ pub struct PendingRotation {
     pub step: Step,
     /// When the rotation started.
     pub started_at: Timestamp,
-    /// How the new value is obtained (`rotate`, `create`, `recreate`, `generate`).
+    /// How the new value is obtained: the plan's action.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub action: Option<String>,
+    pub action: Option<Obtain>,
+    /// The live record to retire once every consumer holds the new value, as the plan
+    /// decided (overlap, pipeline triggers, Zendesk OAuth tokens).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retire: Option<String>,
+    /// The consumers to write, by key, as the plan listed them (every written consumer of
+    /// the token when empty).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub consumers: Vec<String>,
+    /// A recovery under way, when the first call's value was lost.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recovery: Option<Recovery>,
     /// Platform id of the record being replaced.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub old_platform_id: Option<String>,
@@ -93,11 +104,14 @@ pub struct PendingRotation {
 
 impl PendingRotation {
     /// A fresh rotation at the intent step.
-    pub fn intent(started_at: Timestamp, action: &str) -> PendingRotation {
+    pub fn intent(started_at: Timestamp, action: Obtain) -> PendingRotation {
         PendingRotation {
             step: Step::Intent,
             started_at,
-            action: Some(action.to_string()),
+            action: Some(action),
+            retire: None,
+            consumers: Vec::new(),
+            recovery: None,
             old_platform_id: None,
             known_ids: Vec::new(),
             new_platform_id: None,
@@ -108,6 +122,44 @@ impl PendingRotation {
             notes: Vec::new(),
         }
     }
+}
+
+/// How a rotation obtains its new value: the plan's typed action, recorded with the intent.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum Obtain {
+    /// The platform's rotate (or secret reset) call: the old value dies at once.
+    Rotate,
+    /// A new record next to the old one (overlap, replaceable kinds, generated secrets).
+    #[serde(alias = "generate")]
+    Create,
+    /// A new record for one that is expired, revoked or missing.
+    Recreate,
+    /// A value a person obtained by hand (`apply --provide`).
+    Provide,
+}
+
+impl Obtain {
+    /// The action in words.
+    pub fn label(self) -> &'static str {
+        match self {
+            Obtain::Rotate => "rotate",
+            Obtain::Create => "create",
+            Obtain::Recreate => "recreate",
+            Obtain::Provide => "provide",
+        }
+    }
+}
+
+/// A recovery the rotation is in the middle of.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Recovery {
+    /// The value of new record `record` was lost; it is being rotated again by id.
+    LostValue {
+        /// The record whose value nobody knows.
+        record: String,
+    },
 }
 
 /// Steps of the rotation protocol, in order.

@@ -5,11 +5,9 @@
 use std::collections::HashMap;
 use std::path::Path;
 
-use super::{
-    Alphabet, Config, ConsumerKey, ConsumerSpec, Origin, Platform, RotationOverride, TokenKind,
-    ZendeskWebhookAuth,
-};
+use super::{Config, ConsumerKey, ConsumerSpec, Origin, Platform, RotationOverride, TokenKind};
 use crate::diag::{Diagnostic, Diagnostics};
+use crate::kinds::{ConsumerCheck, KindCheck};
 use crate::yaml::{Node, Value};
 
 /// What the token checks need from `tokenops.yaml`.
@@ -45,7 +43,7 @@ impl Context<'_> {
         diags: &mut Diagnostics,
     ) {
         let (known, declared): (bool, Vec<&str>) = match platform {
-            Platform::Gitlab => (
+            Platform::GitLab => (
                 self.gitlab_known,
                 self.config.gitlab.iter().map(|g| g.name.as_str()).collect(),
             ),
@@ -179,15 +177,14 @@ fn check_kind(
         ctx.check_instance(file, kind_node, platform, name, diags);
     }
     super::scopes::check_scopes(file, kind_node, kind, diags);
-    if let TokenKind::GeneratedSecret(s) = kind
-        && !(1..=1024).contains(&s.length)
-    {
-        let n = kind_node.get("length").unwrap_or(kind_node);
-        diags.push(
-            at(file, n, format!("length {} is out of range", s.length))
-                .hint("use a length from 1 to 1024 (32 or more is a good secret)"),
-        );
-    }
+    let rotation_node = node.get("rotation");
+    kind.driver().check(&mut KindCheck {
+        file,
+        node: kind_node,
+        rotation: rotation_node,
+        sets_strategy: rotation.strategy.is_some(),
+        diags,
+    });
     check_rotation(ctx, file, node, kind, rotation, diags);
 }
 
@@ -203,7 +200,7 @@ fn check_rotation(
     let policy = kind.rotation_policy(rotation, defaults);
     let rotation_node = node.get("rotation");
     let field = |name: &str| rotation_node.and_then(|r| r.get(name));
-    if let (Some(limit), Some(life)) = (kind.lifetime_limit(), rotation.lifetime)
+    if let (Some(limit), Some(life)) = (kind.driver().lifetime_limit(), rotation.lifetime)
         && !limit.allows(life)
     {
         let n = field("lifetime").unwrap_or(node);
@@ -239,19 +236,6 @@ fn check_rotation(
             .hint("set `rotation: { rotate_before: ... }` to less than the lifetime, e.g. a quarter of it"),
         );
     }
-    if let TokenKind::ZendeskApiToken(_) = kind
-        && rotation.strategy.is_some()
-    {
-        let n = field("strategy").unwrap_or(node);
-        diags.push(
-            at(
-                file,
-                n,
-                "legacy Zendesk API tokens cannot be rotated by API, so a strategy does not apply",
-            )
-            .hint("remove `strategy:`; migrate the consumers to a zendesk_oauth_token instead"),
-        );
-    }
 }
 
 fn check_consumer(
@@ -261,120 +245,10 @@ fn check_consumer(
     consumer: &ConsumerSpec,
     diags: &mut Diagnostics,
 ) {
-    match consumer {
-        ConsumerSpec::GitlabCiVariable(v) => {
-            let key_ok = !v.key.is_empty()
-                && v.key.len() <= 255
-                && v.key
-                    .bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b == b'_');
-            if !key_ok {
-                diags.push(
-                    at(
-                        file,
-                        body.get("key").unwrap_or(body),
-                        format!("`{}` is not a valid CI/CD variable key", v.key),
-                    )
-                    .hint("use only letters, digits and `_` (at most 255 characters)"),
-                );
-            }
-            if v.hidden && !v.masked {
-                diags.push(
-                    at(
-                        file,
-                        body.get("hidden").unwrap_or(body),
-                        "a hidden variable must also be masked",
-                    )
-                    .hint("add `masked: true` (GitLab only hides masked variables)"),
-                );
-            }
-            if v.masked
-                && let Some(kind) = kind
-                && let Some((message, hint)) = mask_problem(kind, v.raw)
-            {
-                diags.push(at(file, body.get("masked").unwrap_or(body), message).hint(hint));
-            }
-        }
-        ConsumerSpec::ZendeskWebhook(w) => {
-            if w.webhook.is_none() && w.webhook_id.is_none() {
-                diags.push(
-                    at(file, body, "missing field `webhook` (or `webhook_id`)")
-                        .hint("name the webhook with `webhook: NAME` or `webhook_id: ID`"),
-                );
-            }
-            match w.auth {
-                ZendeskWebhookAuth::BasicAuth if w.username.is_none() => diags.push(
-                    at(
-                        file,
-                        body.get("auth").unwrap_or(body),
-                        "basic_auth needs a `username`",
-                    )
-                    .hint("add `username:` (the token value becomes the password)"),
-                ),
-                ZendeskWebhookAuth::ApiKey if w.header.is_none() => diags.push(
-                    at(
-                        file,
-                        body.get("auth").unwrap_or(body),
-                        "api_key needs a `header`",
-                    )
-                    .hint("add `header:` with the name of the header that carries the value"),
-                ),
-                _ => {}
-            }
-            if w.username.is_some() && w.auth != ZendeskWebhookAuth::BasicAuth {
-                diags.push(
-                    at(
-                        file,
-                        body.get("username").unwrap_or(body),
-                        "`username` is only used with `auth: basic_auth`",
-                    )
-                    .hint("remove it, or set `auth: basic_auth`"),
-                );
-            }
-            if w.header.is_some() && w.auth != ZendeskWebhookAuth::ApiKey {
-                diags.push(
-                    at(
-                        file,
-                        body.get("header").unwrap_or(body),
-                        "`header` is only used with `auth: api_key`",
-                    )
-                    .hint("remove it, or set `auth: api_key`"),
-                );
-            }
-        }
-        ConsumerSpec::ZendeskAppSetting(a) => {
-            if a.app.is_none() && a.installation_id.is_none() {
-                diags.push(
-                    at(file, body, "missing field `app` (or `installation_id`)")
-                        .hint("name the installed app with `app: NAME` or `installation_id: ID`"),
-                );
-            }
-        }
-        ConsumerSpec::GitlabWebhook(_) | ConsumerSpec::Manual(_) => {}
-    }
-}
-
-/// Why values of `kind` could not be stored in a masked variable (GitLab needs at least 8
-/// characters from `[A-Za-z0-9_+=/@:.~-]`, or any non-space characters with `raw: true`).
-fn mask_problem(kind: &TokenKind, raw: bool) -> Option<(String, String)> {
-    let TokenKind::GeneratedSecret(secret) = kind else {
-        // GitLab tokens, Zendesk API tokens (40 letters and digits) and OAuth values pass.
-        return None;
-    };
-    if secret.length < 8 {
-        return Some((
-            format!(
-                "a masked variable needs at least 8 characters, but this secret has {}",
-                secret.length
-            ),
-            "raise `length` to 8 or more (32 is a good choice), or set `masked: false`".into(),
-        ));
-    }
-    if secret.alphabet == Alphabet::Printable && !raw {
-        return Some((
-            "GitLab cannot mask values of this secret: its `printable` alphabet has characters outside [A-Za-z0-9_+=/@:.~-]".into(),
-            "add `raw: true` to the variable, or use `alphabet: alphanumeric`".into(),
-        ));
-    }
-    None
+    consumer.driver().check(&mut ConsumerCheck {
+        file,
+        node: body,
+        token: kind,
+        diags,
+    });
 }

@@ -21,7 +21,7 @@ pub fn check_config(file: &Path, root: &Node, config: &Config, diags: &mut Diagn
     }
     for (platform, names, urls) in [
         (
-            Platform::Gitlab,
+            Platform::GitLab,
             config
                 .gitlab
                 .iter()
@@ -164,7 +164,7 @@ pub fn check_config(file: &Path, root: &Node, config: &Config, diags: &mut Diagn
                 diags.push(undeclared(
                     file,
                     node,
-                    Platform::Gitlab,
+                    Platform::GitLab,
                     &report.gitlab,
                     &declared_gl,
                     file,

@@ -5,12 +5,12 @@
 mod checks;
 mod config;
 mod config_checks;
-mod consumer;
+pub(crate) mod consumer;
 mod duration;
 mod files;
 mod load;
 mod rotation;
-mod scopes;
+pub mod scopes;
 mod token;
 pub mod tree;
 
@@ -19,40 +19,29 @@ use std::path::PathBuf;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+pub use crate::Platform;
+pub use crate::kinds::consumers::gitlab_ci_variable::GitlabCiVariable;
+pub use crate::kinds::consumers::gitlab_webhook::GitlabWebhook;
+pub use crate::kinds::consumers::manual::Manual;
+pub use crate::kinds::consumers::zendesk_app_setting::ZendeskAppSetting;
+pub use crate::kinds::consumers::zendesk_webhook::{ZendeskWebhook, ZendeskWebhookAuth};
+pub use crate::kinds::tokens::generated_secret::{Alphabet, GeneratedSecret};
+pub use crate::kinds::tokens::gitlab_group_access_token::GitlabGroupAccessToken;
+pub use crate::kinds::tokens::gitlab_personal_access_token::GitlabPersonalAccessToken;
+pub use crate::kinds::tokens::gitlab_pipeline_trigger_token::GitlabPipelineTriggerToken;
+pub use crate::kinds::tokens::gitlab_project_access_token::GitlabProjectAccessToken;
+pub use crate::kinds::tokens::zendesk_api_token::ZendeskApiToken;
+pub use crate::kinds::tokens::zendesk_oauth_client_secret::ZendeskOauthClientSecret;
+pub use crate::kinds::tokens::zendesk_oauth_token::{OauthGrant, ZendeskOauthToken};
+pub use crate::kinds::{CONSUMER_KINDS, ConsumerSpec, TOKEN_KINDS, TokenKind};
 pub use config::{
     CONFIG_FIELDS, CheckSettings, Config, Defaults, Discover, EscrowSettings, GitlabInstance,
     LedgerSettings, ReportTarget, ZendeskInstance,
 };
-pub use consumer::{
-    CONSUMER_KINDS, ConsumerKey, ConsumerSpec, GitlabCiVariable, GitlabOwner, GitlabWebhook,
-    Manual, ZendeskAppSetting, ZendeskWebhook, ZendeskWebhookAuth,
-};
+pub use consumer::{ConsumerKey, GitlabOwner};
 pub use duration::{DURATION_PATTERN, Duration, DurationError};
 pub use rotation::{LifetimeLimit, Mode, RotationOverride, RotationPolicy, Strategy};
-pub use token::{
-    AccessLevel, Alphabet, GeneratedSecret, GitlabGroupAccessToken, GitlabPersonalAccessToken,
-    GitlabPipelineTriggerToken, GitlabProjectAccessToken, OauthGrant, TOKEN_FIELDS, TOKEN_KINDS,
-    TokenKind, TokenSpec, ZendeskApiToken, ZendeskOauthClientSecret, ZendeskOauthToken,
-};
-
-/// The two platforms tokenops manages.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Platform {
-    /// A GitLab instance (`gitlab:` in tokenops.yaml).
-    Gitlab,
-    /// A Zendesk instance (`zendesk:` in tokenops.yaml).
-    Zendesk,
-}
-
-impl Platform {
-    /// `gitlab` or `zendesk`, the key used in the YAML.
-    pub fn key(self) -> &'static str {
-        match self {
-            Platform::Gitlab => "gitlab",
-            Platform::Zendesk => "zendesk",
-        }
-    }
-}
+pub use token::{AccessLevel, TOKEN_FIELDS, TokenSpec};
 
 /// One manifest file under `manifests/`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -121,28 +110,6 @@ impl Desired {
     }
 }
 
-impl TokenKind {
-    /// The longest life the platform gives one value of this kind, if it limits it.
-    pub fn lifetime_limit(&self) -> Option<LifetimeLimit> {
-        match self {
-            TokenKind::GitlabPersonalAccessToken(_)
-            | TokenKind::GitlabProjectAccessToken(_)
-            | TokenKind::GitlabGroupAccessToken(_)
-            | TokenKind::GitlabPipelineTriggerToken(_) => Some(LifetimeLimit {
-                max: Duration::from_days(365),
-                exclusive: false,
-            }),
-            TokenKind::ZendeskOauthToken(t) if t.grant == OauthGrant::ClientCredentials => {
-                Some(LifetimeLimit {
-                    max: Duration::from_hours(48),
-                    exclusive: true,
-                })
-            }
-            _ => None,
-        }
-    }
-}
-
 impl TokenSpec {
     /// The effective rotation policy: this token's override, then `defaults`, then the
     /// built-in values (21d, 365d, rotate, auto). A lifetime inherited from the defaults is
@@ -167,7 +134,7 @@ impl TokenKind {
             .or(defaults.lifetime)
             .unwrap_or(built_in.lifetime);
         if rotation.lifetime.is_none()
-            && let Some(limit) = self.lifetime_limit()
+            && let Some(limit) = self.driver().lifetime_limit()
             && !limit.allows(lifetime)
         {
             lifetime = limit.cap();

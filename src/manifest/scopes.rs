@@ -7,6 +7,7 @@ use super::TokenKind;
 use super::checks::at;
 use super::tree::{suggest, unknown_name_hint};
 use crate::diag::Diagnostics;
+use crate::kinds::ScopeRules;
 use crate::yaml::{Node, Value};
 
 /// Scopes of GitLab personal access tokens.
@@ -137,14 +138,10 @@ pub(super) fn check_scopes(
     kind: &TokenKind,
     diags: &mut Diagnostics,
 ) {
-    let (allowed, what): (&[&str], &str) = match kind {
-        TokenKind::GitlabPersonalAccessToken(_) => (&GITLAB_PAT_SCOPES, "a personal access token"),
-        TokenKind::GitlabProjectAccessToken(_) => {
-            (&GITLAB_PROJECT_SCOPES, "a project access token")
-        }
-        TokenKind::GitlabGroupAccessToken(_) => (&GITLAB_GROUP_SCOPES, "a group access token"),
-        TokenKind::ZendeskOauthToken(_) => (&[], "a Zendesk OAuth token"),
-        _ => return,
+    let (allowed, what, zendesk): (&[&str], &str, bool) = match kind.driver().scope_rules() {
+        ScopeRules::Gitlab { allowed, what } => (allowed, what, false),
+        ScopeRules::Zendesk { what } => (&[], what, true),
+        ScopeRules::None => return,
     };
     let scopes_node = kind_node.get("scopes");
     let items: Vec<&Node> = match scopes_node.map(|n| &n.value) {
@@ -164,7 +161,7 @@ pub(super) fn check_scopes(
     }
     for (i, scope) in kind.scopes().iter().enumerate() {
         let n = items.get(i).copied().unwrap_or(kind_node);
-        if matches!(kind, TokenKind::ZendeskOauthToken(_)) {
+        if zendesk {
             if let Some((message, hint)) = zendesk_scope_problem(scope) {
                 diags.push(at(file, n, message).hint(hint));
             }

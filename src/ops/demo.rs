@@ -11,8 +11,8 @@ use secrecy::SecretString;
 use super::Outcome;
 use super::apply::{ApplyOptions, escrow::generate_identity};
 use super::check::CheckOptions;
-use super::discover::Clients;
-use super::plan::{PlanOptions, RunContext};
+use super::plan::PlanOptions;
+use crate::clients::{Clients, RunContext};
 use crate::gitlab::GitLabClient;
 use crate::http::{ClientSettings, InstanceAccess};
 use crate::ledger::LedgerSource;
@@ -266,7 +266,7 @@ fn sandbox_client_secrets(
             .flat_map(|(name, z)| {
                 z.clients.values().map(move |c| {
                     (
-                        crate::ops::apply::zendesk::secret_key(name, &c.identifier),
+                        crate::kinds::zendesk::secret_key(name, &c.identifier),
                         SecretString::from(c.secret.reveal().to_string()),
                     )
                 })

@@ -10,8 +10,11 @@ use std::path::{Path, PathBuf};
 
 use jiff::Timestamp;
 
-use super::discover::{Clients, DiscoverError, ScanKinds, discover};
+use crate::clients::Clients;
+use crate::discover::{DiscoverError, ScanKinds, discover};
 use crate::inventory::DiscoveredToken;
+use crate::kinds::entry::{q, slug};
+use crate::kinds::{TokenKindId, UndeclaredEntry};
 use crate::ledger::Ledger;
 use crate::manifest::{DeclaredToken, Desired, TokenKind};
 
@@ -65,41 +68,6 @@ pub struct Written {
     pub skipped: Vec<String>,
 }
 
-/// A YAML double-quoted scalar (JSON string syntax is valid YAML).
-fn q(text: &str) -> String {
-    serde_json::to_string(text).unwrap_or_else(|_| "\"\"".to_string())
-}
-
-fn slug(parts: &[&str]) -> String {
-    let mut out = String::new();
-    for c in parts.join("-").chars() {
-        if c.is_ascii_alphanumeric() {
-            out.push(c.to_ascii_lowercase());
-        } else if !out.ends_with('-') {
-            out.push('-');
-        }
-    }
-    out.trim_matches('-').to_string()
-}
-
-fn role(level: Option<u32>) -> &'static str {
-    match level {
-        Some(10) => "guest",
-        Some(15) => "planner",
-        Some(20) => "reporter",
-        Some(30) => "developer",
-        Some(50) => "owner",
-        _ => "maintainer",
-    }
-}
-
-fn scopes(list: &[String]) -> String {
-    format!(
-        "[{}]",
-        list.iter().map(|s| q(s)).collect::<Vec<_>>().join(", ")
-    )
-}
-
 /// The manifest text for undeclared tokens (`None` when there are none), and the ones left out.
 pub fn entries_yaml(
     found: &[DiscoveredToken],
@@ -115,72 +83,17 @@ pub fn entries_yaml(
     let mut skipped = Vec::new();
     for t in found.iter().filter(|t| t.declared_by.is_none()) {
         let r = &t.record;
-        let (base, body) = match t.kind.as_str() {
-            "gitlab_personal_access_token" => (
-                slug(&[&t.owner, &r.name]),
-                format!(
-                    "    gitlab_personal_access_token:\n      gitlab: {}\n      user: {}\n      \
-                     name: {}\n      scopes: {}\n",
-                    q(&t.platform),
-                    q(&t.owner),
-                    q(&r.name),
-                    scopes(&r.scopes)
-                ),
-            ),
-            "gitlab_project_access_token" | "gitlab_group_access_token" => {
-                let field = if t.kind == "gitlab_project_access_token" {
-                    "project"
-                } else {
-                    "group"
-                };
-                (
-                    slug(&[&t.owner, &r.name]),
-                    format!(
-                        "    {}:\n      gitlab: {}\n      {field}: {}\n      name: {}\n      \
-                         scopes: {}\n      access_level: {}\n",
-                        t.kind,
-                        q(&t.platform),
-                        q(&t.owner),
-                        q(&r.name),
-                        scopes(&r.scopes),
-                        role(r.access_level)
-                    ),
-                )
-            }
-            "gitlab_pipeline_trigger_token" => (
-                slug(&[&t.owner, "trigger", &r.name]),
-                format!(
-                    "    gitlab_pipeline_trigger_token:\n      gitlab: {}\n      project: {}\n      \
-                     description: {}\n",
-                    q(&t.platform),
-                    q(&t.owner),
-                    q(&r.name)
-                ),
-            ),
-            "zendesk_oauth_token" if r.name.starts_with("client ") || r.name.is_empty() => {
-                skipped.push(format!(
-                    "zendesk_oauth_token {} on {}: its OAuth client is not listed, so the entry \
-                     cannot name it",
-                    r.platform_id, t.platform
-                ));
-                continue;
-            }
-            "zendesk_oauth_token" => (
-                slug(&[&t.platform, "oauth", &r.name]),
-                format!(
-                    "    zendesk_oauth_token:\n      zendesk: {}\n      client: {}\n      \
-                     scopes: {}\n",
-                    q(&t.platform),
-                    q(&r.name),
-                    scopes(&r.scopes)
-                ),
-            ),
-            other => {
-                skipped.push(format!(
-                    "{other} {} on {}: declare it by hand (the agent e-mail it pairs with is not \
-                     in the API), then plan a move to OAuth",
-                    r.platform_id, t.platform
-                ));
+        let entry = match TokenKindId::from_key(&t.kind) {
+            Some(kind) => (kind.meta().import)(t),
+            None => UndeclaredEntry::Skip(format!(
+                "{} {} on {}: this version cannot declare it",
+                t.kind, r.platform_id, t.platform
+            )),
+        };
+        let (base, body) = match entry {
+            UndeclaredEntry::Entry { id_base, body } => (id_base, body),
+            UndeclaredEntry::Skip(why) => {
+                skipped.push(why);
                 continue;
             }
         };

@@ -19,7 +19,6 @@ pub mod apply;
 pub mod check;
 pub mod comment;
 pub mod demo;
-pub mod discover;
 pub mod import;
 pub mod plan;
 pub mod unlock;

@@ -4,12 +4,11 @@
 use std::io::Write;
 use std::path::PathBuf;
 
-use jiff::Timestamp;
-
 use super::Outcome;
 use super::comment::{MergeRequestRef, NoteOutcome, note_body, upsert_plan_note, widget_report};
-use super::discover::{Clients, DiscoverError, ScanKinds, discover};
+use crate::clients::RunContext;
 use crate::diag::Diagnostics;
+use crate::discover::{DiscoverError, ScanKinds, discover};
 use crate::ledger::{Ledger, LedgerError, LedgerSource};
 use crate::manifest::{Desired, LoadOptions};
 use crate::plan::render::{self, Format};
@@ -41,15 +40,6 @@ pub struct CommentTarget {
     pub client: crate::gitlab::GitLabClient,
     /// The merge request.
     pub merge_request: MergeRequestRef,
-}
-
-/// Everything the edge resolved: the time and one client per instance.
-#[derive(Debug, Clone)]
-pub struct RunContext {
-    /// The current time.
-    pub now: Timestamp,
-    /// Platform clients.
-    pub clients: Clients,
 }
 
 /// Why `plan` could not produce a plan.

@@ -340,7 +340,7 @@ fn pending_rotation_is_resumed_before_anything_else() {
         LedgerToken {
             pending: Some(PendingRotation {
                 step: Step::Staged,
-                ..PendingRotation::intent(now(), "rotate")
+                ..PendingRotation::intent(now(), tokenops::ledger::Obtain::Rotate)
             }),
             ..LedgerToken::default()
         },

@@ -22,13 +22,13 @@ fn shipped_manifests_cover_every_token_and_consumer_kind() {
         manifests: repo_root().join("manifests"),
     })
     .expect("shipped manifests load");
-    for kind in manifest::TOKEN_KINDS {
+    for &kind in manifest::TOKEN_KINDS {
         assert!(
             desired.tokens.iter().any(|t| t.spec.kind.key() == kind),
             "no example token of kind {kind}"
         );
     }
-    for kind in manifest::CONSUMER_KINDS {
+    for &kind in manifest::CONSUMER_KINDS {
         assert!(
             desired
                 .tokens

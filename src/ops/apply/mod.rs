@@ -3,22 +3,18 @@
 //! says, several tokens at a time. One token's failure never stops the others; the run ends
 //! with a per-token summary.
 //!
-//! * [`protocol`]: one token's rotation over the ledger steps;
-//! * [`gitlab`]: staging per GitLab token kind;
-//! * [`consumers`]: writing and verifying each consumer kind;
+//! * [`protocol`]: one token's rotation over the ledger steps, carrying out the plan's typed
+//!   actions; what depends on the kind is the kind's driver's ([`crate::kinds`]);
+//! * [`provide`]: a value a person obtained by hand;
 //! * [`escrow`]: age encryption of new values;
 //! * [`store`]: the locked ledger with group commit;
 //! * [`summary`]: the report.
 
-pub mod consumers;
 pub mod escrow;
-pub mod gitlab;
 pub mod protocol;
 pub mod provide;
 pub mod store;
 pub mod summary;
-pub mod zendesk;
-pub mod zendesk_consumers;
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -30,11 +26,12 @@ use jiff::civil::Date;
 use secrecy::SecretString;
 
 use super::Outcome;
-use super::discover::Clients;
-use super::plan::{PlanError, RunContext, make_plan};
+use super::plan::{PlanError, make_plan};
+use crate::clients::{Clients, RunContext};
+use crate::ledger::Obtain;
 use crate::ledger::local::LockError;
 use crate::ledger::{HeldLedger, LedgerError, LedgerSource};
-use crate::manifest::{ConsumerSpec, Desired, TokenKind, TokenSpec};
+use crate::manifest::{Desired, TokenSpec};
 use crate::plan::{Action, PLAN_FORMAT, Plan, TokenPlan};
 use escrow::{Escrow, EscrowError};
 use protocol::Start;
@@ -376,9 +373,6 @@ async fn execute(ctx: &Ctx, token: &TokenPlan, spec: Option<&TokenSpec>) -> Opti
             "the plan names a token no manifest declares any more; make the plan again".to_string(),
         ));
     };
-    if let Some(reason) = unhandled(spec) {
-        return Some(TokenResult::new(&token.id, TokenOutcome::Skipped, reason));
-    }
     if token.manual_mode {
         let steps: Vec<String> = token.actions.iter().map(describe_action).collect();
         return Some(TokenResult::new(
@@ -387,26 +381,35 @@ async fn execute(ctx: &Ctx, token: &TokenPlan, spec: Option<&TokenSpec>) -> Opti
             format!("manual mode; a person does: {}", steps.join("; ")),
         ));
     }
-    let (action, expires_at) = match token.actions.first() {
-        Some(Action::Rotate { new_expires_at }) => ("rotate", *new_expires_at),
-        Some(Action::Create { new_expires_at }) => ("create", *new_expires_at),
-        Some(Action::Recreate { new_expires_at }) => ("recreate", *new_expires_at),
+    let (obtain, expires_at) = match token.actions.first() {
+        Some(Action::Rotate { new_expires_at }) => (Obtain::Rotate, *new_expires_at),
+        Some(Action::Create { new_expires_at }) => (Obtain::Create, *new_expires_at),
+        Some(Action::Recreate { new_expires_at }) => (Obtain::Recreate, *new_expires_at),
         _ => return None,
     };
-    let action = if matches!(spec.kind, TokenKind::GeneratedSecret(_)) {
-        "generate"
-    } else {
-        action
-    };
-    let old_id = token.platform_id.clone();
+    let mut retire = None;
+    let mut consumers = Vec::new();
+    for action in &token.actions {
+        match action {
+            Action::Write { consumer } => consumers.push(consumer.clone()),
+            Action::Revoke { old_platform_id } => retire = Some(old_platform_id.clone()),
+            Action::Rotate { .. }
+            | Action::Create { .. }
+            | Action::Recreate { .. }
+            | Action::Manual { .. }
+            | Action::Resume { .. } => {}
+        }
+    }
     Some(
         protocol::run(
             ctx,
             spec,
             Start::Fresh {
-                action: action.to_string(),
+                obtain,
                 expires_at,
-                old_id,
+                old_id: token.platform_id.clone(),
+                retire,
+                consumers,
             },
         )
         .await,
@@ -430,42 +433,4 @@ fn describe_action(action: &Action) -> String {
 fn opt(date: &Option<Date>) -> String {
     date.map(|d| d.to_string())
         .unwrap_or_else(|| "none".to_string())
-}
-
-/// Why this version cannot rotate `spec`, if it cannot.
-fn unhandled(spec: &TokenSpec) -> Option<String> {
-    let kind_ok = matches!(
-        spec.kind,
-        TokenKind::GitlabPersonalAccessToken(_)
-            | TokenKind::GitlabProjectAccessToken(_)
-            | TokenKind::GitlabGroupAccessToken(_)
-            | TokenKind::GitlabPipelineTriggerToken(_)
-            | TokenKind::GeneratedSecret(_)
-            | TokenKind::ZendeskOauthToken(_)
-            | TokenKind::ZendeskOauthClientSecret(_)
-    );
-    if !kind_ok {
-        return Some(format!(
-            "{} tokens are not handled by this version: skipped",
-            spec.kind.key()
-        ));
-    }
-    let foreign: Vec<&ConsumerSpec> = spec
-        .consumers
-        .iter()
-        .filter(|c| !consumers::handled(c))
-        .collect();
-    if let Some(first) = foreign.first() {
-        return Some(format!(
-            "its {} consumer{} not handled by this version: skipped, so that no consumer is left \
-             holding a dead value",
-            first.kind_key(),
-            if foreign.len() > 1 {
-                "s (and others) are"
-            } else {
-                " is"
-            }
-        ));
-    }
-    None
 }

@@ -6,9 +6,10 @@
 
 use secrecy::SecretString;
 
-use super::gitlab::Issued;
-use crate::manifest::{TokenKind, TokenSpec};
-use crate::ops::discover::Clients;
+use crate::clients::Clients;
+use crate::kinds::Issued;
+use crate::ledger::Obtain;
+use crate::manifest::TokenSpec;
 
 /// Checks the provided value before anything is written; returns the staged value.
 pub async fn stage(
@@ -26,27 +27,8 @@ pub async fn stage(
             spec.id, spec.id
         ));
     }
-    if let TokenKind::ZendeskApiToken(t) = &spec.kind {
-        let zd = clients.zendesk_for(&t.zendesk)?;
-        let me = zd
-            .introspect_api_token(&t.email, value)
-            .await
-            .map_err(|e| format!("the provided value does not authenticate: {e}"))?;
-        let same = me
-            .email
-            .as_deref()
-            .is_some_and(|e| e.eq_ignore_ascii_case(&t.email));
-        if !me.is_authenticated() || !same {
-            return Err(format!(
-                "Zendesk {}: the provided value does not sign in as {} (Zendesk answered as \
-                 an anonymous or other user); nothing was written. Check the token and the \
-                 manifest's `email`",
-                t.zendesk, t.email
-            ));
-        }
-        return Ok((t.token_id.to_string(), value.clone()));
-    }
-    Ok((String::new(), value.clone()))
+    let id = spec.kind.driver().check_provided(clients, value).await?;
+    Ok((id, value.clone()))
 }
 
 /// Distributes the provided value of token `id` through the rotation protocol.
@@ -61,9 +43,11 @@ pub async fn run(
                 ctx,
                 &t.spec,
                 super::protocol::Start::Fresh {
-                    action: "provide".to_string(),
+                    obtain: Obtain::Provide,
                     expires_at: None,
                     old_id: None,
+                    retire: None,
+                    consumers: Vec::new(),
                 },
             )
             .await

@@ -9,7 +9,8 @@ use jiff::civil::Date;
 use serde::Serialize;
 
 use crate::inventory::{DiscoveredToken, Inventory, LiveRecord, LiveToken};
-use crate::manifest::{Desired, Mode, TokenKind};
+use crate::kinds::{TokenClass, TokenKindId};
+use crate::manifest::{Desired, Mode};
 use crate::plan::engine::{ZENDESK_API_TOKEN_END, ZENDESK_API_TOKEN_IDLE_DAYS};
 use crate::time::{add_days, days_between, days_between_dates, utc_date};
 
@@ -127,7 +128,7 @@ pub fn classify(
         .collect();
     for declared in &desired.tokens {
         let spec = &declared.spec;
-        let Some((key, owner, name)) = identity_of_spec(&spec.kind) else {
+        let Some((key, owner, name)) = spec.kind.driver().check_identity() else {
             continue;
         };
         let declaration = Some(Declaration {
@@ -165,7 +166,7 @@ pub fn classify(
             entry.expires_at = record.expires_at;
             entry.days_left = record.expires_at.map(|e| days_between_dates(today, e));
         }
-        if matches!(spec.kind, TokenKind::ZendeskApiToken(_)) {
+        if spec.kind.id().meta().class == TokenClass::Legacy {
             legacy(&mut entry, record, now, within_days);
             entries.push(entry);
             continue;
@@ -224,7 +225,13 @@ pub fn classify(
 fn undeclared(found: &DiscoveredToken, now: Timestamp, within_days: i64) -> Option<Entry> {
     let today = utc_date(now);
     let record = &found.record;
-    let (key, owner) = identity_of_found(found);
+    let (key, owner) = match TokenKindId::from_key(&found.kind) {
+        Some(kind) => (kind.meta().found_identity)(found),
+        None => (
+            key(&[&found.platform, &found.kind, &found.record.name]),
+            found.owner.clone(),
+        ),
+    };
     let mut entry = Entry {
         key,
         kind: found.kind.clone(),
@@ -241,7 +248,7 @@ fn undeclared(found: &DiscoveredToken, now: Timestamp, within_days: i64) -> Opti
         why: String::new(),
         within_window: true,
     };
-    if found.kind == "zendesk_api_token" {
+    if found_class(found) == Some(TokenClass::Legacy) {
         legacy(&mut entry, Some(record), now, within_days);
         return Some(entry);
     }
@@ -315,106 +322,13 @@ fn legacy(entry: &mut Entry, record: Option<&LiveRecord>, now: Timestamp, within
     entry.within_window = days <= within_days;
 }
 
-/// Key, owner in words and name of a declared token; `None` for kinds with no expiry of
-/// their own (generated secrets, OAuth client secrets).
-fn identity_of_spec(kind: &TokenKind) -> Option<(String, String, String)> {
-    Some(match kind {
-        TokenKind::GitlabPersonalAccessToken(t) => (
-            key(&[&t.gitlab, "user", &t.user, "personal_access_token", &t.name]),
-            format!("user {}", t.user),
-            t.name.clone(),
-        ),
-        TokenKind::GitlabProjectAccessToken(t) => (
-            key(&[&t.gitlab, "project", &t.project, "access_token", &t.name]),
-            format!("project {}", t.project),
-            t.name.clone(),
-        ),
-        TokenKind::GitlabGroupAccessToken(t) => (
-            key(&[&t.gitlab, "group", &t.group, "access_token", &t.name]),
-            format!("group {}", t.group),
-            t.name.clone(),
-        ),
-        TokenKind::GitlabPipelineTriggerToken(t) => (
-            key(&[&t.gitlab, "project", &t.project, "trigger", &t.description]),
-            format!("project {}", t.project),
-            t.description.clone(),
-        ),
-        TokenKind::ZendeskOauthToken(t) => (
-            key(&[&t.zendesk, "oauth_token", &t.client]),
-            format!("Zendesk {}", t.zendesk),
-            t.client.clone(),
-        ),
-        TokenKind::ZendeskApiToken(t) => (
-            key(&[&t.zendesk, "api_token", &t.token_id.to_string()]),
-            format!("Zendesk {}", t.zendesk),
-            format!("API token {}", t.token_id),
-        ),
-        TokenKind::ZendeskOauthClientSecret(_) | TokenKind::GeneratedSecret(_) => return None,
-    })
+fn found_class(found: &DiscoveredToken) -> Option<TokenClass> {
+    TokenKindId::from_key(&found.kind).map(|k| k.meta().class)
 }
 
-fn identity_of_found(found: &DiscoveredToken) -> (String, String) {
-    let r = &found.record;
-    let p = found.platform.as_str();
-    let o = found.owner.as_str();
-    match found.kind.as_str() {
-        "gitlab_personal_access_token" => (
-            key(&[p, "user", o, "personal_access_token", &r.name]),
-            format!("user {o}"),
-        ),
-        "gitlab_project_access_token" => (
-            key(&[p, "project", o, "access_token", &r.name]),
-            format!("project {o}"),
-        ),
-        "gitlab_group_access_token" => (
-            key(&[p, "group", o, "access_token", &r.name]),
-            format!("group {o}"),
-        ),
-        "gitlab_pipeline_trigger_token" => (
-            key(&[p, "project", o, "trigger", &r.name]),
-            format!("project {o}"),
-        ),
-        "zendesk_api_token" => (
-            key(&[p, "api_token", &r.platform_id]),
-            format!("Zendesk {p}"),
-        ),
-        other => (
-            key(&[p, other, &r.name, &r.platform_id]),
-            format!("Zendesk {p}"),
-        ),
-    }
-}
-
-/// Joins parts with `/`, keeping the key safe inside an HTML comment: characters outside a
-/// small set are percent-encoded, and so is any `-` that follows another.
-pub fn key(parts: &[&str]) -> String {
-    let joined = parts.join("/");
-    let mut out = String::with_capacity(joined.len());
-    let mut last = '\0';
-    for c in joined.chars() {
-        let plain = c.is_ascii_alphanumeric() || "._/@:+".contains(c) || (c == '-' && last != '-');
-        if plain {
-            out.push(c);
-        } else {
-            let mut buf = [0u8; 4];
-            for b in c.encode_utf8(&mut buf).bytes() {
-                out.push_str(&format!("%{b:02X}"));
-            }
-        }
-        last = c;
-    }
-    out
-}
+pub use crate::kinds::entry::key;
 
 /// A token kind in words.
 pub fn kind_words(kind: &str) -> &'static str {
-    match kind {
-        "gitlab_personal_access_token" => "personal access token",
-        "gitlab_project_access_token" => "project access token",
-        "gitlab_group_access_token" => "group access token",
-        "gitlab_pipeline_trigger_token" => "pipeline trigger token",
-        "zendesk_oauth_token" => "Zendesk OAuth token",
-        "zendesk_api_token" => "Zendesk API token (legacy)",
-        _ => "token",
-    }
+    TokenKindId::from_key(kind).map_or("token", |k| k.meta().words)
 }

@@ -17,7 +17,8 @@ pub use classify::{
 pub use issue::IssueOutcome;
 
 use super::Outcome;
-use super::discover::{Clients, DiscoverError, ScanKinds, discover};
+use crate::clients::Clients;
+use crate::discover::{DiscoverError, ScanKinds, discover};
 use crate::inventory::Inventory;
 use crate::ledger::Ledger;
 use crate::manifest::Desired;

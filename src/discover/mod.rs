@@ -1,61 +1,28 @@
 //! Discovery: reads, concurrently and with as few requests as the plan needs, the live record
 //! of every declared token and the live state of every declared consumer, and returns an
 //! [`Inventory`] (plain data). Each list is fetched once however many tokens or consumers
-//! need it; values found in consumers are checked against the ledger's fingerprint first and
-//! introspected on the platform only when that does not settle it.
+//! need it; which lists, and how their answers are matched, each kind's driver says
+//! ([`crate::kinds`]). Values found in consumers are checked against the ledger's fingerprint
+//! first and introspected on the platform only when that does not settle it.
 //!
 //! Any read that fails is reported; the plan is never made from a partial picture.
 
 mod bots;
-mod fetch;
-mod gitlab;
+pub mod fetch;
+pub mod lists;
 mod scope;
-mod zendesk;
-
-use std::collections::BTreeMap;
 
 use jiff::Timestamp;
 use secrecy::SecretString;
 
-use crate::gitlab::GitLabClient;
+use crate::clients::Clients;
 use crate::inventory::Inventory;
+use crate::kinds::{ConsumerLiveCx, TokenLiveCx};
 use crate::ledger::Ledger;
 use crate::manifest::Desired;
-use crate::zendesk::ZendeskClient;
 
-pub use fetch::{Fetched, ListKey};
+pub use lists::{Fetched, ListKey};
 pub use scope::ScanKinds;
-
-/// One client per declared platform instance, by instance name.
-#[derive(Debug, Clone, Default)]
-pub struct Clients {
-    /// GitLab instances.
-    pub gitlab: BTreeMap<String, GitLabClient>,
-    /// Zendesk instances.
-    pub zendesk: BTreeMap<String, ZendeskClient>,
-    /// Where discovery and apply report how far they are (nowhere by default).
-    pub progress: crate::progress::Progress,
-}
-
-impl Clients {
-    /// The client of GitLab instance `name`, or an error naming the missing declaration.
-    pub fn gitlab_for(&self, name: &str) -> Result<&GitLabClient, String> {
-        self.gitlab
-            .get(name)
-            .ok_or_else(|| undeclared("GitLab", name))
-    }
-
-    /// The client of Zendesk instance `name`, or an error naming the missing declaration.
-    pub fn zendesk_for(&self, name: &str) -> Result<&ZendeskClient, String> {
-        self.zendesk
-            .get(name)
-            .ok_or_else(|| undeclared("Zendesk", name))
-    }
-}
-
-fn undeclared(platform: &str, instance: &str) -> String {
-    format!("no {platform} instance named `{instance}` is declared in tokenops.yaml")
-}
 
 /// Discovery could not read everything the plan needs.
 #[derive(Debug, thiserror::Error)]
@@ -84,7 +51,7 @@ fn render_failures(failures: &[Failure]) -> String {
 
 /// The key under which fingerprints are computed: the ledger's own key, or a fixed one before
 /// the ledger has a key (fingerprints must be stable between plan and apply).
-fn fingerprint_of(ledger: &Ledger, value: &SecretString) -> String {
+pub fn fingerprint_of(ledger: &Ledger, value: &SecretString) -> String {
     if let Some(fp) = ledger.fingerprint(value) {
         return fp;
     }
@@ -119,11 +86,16 @@ pub async fn discover(
     let mut probes = Vec::new();
     for token in &desired.tokens {
         let spec = &token.spec;
-        let live = match gitlab::token(spec, &fetched, ledger)
-            .or_else(|| zendesk::token(spec, &fetched, ledger, desired, now))
-        {
-            Some(Ok(live)) => live,
-            Some(Err(reason)) => {
+        let cx = TokenLiveCx {
+            spec,
+            fetched: &fetched,
+            ledger,
+            policy: desired.rotation(spec),
+            now,
+        };
+        let live = match spec.kind.driver().live(&cx) {
+            Ok(live) => live,
+            Err(reason) => {
                 if let Some(reason) = reason {
                     failures.push(Failure {
                         needed_by: format!("token {}", spec.id),
@@ -132,23 +104,26 @@ pub async fn discover(
                 }
                 continue;
             }
-            None => crate::inventory::LiveToken::Unmanaged,
         };
         inventory.tokens.insert(spec.id.clone(), live);
         for consumer in &spec.consumers {
             let Some(key) = consumer.key() else { continue };
-            let state = gitlab::consumer(spec, consumer, &fetched, ledger, &mut probes)
-                .or_else(|| zendesk::consumer(spec, consumer, &fetched, ledger, &mut probes));
-            match state {
-                Some(Ok(state)) => {
+            let mut cx = ConsumerLiveCx {
+                token: spec,
+                key: &key.0,
+                fetched: &fetched,
+                ledger,
+                probes: &mut probes,
+            };
+            match consumer.driver().live(&mut cx) {
+                Ok(state) => {
                     inventory.consumers.insert(key.0, state);
                 }
-                Some(Err(Some(reason))) => failures.push(Failure {
+                Err(Some(reason)) => failures.push(Failure {
                     needed_by: format!("consumer {key} of token {}", spec.id),
                     reason,
                 }),
-                Some(Err(None)) => {}
-                None => {}
+                Err(None) => {}
             }
         }
     }

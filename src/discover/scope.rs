@@ -9,11 +9,12 @@ use futures_util::future::join_all;
 use jiff::civil::Date;
 
 use super::bots::{self, Candidates};
-use super::fetch::{self, Fetched, ListKey, Listing};
-use super::gitlab::record_of;
+use super::fetch;
+use super::lists::{Fetched, ListKey, Listing};
 use super::{Clients, Failure};
 use crate::inventory::{DiscoveredToken, LiveRecord};
-use crate::manifest::{Desired, GitlabOwner, TokenKind};
+use crate::kinds::gitlab::record_of;
+use crate::manifest::{Desired, GitlabOwner};
 
 /// Which token kinds a scan covers, and how narrowly.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -370,47 +371,17 @@ fn discovered(
     owner: &str,
     record: LiveRecord,
 ) -> DiscoveredToken {
-    let declared_by = desired
-        .tokens
-        .iter()
-        .find(|d| declares(&d.spec.kind, platform, kind, owner, &record))
-        .map(|d| d.spec.id.clone());
-    DiscoveredToken {
+    let mut found = DiscoveredToken {
         platform: platform.to_string(),
         kind: kind.to_string(),
         owner: owner.to_string(),
         record,
-        declared_by,
-    }
-}
-
-fn declares(
-    spec: &TokenKind,
-    platform: &str,
-    kind: &str,
-    owner: &str,
-    record: &LiveRecord,
-) -> bool {
-    if spec.key() != kind {
-        return false;
-    }
-    match spec {
-        TokenKind::GitlabPersonalAccessToken(t) => {
-            t.gitlab == platform && t.user == owner && t.name == record.name
-        }
-        TokenKind::GitlabProjectAccessToken(t) => {
-            t.gitlab == platform && t.project == owner && t.name == record.name
-        }
-        TokenKind::GitlabGroupAccessToken(t) => {
-            t.gitlab == platform && t.group == owner && t.name == record.name
-        }
-        TokenKind::GitlabPipelineTriggerToken(t) => {
-            t.gitlab == platform && t.project == owner && t.description == record.name
-        }
-        TokenKind::ZendeskOauthToken(t) => t.zendesk == platform && t.client == record.name,
-        TokenKind::ZendeskApiToken(t) => {
-            t.zendesk == platform && t.token_id.to_string() == record.platform_id
-        }
-        _ => false,
-    }
+        declared_by: None,
+    };
+    found.declared_by = desired
+        .tokens
+        .iter()
+        .find(|d| d.spec.kind.driver().declares(&found))
+        .map(|d| d.spec.id.clone());
+    found
 }

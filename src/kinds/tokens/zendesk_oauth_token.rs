@@ -1,0 +1,396 @@
+//! `zendesk_oauth_token`: an OAuth access token of a confidential client, minted by an admin
+//! through the OAuth Tokens API or by the client itself with the client-credentials grant.
+//! The old token stays valid until tokenops revokes it, after every consumer holds the new
+//! one.
+//!
+//! Zendesk accepts an invalid scope without complaint and the token then fails every call,
+//! so a minted token is signed in with and its scopes compared with the declared list
+//! before anything is written; one that differs is revoked at once and never distributed.
+
+use std::collections::BTreeSet;
+
+use async_trait::async_trait;
+use schemars::JsonSchema;
+use secrecy::SecretString;
+use serde::{Deserialize, Serialize};
+
+use crate::Platform;
+use crate::clients::Clients;
+use crate::discover::lists::{ListKey, Listing, ProbeKind};
+use crate::http::ApiError;
+use crate::inventory::{DiscoveredToken, LiveRecord, LiveToken};
+use crate::kinds::entry::{key, q, scopes, slug};
+use crate::kinds::zendesk::{fetched_client, live_client, secret_env, secret_key};
+use crate::kinds::{
+    Issued, KindCheck, ScopeRules, StageCx, Stop, TokenClass, TokenDriver, TokenKindId,
+    TokenLiveCx, TokenMeta, UndeclaredEntry,
+};
+use crate::ledger::{Obtain, PendingRotation};
+use crate::manifest::{Duration, LifetimeLimit};
+use crate::time::utc_date;
+use crate::zendesk::{Grant, NewOAuthToken, OAuthToken, ZendeskClient};
+
+/// Zendesk's longest access-token life for the grant endpoint (exclusive), in seconds.
+const GRANT_MAX_SECS: u64 = 172_800;
+/// Zendesk's shortest access-token life for the grant endpoint (exclusive), in seconds.
+const GRANT_MIN_SECS: u64 = 300;
+
+/// An OAuth access token of a Zendesk client.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ZendeskOauthToken {
+    /// The Zendesk instance (a `name` under `zendesk:` in tokenops.yaml).
+    pub zendesk: String,
+    /// The OAuth client's unique identifier.
+    pub client: String,
+    /// Zendesk scopes: `read`, `write`, `impersonate` or `RESOURCE:read|write`.
+    pub scopes: Vec<String>,
+    /// How tokens are minted.
+    #[serde(default)]
+    pub grant: OauthGrant,
+}
+
+/// How a Zendesk OAuth token is obtained.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum OauthGrant {
+    /// An admin creates it through the OAuth Tokens API.
+    #[default]
+    AdminApi,
+    /// The confidential client asks for it (lives under 48 hours).
+    ClientCredentials,
+}
+
+/// What the registry knows about the kind.
+pub static META: TokenMeta = TokenMeta {
+    words: "Zendesk OAuth token",
+    class: TokenClass::Replaceable,
+    found_identity,
+    import,
+};
+
+fn found_identity(found: &DiscoveredToken) -> (String, String) {
+    let p = found.platform.as_str();
+    let r = &found.record;
+    (
+        key(&[p, &found.kind, &r.name, &r.platform_id]),
+        format!("Zendesk {p}"),
+    )
+}
+
+fn import(found: &DiscoveredToken) -> UndeclaredEntry {
+    let r = &found.record;
+    if r.name.starts_with("client ") || r.name.is_empty() {
+        return UndeclaredEntry::Skip(format!(
+            "zendesk_oauth_token {} on {}: its OAuth client is not listed, so the entry \
+             cannot name it",
+            r.platform_id, found.platform
+        ));
+    }
+    UndeclaredEntry::Entry {
+        id_base: slug(&[&found.platform, "oauth", &r.name]),
+        body: format!(
+            "    zendesk_oauth_token:\n      zendesk: {}\n      client: {}\n      scopes: {}\n",
+            q(&found.platform),
+            q(&r.name),
+            scopes(&r.scopes)
+        ),
+    }
+}
+
+fn sorted(list: &[String]) -> Vec<String> {
+    let mut list = list.to_vec();
+    list.sort();
+    list
+}
+
+#[async_trait]
+impl TokenDriver for ZendeskOauthToken {
+    fn id(&self) -> TokenKindId {
+        TokenKindId::ZendeskOauthToken
+    }
+    fn instance(&self) -> Option<(Platform, &str)> {
+        Some((Platform::Zendesk, &self.zendesk))
+    }
+    fn scopes(&self) -> &[String] {
+        &self.scopes
+    }
+    fn scope_rules(&self) -> ScopeRules {
+        ScopeRules::Zendesk {
+            what: "a Zendesk OAuth token",
+        }
+    }
+    fn lifetime_limit(&self) -> Option<LifetimeLimit> {
+        (self.grant == OauthGrant::ClientCredentials).then(|| LifetimeLimit {
+            max: Duration::from_hours(48),
+            exclusive: true,
+        })
+    }
+    fn object_words(&self) -> String {
+        format!(
+            "OAuth token of client {} ({})",
+            self.client,
+            self.scopes.join(" ")
+        )
+    }
+    fn bot_owned(&self) -> bool {
+        false
+    }
+    fn check(&self, _cx: &mut KindCheck<'_>) {}
+    fn mask_problem(&self, _raw: bool) -> Option<(String, String)> {
+        None
+    }
+    fn declares(&self, found: &DiscoveredToken) -> bool {
+        found.kind == self.id().key()
+            && self.zendesk == found.platform
+            && self.client == found.record.name
+    }
+    fn check_identity(&self) -> Option<(String, String, String)> {
+        Some((
+            key(&[&self.zendesk, "oauth_token", &self.client]),
+            format!("Zendesk {}", self.zendesk),
+            self.client.clone(),
+        ))
+    }
+
+    fn lists(&self, needs: &mut BTreeSet<ListKey>) {
+        needs.insert(ListKey::ZendeskOauthClients {
+            zendesk: self.zendesk.clone(),
+        });
+        needs.insert(ListKey::ZendeskOauthTokens {
+            zendesk: self.zendesk.clone(),
+        });
+    }
+    fn live(&self, cx: &TokenLiveCx<'_>) -> Result<LiveToken, Option<String>> {
+        let client = fetched_client(cx.fetched, &self.zendesk, &self.client)?;
+        let key = ListKey::ZendeskOauthTokens {
+            zendesk: self.zendesk.clone(),
+        };
+        let Some(Ok(Listing::OauthTokens(tokens))) = cx.fetched.get(&key) else {
+            return Err(None);
+        };
+        let mut mine: Vec<&OAuthToken> = tokens
+            .iter()
+            .filter(|tok| tok.client_id == Some(client.id))
+            .collect();
+        mine.sort_by_key(|tok| (tok.created_at, tok.id));
+        let chosen = cx
+            .remembered_id()
+            .and_then(|id| mine.iter().find(|tok| tok.id.to_string() == id))
+            .or_else(|| mine.last())
+            .copied();
+        let now = cx.now;
+        Ok(match chosen {
+            None => LiveToken::Missing,
+            Some(tok) => LiveToken::Found(LiveRecord {
+                platform_id: tok.id.to_string(),
+                name: self.client.clone(),
+                scopes: sorted(&tok.scopes),
+                expires_at: tok.expires_at.map(utc_date),
+                expires_at_time: tok.expires_at,
+                active: tok.expires_at.is_none_or(|at| at > now),
+                revoked: false,
+                last_used_at: tok.used_at,
+                user_id: tok.user_id,
+                access_level: None,
+                value_fingerprint: None,
+            }),
+        })
+    }
+    fn probe(&self, value: &SecretString) -> Option<ProbeKind> {
+        Some(ProbeKind::ZendeskOauth {
+            zendesk: self.zendesk.clone(),
+            value: value.clone(),
+        })
+    }
+
+    async fn known_ids(&self, cx: &StageCx<'_>) -> Result<Vec<String>, Stop> {
+        let zd = cx
+            .clients
+            .zendesk_for(&self.zendesk)
+            .map_err(Stop::Failed)?;
+        let c = live_client(zd, &self.client).await.map_err(Stop::Failed)?;
+        let tokens = zd
+            .list_oauth_tokens(true, Some(c.id))
+            .await
+            .map_err(|e| Stop::Failed(e.to_string()))?;
+        Ok(tokens.into_iter().map(|t| t.id.to_string()).collect())
+    }
+
+    async fn stage(
+        &self,
+        cx: &StageCx<'_>,
+        pending: &mut PendingRotation,
+        fresh: bool,
+        _notes: &mut Vec<String>,
+    ) -> Result<Issued, Stop> {
+        let zendesk = &self.zendesk;
+        let client = &self.client;
+        let zd = cx.clients.zendesk_for(zendesk).map_err(Stop::Failed)?;
+        let c = live_client(zd, client).await.map_err(Stop::Failed)?;
+        if !fresh {
+            revoke_unknown(zd, c.id, &self.scopes, pending).await?;
+        }
+        let (value, id) = match self.grant {
+            OauthGrant::AdminApi => {
+                let new = NewOAuthToken {
+                    client_id: c.id,
+                    scopes: self.scopes.clone(),
+                };
+                match zd.create_oauth_token(&new).await {
+                    Ok(token) => match token.value() {
+                        Some(v) => (v.clone(), Some(token.id)),
+                        None => {
+                            return Err(Stop::Pending(format!(
+                                "Zendesk {zendesk}: the new OAuth token {} came without its \
+                                 value; the next apply revokes it and mints another",
+                                token.id
+                            )));
+                        }
+                    },
+                    Err(e @ ApiError::OutcomeUnknown { .. }) => {
+                        return Err(Stop::Pending(format!(
+                            "{e}; the next apply revokes whatever was minted and mints again"
+                        )));
+                    }
+                    Err(e) => return Err(Stop::Failed(e.to_string())),
+                }
+            }
+            OauthGrant::ClientCredentials => {
+                let Some(secret) = cx.client_secrets.get(&secret_key(zendesk, client)) else {
+                    return Err(Stop::Failed(format!(
+                        "Zendesk {zendesk}: the client-credentials grant of OAuth client \
+                         `{client}` needs the client's secret; set {} in apply's environment",
+                        secret_env(zendesk, client)
+                    )));
+                };
+                let lifetime_secs = cx.spec.rotation.lifetime.map(|d| d.as_secs());
+                let expires_in =
+                    lifetime_secs.map(|s| s.clamp(GRANT_MIN_SECS + 1, GRANT_MAX_SECS - 1));
+                let grant = Grant::ClientCredentials {
+                    client_id: client.clone(),
+                    client_secret: secret.clone(),
+                    scope: self.scopes.join(" "),
+                    expires_in,
+                };
+                match zd.grant(&grant).await {
+                    Ok(granted) => (granted.access_token, None),
+                    Err(e @ ApiError::OutcomeUnknown { .. }) => {
+                        return Err(Stop::Pending(format!(
+                            "{e}; the next apply revokes whatever was minted and mints again"
+                        )));
+                    }
+                    Err(e) => return Err(Stop::Failed(e.to_string())),
+                }
+            }
+        };
+        // Prove the value with itself and compare its scopes before anything is written.
+        let me = match zd.introspect_oauth_token(&value).await {
+            Ok(me) => me,
+            Err(e) => {
+                if let Some(id) = id {
+                    let _ = zd.revoke_oauth_token(id).await;
+                }
+                return Err(Stop::Pending(format!(
+                    "Zendesk {zendesk}: the new OAuth token of `{client}` does not \
+                     authenticate ({e}); it was revoked and the next apply mints again"
+                )));
+            }
+        };
+        let want = sorted(&self.scopes);
+        let got = sorted(&me.scopes);
+        if want != got {
+            let _ = zd.revoke_oauth_token(me.id).await;
+            return Err(Stop::Failed(format!(
+                "Zendesk {zendesk}: the token minted for OAuth client `{client}` carries the \
+                 scopes [{}], not the declared [{}] (Zendesk accepts an invalid or \
+                 disallowed scope silently and the token then fails every call); it was \
+                 revoked and nothing was written. Fix `scopes` in the manifest or the \
+                 client's allowed scopes in Admin Center",
+                got.join(", "),
+                want.join(", ")
+            )));
+        }
+        Ok((me.id.to_string(), value))
+    }
+
+    async fn retire(&self, cx: &StageCx<'_>, old: &str) -> Result<(), String> {
+        let zd = cx.clients.zendesk_for(&self.zendesk)?;
+        let Ok(id) = old.parse::<u64>() else {
+            return Ok(());
+        };
+        match zd.revoke_oauth_token(id).await {
+            Ok(()) | Err(ApiError::NotFound { .. }) | Err(ApiError::Unauthorized { .. }) => Ok(()),
+            Err(e) => Err(e.to_string()),
+        }
+    }
+    async fn check_provided(
+        &self,
+        _clients: &Clients,
+        _value: &SecretString,
+    ) -> Result<String, String> {
+        Ok(String::new())
+    }
+    fn client_secret(&self) -> Option<(String, String)> {
+        (self.grant == OauthGrant::ClientCredentials).then(|| {
+            (
+                secret_key(&self.zendesk, &self.client),
+                secret_env(&self.zendesk, &self.client),
+            )
+        })
+    }
+    fn introspects_on(&self) -> Option<&str> {
+        None
+    }
+    fn done_words(&self, _obtain: Obtain) -> &'static str {
+        "new OAuth token minted, scopes checked; every consumer verified; old token revoked"
+    }
+}
+
+/// Revokes tokens of the client that an interrupted run minted: created since the intent was
+/// recorded, with the declared scopes, and unknown then. Their values were never escrowed, so
+/// nobody can use them. A token someone else minted for the client with other scopes is left.
+///
+/// Zendesk stamps `created_at` in whole seconds while the intent time has sub-seconds, so the
+/// intent time is compared rounded down to its second: a token minted in the same second as
+/// the intent is one of ours.
+async fn revoke_unknown(
+    zd: &ZendeskClient,
+    client_id: u64,
+    scopes: &[String],
+    pending: &PendingRotation,
+) -> Result<(), Stop> {
+    let want = sorted(scopes);
+    let since =
+        jiff::Timestamp::from_second(pending.started_at.as_second()).unwrap_or(pending.started_at);
+    let tokens = zd
+        .list_oauth_tokens(true, Some(client_id))
+        .await
+        .map_err(|e| {
+            Stop::Pending(format!(
+                "the outcome of the last mint is unknown and the client's tokens could not be \
+                 listed ({e}); the next apply reads them again"
+            ))
+        })?;
+    for t in tokens {
+        let id = t.id.to_string();
+        let before = t.created_at.is_some_and(|at| at < since);
+        if pending.known_ids.contains(&id)
+            || pending.old_platform_id.as_deref() == Some(&id)
+            || before
+            || sorted(&t.scopes) != want
+        {
+            continue;
+        }
+        match zd.revoke_oauth_token(t.id).await {
+            Ok(()) | Err(ApiError::NotFound { .. }) => {}
+            Err(e) => {
+                return Err(Stop::Pending(format!(
+                    "an OAuth token minted by an interrupted run ({id}) could not be revoked \
+                     ({e}); the next apply tries again"
+                )));
+            }
+        }
+    }
+    Ok(())
+}
