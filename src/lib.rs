@@ -3,28 +3,37 @@
 //! # Map of the crate
 //!
 //! ```text
-//!  main.rs ── cli/ ──────────────► ops/ (verbs) ─────────────► nouns
-//!  exit codes  clap → typed options  validate, schema, plan,     manifest  (desired state, YAML)
-//!                                    apply, check, sandbox,      inventory (live state, plain data)
-//!                                    demo                        plan      (the diff, pure)
-//!                                                                 ledger    (rotation records)
-//!                                                                 gitlab, zendesk (API clients)
-//!                                                                 http      (retry, budget, errors)
-//!                                                                 sandbox   (the fake platforms)
+//!  main.rs ── cli/ ──────────────► ops/ (verbs) ───────────► nouns
+//!  exit codes  clap → typed options  validate, schema, plan,   manifest  (desired state, YAML)
+//!              one run context       apply, check, import,     kinds     (one driver per kind)
+//!                                    sandbox, demo, unlock     discover  (live state, read once)
+//!                                                              inventory (live state, plain data)
+//!                                                              plan      (the diff, pure)
+//!                                                              ledger    (rotation records)
+//!                                                              clients   (one client per instance)
+//!                                                              gitlab, zendesk (API clients)
+//!                                                              http      (retry, budget, errors)
+//!                                                              sandbox   (the fake platforms)
 //! ```
 //!
-//! * `cli` only turns arguments and the environment into typed options; it never does work.
-//! * `ops::*` are the operations. They receive everything they need (paths, credentials, the
-//!   current time) in a context built once at the edge: the library never reads `std::env` or
-//!   the clock on its own.
-//! * `manifest` owns the YAML contract (`tokenops.yaml` and `manifests/**/*.yaml`), its JSON
-//!   Schema and every validation rule, with file:line:column for each problem. All YAML goes
-//!   through `yaml`.
-//! * `sandbox` is a stateful simulator of the GitLab and Zendesk endpoints tokenops uses; the
-//!   tests, `tokenops sandbox` and `tokenops demo` run against it on 127.0.0.1.
+//! Where a behaviour lives:
 //!
-//! Secret values are `secrecy::SecretString` from the moment they arrive; they leave only in an
-//! HTTP body to the platform that needs them.
+//! * anything about one token or consumer kind (its fields, validation, what is listed to
+//!   find it, how its live record is matched, how a value is obtained, written, verified and
+//!   retired): its driver, `kinds/tokens/KIND.rs` or `kinds/consumers/KIND.rs`; the list of
+//!   kinds is `kinds/mod.rs`, the traits `kinds/token.rs` and `kinds/consumer.rs`;
+//! * a command's flags: `cli/COMMAND.rs`; what it does: `ops/COMMAND.rs` (or `ops/COMMAND/`);
+//! * the rotation protocol (intent, escrow, distribute, verify, finish, resume):
+//!   `ops/apply/protocol.rs`; the statuses and actions a plan gives: `plan/engine.rs`;
+//! * the YAML contract and its checks: `manifest/`; every rule reports file:line:column;
+//! * retries, rate limits and error messages of platform calls: `http/`;
+//! * a platform endpoint: `gitlab/` or `zendesk/` (client), `sandbox/gitlab/` or
+//!   `sandbox/zendesk/` (the simulator).
+//!
+//! `cli` only turns arguments and the environment into typed options and the run context
+//! (clients, `now`); the library never reads `std::env` or the clock on its own. Secret values
+//! are `secrecy::SecretString` from the moment they arrive; they leave only in an HTTP body to
+//! the platform that needs them.
 
 pub mod cli;
 pub mod clients;

@@ -366,12 +366,18 @@ fn add_replacement_actions(
             });
         }
     }
-    let revokes_old = match token.class {
-        TokenClass::Replaceable => true,
-        TokenClass::Rotatable => creates_record && replacement == Replacement::Renew,
-        _ => false,
+    // The one decision about the old record: apply retires exactly what this says. A
+    // replaceable kind's old record is retired even when expired (an expired trigger still
+    // exists); an access token is retired only after an overlap, as a rotate kills it.
+    let retire = match token.class {
+        TokenClass::Replaceable => record.filter(|r| !r.revoked).map(|r| r.platform_id.clone()),
+        TokenClass::Rotatable if creates_record && replacement == Replacement::Renew => old_id,
+        TokenClass::Rotatable
+        | TokenClass::SecretReset
+        | TokenClass::Generated
+        | TokenClass::Legacy => None,
     };
-    if revokes_old && let Some(old) = old_id {
+    if let Some(old) = retire {
         plan.actions.push(Action::Revoke {
             old_platform_id: old,
         });
