@@ -113,14 +113,13 @@ pub trait ConsumerDriver: Send + Sync {
 
     /// Apply writes this consumer itself (false for steps a person does).
     fn written_by_apply(&self) -> bool;
-    /// Writes `value` (idempotent: a repeat leaves the same state).
-    async fn write(&self, clients: &Clients, value: &SecretString) -> Result<(), String>;
-    /// Proves the consumer holds `value`. `authenticates_as` is `(instance, record id)` for
-    /// values GitLab can introspect.
-    async fn verify(
-        &self,
-        clients: &Clients,
-        value: &SecretString,
-        authenticates_as: Option<(&str, &str)>,
-    ) -> Result<Proof, String>;
+    /// Writes `value` (idempotent: a repeat leaves the same state). Returns the proof when
+    /// the platform's answer to the write already shows what the consumer holds, so that no
+    /// request is spent proving it again.
+    async fn write(&self, clients: &Clients, value: &SecretString)
+    -> Result<Option<Proof>, String>;
+    /// Proves the consumer holds `value` (after a resumed rotation, or when the write's
+    /// answer did not show it). The value came from the platform's own answer for the new
+    /// record, so holding exactly it proves the consumer authenticates as that record.
+    async fn verify(&self, clients: &Clients, value: &SecretString) -> Result<Proof, String>;
 }

@@ -251,9 +251,6 @@ pub trait TokenDriver: Send + Sync {
     /// The client secret apply needs from its environment to mint a value of this token:
     /// `(key in the run's client secrets, environment variable)`.
     fn client_secret(&self) -> Option<(String, String)>;
-    /// The GitLab instance whose `/personal_access_tokens/self` proves that a value read
-    /// back from a consumer is the new record.
-    fn introspects_on(&self) -> Option<&str>;
     /// The summary's words for a finished replacement obtained by `obtain`.
     fn done_words(&self, obtain: Obtain) -> &'static str;
 }

@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use crate::Platform;
 use crate::clients::Clients;
 use crate::discover::lists::{ListKey, Listing};
-use crate::gitlab::{GitLabClient, NewVariable, VariableUpdate};
+use crate::gitlab::{GitLabClient, NewVariable, Variable, VariableUpdate};
 use crate::http::ApiError;
 use crate::inventory::{Holds, LiveConsumer};
 use crate::kinds::gitlab::{owner, owner_words};
@@ -237,16 +237,25 @@ impl ConsumerDriver for GitlabCiVariable {
     fn written_by_apply(&self) -> bool {
         true
     }
-    async fn write(&self, clients: &Clients, value: &SecretString) -> Result<(), String> {
-        let client = clients.gitlab_for(&self.gitlab)?;
-        self.put(client, value).await.map_err(|e| e.to_string())
-    }
-    async fn verify(
+    async fn write(
         &self,
         clients: &Clients,
         value: &SecretString,
-        authenticates_as: Option<(&str, &str)>,
-    ) -> Result<Proof, String> {
+    ) -> Result<Option<Proof>, String> {
+        let client = clients.gitlab_for(&self.gitlab)?;
+        let stored = self.put(client, value).await.map_err(|e| e.to_string())?;
+        // GitLab answers a write with the variable as stored: a readable one proves itself.
+        Ok(
+            match stored.and_then(|v| (!v.hidden).then_some(v.value).flatten()) {
+                Some(held) if held.expose_secret() == value.expose_secret() => {
+                    Some(Proof::ReadBack)
+                }
+                _ if self.hidden => Some(Proof::Written),
+                _ => None,
+            },
+        )
+    }
+    async fn verify(&self, clients: &Clients, value: &SecretString) -> Result<Proof, String> {
         let client = clients.gitlab_for(&self.gitlab)?;
         let owner = owner(&self.owner);
         let live = client
@@ -270,27 +279,17 @@ impl ConsumerDriver for GitlabCiVariable {
                 self.key
             ));
         }
-        if let Some((gitlab, id)) = authenticates_as {
-            let who = clients
-                .gitlab_for(gitlab)?
-                .introspect_token(&held)
-                .await
-                .map_err(|e| format!("the new value does not authenticate: {e}"))?;
-            if who.id.to_string() != id {
-                return Err(format!(
-                    "the value in {} variable {} authenticates as token {}, not {id}",
-                    owner.label(),
-                    self.key,
-                    who.id
-                ));
-            }
-        }
         Ok(Proof::ReadBack)
     }
 }
 
 impl GitlabCiVariable {
-    async fn put(&self, client: &GitLabClient, value: &SecretString) -> Result<(), ApiError> {
+    /// Sets the variable; the variable as stored when the answer shows it.
+    async fn put(
+        &self,
+        client: &GitLabClient,
+        value: &SecretString,
+    ) -> Result<Option<Variable>, ApiError> {
         let owner = owner(&self.owner);
         let scope = Some(self.environment_scope.as_str());
         let update = VariableUpdate {
@@ -304,7 +303,7 @@ impl GitlabCiVariable {
             .update_variable(&owner, &self.key, scope, &update)
             .await
         {
-            Ok(_) => return Ok(()),
+            Ok(stored) => return Ok(Some(stored)),
             Err(ApiError::NotFound { .. }) => {}
             Err(e) => return Err(e),
         }
@@ -320,12 +319,12 @@ impl GitlabCiVariable {
             description: None,
         };
         match client.create_variable(&owner, &new).await {
-            Ok(_) => Ok(()),
+            Ok(stored) => Ok(Some(stored)),
             // A lost answer or a concurrent create: the variable exists now; set it by update.
             Err(ApiError::OutcomeUnknown { .. }) | Err(ApiError::Invalid { .. }) => client
                 .update_variable(&owner, &self.key, scope, &update)
                 .await
-                .map(drop),
+                .map(Some),
             Err(e) => Err(e),
         }
     }

@@ -224,7 +224,11 @@ impl ConsumerDriver for GitlabWebhook {
     fn written_by_apply(&self) -> bool {
         true
     }
-    async fn write(&self, clients: &Clients, value: &SecretString) -> Result<(), String> {
+    async fn write(
+        &self,
+        clients: &Clients,
+        value: &SecretString,
+    ) -> Result<Option<Proof>, String> {
         let client = clients.gitlab_for(&self.gitlab)?;
         let hook = self.find(client).await?;
         let owner = owner(&self.owner);
@@ -238,7 +242,9 @@ impl ConsumerDriver for GitlabWebhook {
                 client
                     .set_hook_custom_header(&owner, hook.id, header, &full)
                     .await
-                    .map_err(|e| e.to_string())
+                    .map_err(|e| e.to_string())?;
+                // The header exists now: write-only, the accepted write is the proof.
+                Ok(Some(Proof::Written))
             }
             None => {
                 // The URL is sent unchanged together with the secret, so GitLab clears neither
@@ -247,17 +253,12 @@ impl ConsumerDriver for GitlabWebhook {
                 client
                     .update_hook(&owner, hook.id, &write)
                     .await
-                    .map(drop)
-                    .map_err(|e| e.to_string())
+                    .map_err(|e| e.to_string())?;
+                Ok(Some(Proof::Written))
             }
         }
     }
-    async fn verify(
-        &self,
-        clients: &Clients,
-        _value: &SecretString,
-        _authenticates_as: Option<(&str, &str)>,
-    ) -> Result<Proof, String> {
+    async fn verify(&self, clients: &Clients, _value: &SecretString) -> Result<Proof, String> {
         let client = clients.gitlab_for(&self.gitlab)?;
         let hook = self.find(client).await?;
         if let Some(header) = &self.header

@@ -52,15 +52,14 @@ impl ConsumerDriver for Manual {
     fn written_by_apply(&self) -> bool {
         false
     }
-    async fn write(&self, _clients: &Clients, _value: &SecretString) -> Result<(), String> {
-        Ok(())
-    }
-    async fn verify(
+    async fn write(
         &self,
         _clients: &Clients,
         _value: &SecretString,
-        _authenticates_as: Option<(&str, &str)>,
-    ) -> Result<Proof, String> {
+    ) -> Result<Option<Proof>, String> {
+        Ok(Some(Proof::Written))
+    }
+    async fn verify(&self, _clients: &Clients, _value: &SecretString) -> Result<Proof, String> {
         Ok(Proof::Written)
     }
 }

@@ -194,7 +194,11 @@ impl ConsumerDriver for ZendeskAppSetting {
     fn written_by_apply(&self) -> bool {
         true
     }
-    async fn write(&self, clients: &Clients, value: &SecretString) -> Result<(), String> {
+    async fn write(
+        &self,
+        clients: &Clients,
+        value: &SecretString,
+    ) -> Result<Option<Proof>, String> {
         let zd = clients.zendesk_for(&self.zendesk)?;
         let install = self.find(zd).await?;
         let mut settings = InstallationSettings::default();
@@ -219,7 +223,8 @@ impl ConsumerDriver for ZendeskAppSetting {
             .map(|(name, _)| name.as_str())
             .collect();
         if changed.is_empty() {
-            Ok(())
+            // Verified by reading the installation again.
+            Ok(None)
         } else {
             Err(format!(
                 "Zendesk {}: writing setting {} of app installation {} changed other settings \
@@ -231,12 +236,7 @@ impl ConsumerDriver for ZendeskAppSetting {
             ))
         }
     }
-    async fn verify(
-        &self,
-        clients: &Clients,
-        value: &SecretString,
-        _authenticates_as: Option<(&str, &str)>,
-    ) -> Result<Proof, String> {
+    async fn verify(&self, clients: &Clients, value: &SecretString) -> Result<Proof, String> {
         let zd = clients.zendesk_for(&self.zendesk)?;
         let install = self.find(zd).await?;
         let secure = secure_setting(zd, &install, &self.setting).await;

@@ -239,19 +239,20 @@ impl ConsumerDriver for ZendeskWebhook {
     fn written_by_apply(&self) -> bool {
         true
     }
-    async fn write(&self, clients: &Clients, value: &SecretString) -> Result<(), String> {
+    async fn write(
+        &self,
+        clients: &Clients,
+        value: &SecretString,
+    ) -> Result<Option<Proof>, String> {
         let zd = clients.zendesk_for(&self.zendesk)?;
         let hook = self.find(zd).await?;
         zd.set_webhook_auth(&hook.id, &self.auth_of(value))
             .await
-            .map_err(|e| e.to_string())
+            .map_err(|e| e.to_string())?;
+        // Verified by reading the webhook again (type and position).
+        Ok(None)
     }
-    async fn verify(
-        &self,
-        clients: &Clients,
-        _value: &SecretString,
-        _authenticates_as: Option<(&str, &str)>,
-    ) -> Result<Proof, String> {
+    async fn verify(&self, clients: &Clients, _value: &SecretString) -> Result<Proof, String> {
         let zd = clients.zendesk_for(&self.zendesk)?;
         let found = self.find(zd).await?;
         let hook = zd.get_webhook(&found.id).await.map_err(|e| e.to_string())?;

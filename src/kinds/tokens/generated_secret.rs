@@ -189,9 +189,6 @@ impl TokenDriver for GeneratedSecret {
     fn client_secret(&self) -> Option<(String, String)> {
         None
     }
-    fn introspects_on(&self) -> Option<&str> {
-        None
-    }
     fn done_words(&self, obtain: Obtain) -> &'static str {
         match obtain {
             Obtain::Provide => "the provided value was distributed; every consumer verified",

@@ -172,9 +172,6 @@ impl TokenDriver for GitlabPersonalAccessToken {
     fn client_secret(&self) -> Option<(String, String)> {
         None
     }
-    fn introspects_on(&self) -> Option<&str> {
-        Some(&self.gitlab)
-    }
     fn done_words(&self, obtain: Obtain) -> &'static str {
         gitlab_done_words(obtain)
     }

@@ -195,9 +195,6 @@ impl TokenDriver for GitlabPipelineTriggerToken {
     fn client_secret(&self) -> Option<(String, String)> {
         None
     }
-    fn introspects_on(&self) -> Option<&str> {
-        None
-    }
     fn done_words(&self, obtain: Obtain) -> &'static str {
         gitlab_done_words(obtain)
     }

@@ -173,9 +173,6 @@ impl TokenDriver for GitlabProjectAccessToken {
     fn client_secret(&self) -> Option<(String, String)> {
         None
     }
-    fn introspects_on(&self) -> Option<&str> {
-        Some(&self.gitlab)
-    }
     fn done_words(&self, obtain: Obtain) -> &'static str {
         gitlab_done_words(obtain)
     }

@@ -178,9 +178,6 @@ impl TokenDriver for ZendeskApiToken {
     fn client_secret(&self) -> Option<(String, String)> {
         None
     }
-    fn introspects_on(&self) -> Option<&str> {
-        None
-    }
     fn done_words(&self, _obtain: Obtain) -> &'static str {
         "the provided value was distributed; every consumer verified"
     }

@@ -173,9 +173,6 @@ impl TokenDriver for ZendeskOauthClientSecret {
     fn client_secret(&self) -> Option<(String, String)> {
         None
     }
-    fn introspects_on(&self) -> Option<&str> {
-        None
-    }
     fn done_words(&self, _obtain: Obtain) -> &'static str {
         "new client secret generated; every consumer verified"
     }

@@ -339,9 +339,6 @@ impl TokenDriver for ZendeskOauthToken {
             )
         })
     }
-    fn introspects_on(&self) -> Option<&str> {
-        None
-    }
     fn done_words(&self, _obtain: Obtain) -> &'static str {
         "new OAuth token minted, scopes checked; every consumer verified; old token revoked"
     }

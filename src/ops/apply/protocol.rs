@@ -20,6 +20,7 @@ use jiff::civil::Date;
 use secrecy::SecretString;
 
 use super::{Ctx, TokenOutcome, TokenResult};
+use crate::inventory::Holds;
 use crate::kinds::{Issued, Journal, StageCx, Stop};
 use crate::ledger::{LedgerToken, Obtain, PendingRotation, Step};
 use crate::manifest::{ConsumerSpec, TokenSpec};
@@ -142,11 +143,61 @@ async fn rotate(
                     .escrow
                     .open(&armored)
                     .map_err(|e| Stop::Pending(e.to_string()))?;
+                still_alive(ctx, spec, &pending, &value).await?;
                 (pending, value)
             }
         }
     };
     distribute_verify_finish(ctx, &cx, pending, value).await
+}
+
+/// Before an escrowed value is distributed on resume, proves it still authenticates as the
+/// record it was staged for, where the platform can tell: a ledger restored from an older
+/// copy, or a token revoked since, must not put a dead value in any consumer. A dead value
+/// drops the unfinished rotation; the next plan reads what is live.
+async fn still_alive(
+    ctx: &Ctx,
+    spec: &TokenSpec,
+    pending: &PendingRotation,
+    value: &SecretString,
+) -> Result<(), Stop> {
+    if pending.action == Some(Obtain::Provide) {
+        return Ok(());
+    }
+    let Some(kind) = spec.kind.driver().probe(value) else {
+        return Ok(());
+    };
+    let probe = crate::discover::lists::Probe {
+        consumer: spec.id.clone(),
+        kind,
+    };
+    let answer = crate::discover::fetch::probe_all(vec![probe], &ctx.clients).await;
+    let expected = pending.new_platform_id.as_deref();
+    let reason = match answer.into_iter().next().map(|(_, r)| r) {
+        Some(Ok(Holds::AuthenticatesAs(id))) if expected.is_none_or(|e| e == id) => {
+            return Ok(());
+        }
+        Some(Ok(Holds::AuthenticatesAs(id))) => format!("it authenticates as record {id}"),
+        Some(Ok(Holds::Rejected(why))) => format!("the platform refuses it ({why})"),
+        Some(Ok(_)) | None => return Ok(()),
+        Some(Err(e)) => {
+            return Err(Stop::Pending(format!(
+                "the escrowed value could not be checked before it is distributed ({e}); the \
+                 next apply checks again"
+            )));
+        }
+    };
+    ctx.store
+        .commit(&spec.id, |t| t.pending = None)
+        .await
+        .map_err(Stop::from)?;
+    Err(Stop::Failed(format!(
+        "the escrowed value of record {} no longer authenticates: {reason}. It was not \
+         written anywhere and the unfinished rotation was dropped (was the ledger restored from \
+         an older copy, or the token revoked since?). Run `tokenops plan`: it shows what is \
+         live and what apply will do",
+        expected.unwrap_or("(unknown)")
+    )))
 }
 
 fn record_pending(ctx: &Ctx, id: &str, pending: &PendingRotation) {
@@ -229,21 +280,20 @@ async fn distribute_verify_finish(
                 || c.key().is_some_and(|k| pending.consumers.contains(&k.0))
         })
         .collect();
-    let introspect = match (driver.introspects_on(), &pending.new_platform_id) {
-        (Some(instance), Some(id)) if pending.action != Some(Obtain::Provide) => {
-            Some((instance.to_string(), id.clone()))
-        }
-        _ => None,
-    };
+    // Consumers whose write answer already proved what they hold, in this run.
+    let mut proven = std::collections::BTreeSet::new();
 
     if pending.step < Step::Distributed {
         let mut first = true;
-        for consumer in &writable {
-            consumer
+        for (i, consumer) in writable.iter().enumerate() {
+            let proof = consumer
                 .driver()
                 .write(&ctx.clients, &value)
                 .await
                 .map_err(|e| Stop::Pending(format!("writing {}: {e}", describe(consumer))))?;
+            if proof.is_some() {
+                proven.insert(i);
+            }
             if first {
                 ctx.crash_point(&spec.id, "written");
                 first = false;
@@ -258,16 +308,15 @@ async fn distribute_verify_finish(
 
     if pending.step < Step::Verified {
         let mut verified = BTreeMap::new();
-        for consumer in &writable {
-            let auth = introspect.as_ref().map(|(g, id)| (g.as_str(), id.as_str()));
+        for (i, consumer) in writable.iter().enumerate() {
             let d = consumer.driver();
-            if d.verify(&ctx.clients, &value, auth).await.is_err() {
+            if !proven.contains(&i) && d.verify(&ctx.clients, &value).await.is_err() {
                 // A resumed rotation may find a consumer someone changed since: write it
                 // again (idempotent) and check once more.
                 d.write(&ctx.clients, &value)
                     .await
                     .map_err(|e| Stop::Pending(format!("writing {}: {e}", describe(consumer))))?;
-                d.verify(&ctx.clients, &value, auth)
+                d.verify(&ctx.clients, &value)
                     .await
                     .map_err(|e| Stop::Pending(format!("verifying {}: {e}", describe(consumer))))?;
             }
