@@ -2,6 +2,7 @@
 //! "applied, then the connection dropped" fault), and the one handler that parses a request,
 //! finds its instance and route, applies faults, runs the route on the state and logs it.
 
+use std::collections::BTreeMap;
 use std::io;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -12,8 +13,10 @@ use axum::Router;
 use axum::body::Body;
 use axum::extract::connect_info::Connected;
 use axum::extract::{ConnectInfo, Request, State};
+use axum::http::Method;
 use axum::response::Response;
 use axum::serve::IncomingStream;
+use jiff::Timestamp;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
 
@@ -21,7 +24,7 @@ use super::Shared;
 use super::faults::Decision;
 use super::http::{Req, merge_params, percent_decode};
 use super::requests::LoggedRequest;
-use super::state::{GitLab, Issuer, Zendesk};
+use super::state::{GitLab, Issuer, World, Zendesk};
 use super::{gitlab, zendesk};
 
 /// A route: its pattern (for logs and faults) and the work to do on one instance.
@@ -149,9 +152,107 @@ pub(crate) async fn serve(
     .await;
 }
 
-enum Target {
-    GitLab(String, Route<GitLab>),
-    Zendesk(String, Route<Zendesk>),
+/// One simulated platform, as the handler sees it: where its instances live, how a path is
+/// routed, and the shapes of its errors and rate-limit headers. The handler is generic over
+/// it, so a platform is added by implementing this trait, not by another string compare.
+pub(crate) trait SimPlatform: Sized + 'static {
+    /// The state of one instance.
+    type State: Send + 'static;
+    /// The first path segment (`gitlab`, `zendesk`), also the request log's prefix.
+    const KEY: &'static str;
+    /// The instances of this platform in the world, and the world's value issuer.
+    fn instances(world: &mut World) -> (&mut BTreeMap<String, Self::State>, &mut Issuer);
+    /// Splits the path after the instance into the API prefix and the segments it routes
+    /// on, or `None` when it is not an API path of this platform.
+    fn api<'a>(rest: &'a [&'a str]) -> Option<(&'static str, &'a [&'a str])>;
+    /// Tidies the decoded segments before routing (Zendesk's optional `.json` suffix).
+    fn tidy(_segs: &mut [String]) {}
+    /// The route for a request under `api`.
+    fn route(api: &str, method: &Method, segs: &[String]) -> Option<Route<Self::State>>;
+    /// The answer to a path no route knows.
+    fn unrouted(method: &Method, segs: &[String]) -> Response;
+    /// An injected 429.
+    fn rate_limited(retry_after: u64, now: Timestamp) -> Response;
+    /// An injected error.
+    fn injected_error(status: u16, now: Timestamp) -> Response;
+    /// The rate-limit headers of an answer under a budget `(limit, remaining, reset)`.
+    fn rate_limit_headers(resp: Response, budget: (u32, u32, i64)) -> Response;
+}
+
+/// The simulated GitLab.
+pub(crate) struct GitLabSim;
+
+impl SimPlatform for GitLabSim {
+    type State = GitLab;
+    const KEY: &'static str = "gitlab";
+    fn instances(world: &mut World) -> (&mut BTreeMap<String, GitLab>, &mut Issuer) {
+        (&mut world.gitlab, &mut world.issuer)
+    }
+    fn api<'a>(rest: &'a [&'a str]) -> Option<(&'static str, &'a [&'a str])> {
+        match rest {
+            ["api", "v4", rest @ ..] => Some(("/api/v4", rest)),
+            _ => None,
+        }
+    }
+    fn route(_api: &str, method: &Method, segs: &[String]) -> Option<Route<GitLab>> {
+        gitlab::route(method, segs)
+    }
+    fn unrouted(method: &Method, segs: &[String]) -> Response {
+        gitlab::unrouted(method, segs)
+    }
+    fn rate_limited(retry_after: u64, now: Timestamp) -> Response {
+        gitlab::rate_limited(retry_after, now)
+    }
+    fn injected_error(status: u16, now: Timestamp) -> Response {
+        gitlab::injected_error(status, now)
+    }
+    fn rate_limit_headers(resp: Response, budget: (u32, u32, i64)) -> Response {
+        gitlab::rate_limit_headers(resp, budget)
+    }
+}
+
+/// The simulated Zendesk.
+pub(crate) struct ZendeskSim;
+
+impl SimPlatform for ZendeskSim {
+    type State = Zendesk;
+    const KEY: &'static str = "zendesk";
+    fn instances(world: &mut World) -> (&mut BTreeMap<String, Zendesk>, &mut Issuer) {
+        (&mut world.zendesk, &mut world.issuer)
+    }
+    fn api<'a>(rest: &'a [&'a str]) -> Option<(&'static str, &'a [&'a str])> {
+        match rest {
+            ["api", "v2", rest @ ..] => Some(("/api/v2", rest)),
+            ["oauth", rest @ ..] => Some(("/oauth", rest)),
+            _ => None,
+        }
+    }
+    fn tidy(segs: &mut [String]) {
+        if let Some(last) = segs.last_mut()
+            && let Some(stripped) = last.strip_suffix(".json")
+        {
+            *last = stripped.to_string();
+        }
+    }
+    fn route(api: &str, method: &Method, segs: &[String]) -> Option<Route<Zendesk>> {
+        if api == "/oauth" {
+            zendesk::route_oauth(method, segs)
+        } else {
+            zendesk::route(method, segs)
+        }
+    }
+    fn unrouted(_method: &Method, _segs: &[String]) -> Response {
+        zendesk::not_found_route()
+    }
+    fn rate_limited(retry_after: u64, _now: Timestamp) -> Response {
+        zendesk::rate_limited(retry_after)
+    }
+    fn injected_error(status: u16, _now: Timestamp) -> Response {
+        zendesk::injected_error(status)
+    }
+    fn rate_limit_headers(resp: Response, budget: (u32, u32, i64)) -> Response {
+        zendesk::rate_limit_headers(resp, budget)
+    }
 }
 
 async fn handle(
@@ -159,6 +260,15 @@ async fn handle(
     ConnectInfo(conn): ConnectInfo<Conn>,
     request: Request,
 ) -> Response {
+    let first = request.uri().path().split('/').nth(1).unwrap_or_default();
+    match first {
+        GitLabSim::KEY => handle_on::<GitLabSim>(shared, conn, request).await,
+        ZendeskSim::KEY => handle_on::<ZendeskSim>(shared, conn, request).await,
+        _ => super::http::text(404, "Not Found"),
+    }
+}
+
+async fn handle_on<P: SimPlatform>(shared: Arc<Shared>, conn: Conn, request: Request) -> Response {
     let (parts, body) = request.into_parts();
     let body = axum::body::to_bytes(body, 64 << 20)
         .await
@@ -175,20 +285,17 @@ async fn handle(
         })
         .unwrap_or_default();
 
-    let (kind, instance, api, rest) = match raw.as_slice() {
-        ["gitlab", inst, "api", "v4", rest @ ..] => ("gitlab", *inst, "/api/v4", rest),
-        ["zendesk", inst, "api", "v2", rest @ ..] => ("zendesk", *inst, "/api/v2", rest),
-        ["zendesk", inst, "oauth", rest @ ..] => ("zendesk", *inst, "/oauth", rest),
+    let kind = P::KEY;
+    let (instance, api, rest) = match raw.as_slice() {
+        [_, inst, after @ ..] => match P::api(after) {
+            Some((api, rest)) => (*inst, api, rest),
+            None => return super::http::text(404, "Not Found"),
+        },
         _ => return super::http::text(404, "Not Found"),
     };
     let instance = percent_decode(instance);
     let mut segs: Vec<String> = rest.iter().map(|s| percent_decode(s)).collect();
-    if kind == "zendesk"
-        && let Some(last) = segs.last_mut()
-        && let Some(stripped) = last.strip_suffix(".json")
-    {
-        *last = stripped.to_string();
-    }
+    P::tidy(&mut segs);
     let path = format!("{api}/{}", rest.join("/"));
     let base = format!("{}/{kind}/{instance}", shared.origin);
     let req = Req {
@@ -204,29 +311,14 @@ async fn handle(
     };
 
     let known = {
-        let world = shared.world.lock().expect("sandbox state lock");
-        if kind == "gitlab" {
-            world.gitlab.contains_key(&instance)
-        } else {
-            world.zendesk.contains_key(&instance)
-        }
+        let mut world = shared.world.lock().expect("sandbox state lock");
+        P::instances(&mut world).0.contains_key(&instance)
     };
     if !known {
         return super::http::text(404, "Not Found");
     }
-    let target = if kind == "gitlab" {
-        gitlab::route(&req.method, &req.segs).map(|r| Target::GitLab(instance.clone(), r))
-    } else if api == "/oauth" {
-        zendesk::route_oauth(&req.method, &req.segs).map(|r| Target::Zendesk(instance.clone(), r))
-    } else {
-        zendesk::route(&req.method, &req.segs).map(|r| Target::Zendesk(instance.clone(), r))
-    };
-    let Some(target) = target else {
-        let resp = if kind == "gitlab" {
-            gitlab::unrouted(&req.method, &req.segs)
-        } else {
-            zendesk::not_found_route()
-        };
+    let Some(route) = P::route(api, &req.method, &req.segs) else {
+        let resp = P::unrouted(&req.method, &req.segs);
         log(
             &shared,
             kind,
@@ -237,10 +329,7 @@ async fn handle(
         );
         return resp;
     };
-    let pattern = match &target {
-        Target::GitLab(_, r) => r.pattern,
-        Target::Zendesk(_, r) => r.pattern,
-    };
+    let pattern = route.pattern;
 
     let (latency, decision) = shared.faults.decide(pattern, now);
     if !latency.is_zero() {
@@ -248,38 +337,22 @@ async fn handle(
     }
     let (drop, budget) = match decision {
         Decision::RateLimited(retry) => {
-            let resp = if kind == "gitlab" {
-                gitlab::rate_limited(retry, now)
-            } else {
-                zendesk::rate_limited(retry)
-            };
             log(&shared, kind, &instance, &req, pattern, 429);
-            return resp;
+            return P::rate_limited(retry, now);
         }
         Decision::Fail(status) => {
-            let resp = if kind == "gitlab" {
-                gitlab::injected_error(status, now)
-            } else {
-                zendesk::injected_error(status)
-            };
             log(&shared, kind, &instance, &req, pattern, status);
-            return resp;
+            return P::injected_error(status, now);
         }
         Decision::Proceed { drop, budget } => (drop, budget),
     };
 
     let resp = {
         let mut guard = shared.world.lock().expect("sandbox state lock");
-        let world = &mut *guard;
-        let outcome = match target {
-            Target::GitLab(name, route) => match world.gitlab.get_mut(&name) {
-                Some(gl) => (route.run)(gl, &mut world.issuer, &req),
-                None => Err(super::http::text(404, "Not Found")),
-            },
-            Target::Zendesk(name, route) => match world.zendesk.get_mut(&name) {
-                Some(zd) => (route.run)(zd, &mut world.issuer, &req),
-                None => Err(super::http::text(404, "Not Found")),
-            },
+        let (instances, issuer) = P::instances(&mut guard);
+        let outcome = match instances.get_mut(&instance) {
+            Some(state) => (route.run)(state, issuer, &req),
+            None => Err(super::http::text(404, "Not Found")),
         };
         outcome.unwrap_or_else(|e| e)
     };
@@ -299,8 +372,7 @@ async fn handle(
         resp.status().as_u16(),
     );
     match budget {
-        Some(b) if kind == "gitlab" => gitlab::rate_limit_headers(resp, b),
-        Some(b) => zendesk::rate_limit_headers(resp, b),
+        Some(b) => P::rate_limit_headers(resp, b),
         None => resp,
     }
 }
