@@ -15,5 +15,6 @@ mod manifest;
 mod plan_engine;
 mod plan_sandbox;
 mod sandbox;
+mod scenario;
 mod schema;
 mod validate;
