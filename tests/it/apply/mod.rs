@@ -9,7 +9,7 @@ mod http_ledger;
 mod lock;
 mod overlap;
 mod provide;
-mod zendesk;
+pub(crate) mod zendesk;
 mod zendesk_flaky;
 
 use crate::scenario::Scenario;

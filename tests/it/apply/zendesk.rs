@@ -341,6 +341,7 @@ pub fn apply_until_converged(sc: &Scenario, tries: usize) -> crate::scenario::Ou
 /// Kills apply at `label`, then runs apply again until it converges, and checks everything.
 /// `ledger` reads the ledger (leak-checked) from wherever the scenario keeps it.
 pub fn crash_and_recover(sc: &Scenario, label: &str, ledger: &dyn Fn(&Scenario) -> String) {
+    println!("crash point {label}");
     sc.cmd(&["apply", "--auto-approve"])
         .env("TOKENOPS_TEST_CRASH_AT", label)
         .expect(Exit::Killed);
@@ -427,6 +428,7 @@ pub const DROPPED: [&str; 5] = [
 
 /// Drops the answer of `route` once, then applies until converged and checks everything.
 pub fn drop_and_recover(sc: &Scenario, route: &str, ledger: &dyn Fn(&Scenario) -> String) {
+    println!("dropped answer of {route}");
     sc.faults().set(
         route,
         tokenops::sandbox::FaultSpec {

@@ -110,3 +110,22 @@ pub fn assert_no_token_shape(what: &str, text: &str) {
         );
     }
 }
+
+#[test]
+#[should_panic(expected = "contains a secret value in clear")]
+fn the_leak_check_finds_an_issued_value() {
+    let sc = Scenario::demo().start();
+    let admin = sc.admin();
+    sc.assert_no_secret_in("a text", &format!("token: {admin}\n"));
+}
+
+#[test]
+#[should_panic(expected = "checked again at the end")]
+fn a_value_that_reaches_the_sandbox_after_the_output_is_still_found() {
+    let sc = Scenario::demo().start();
+    let later = "a-value-tokenops-made-itself-0123456789";
+    sc.assert_no_secret_in("an early output", &format!("generated {later}\n"));
+    sc.with_gitlab(|gl| {
+        gl.variables[0].value = tokenops::sandbox::state::Value::from_request(later);
+    });
+}

@@ -16,12 +16,15 @@
 //!     .expect(Exit::Killed);
 //! let ledger = sc.ledger();                               // leak-checked too
 //! sc.with_gitlab(|g| assert!(!g.tokens.is_empty()));
+//! let me = sc.block_on(sc.gl(Method::GET, &sc.admin(), "/user", None)); // raw HTTP
 //! ```
 //!
-//! Builders: [`Scenario::demo`] (default seed, its instances in the config),
+//! Builders: [`Scenario::demo`] (default seed, every seeded instance in the config),
 //! [`Scenario::seeded`] (a YAML seed), [`Scenario::example`] (the shipped tokenops.yaml and
-//! manifests), [`Scenario::gitlab_example`] (the GitLab part of them). Then `.manifest(..)`,
-//! `.config(|c| ..)`, `.check(..)`, `.escrow(..)`, `.http_state(..)`, `.start()`.
+//! manifests, escrow on), [`Scenario::gitlab_example`] (the GitLab part of them). Then
+//! `.manifest(..)`, `.edit_manifest(..)`, `.config(|c| ..)` (the typed
+//! `tokenops::manifest::Config`), `.check(..)`, `.escrow(..)`, `.http_state(..)`, and
+//! `.start()`. In a `#[tokio::test]`, start it the same way and await `gl`/`zd`/`send`.
 
 #![allow(dead_code)]
 
@@ -36,7 +39,7 @@ use tokenops::manifest::{CheckSettings, Config, GitlabInstance, LedgerSettings, 
 use tokenops::sandbox::{Sandbox, SandboxHandle, SandboxOptions, Seed};
 
 pub use raw::{Answer, enc};
-pub use run::{Exit, Output, Run, plain_command};
+pub use run::{Exit, Output, plain_command};
 
 /// The sandbox clock's start in every scenario. Sub-second on purpose: the platforms'
 /// whole-second timestamps then differ from tokenops's own.
@@ -58,12 +61,15 @@ pub enum State {
     Http(String),
 }
 
+/// A change to the typed config, applied at start.
+type ConfigEdit = Box<dyn FnOnce(&mut Config)>;
+
 /// A scenario being described; [`ScenarioBuilder::start`] makes it real.
 pub struct ScenarioBuilder {
     seed: Seed,
     now: jiff::Timestamp,
     /// Applied in order at start to a config declaring every seeded instance.
-    edits: Vec<Box<dyn FnOnce(&mut Config)>>,
+    edits: Vec<ConfigEdit>,
     escrow: bool,
     state: State,
     manifests: Vec<(String, String)>,
@@ -135,6 +141,13 @@ impl ScenarioBuilder {
             state: State::Local,
             manifests: Vec::new(),
         }
+    }
+
+    /// Starts the sandbox clock at `now` instead of [`NOW`] (a seed's own `now` still wins).
+    /// Only for a snapshot recorded at another instant; everything else shares [`NOW`].
+    pub fn at(mut self, now: &str) -> Self {
+        self.now = now.parse().expect("an RFC 3339 timestamp");
+        self
     }
 
     /// Writes `text` to `manifests/<path>`.
@@ -435,7 +448,7 @@ impl Drop for Scenario {
 }
 
 /// The one set of snapshot filters: loopback ports, the project directory (as given and
-/// canonical), any other temporary directory.
+/// canonical), any other temporary directory, and the value of any JSON `"token"` field.
 pub fn filters(dir: &Path) -> Vec<(String, String)> {
     let mut out = Vec::new();
     out.push((
@@ -450,6 +463,7 @@ pub fn filters(dir: &Path) -> Vec<(String, String)> {
     }
     out.push((r"/tmp/\.tmp[A-Za-z0-9]+".into(), "[TMP]".into()));
     out.push((r"127\.0\.0\.1:\d+".into(), "127.0.0.1:PORT".into()));
+    out.push((r#""token":"[^"]+""#.into(), r#""token":"[VALUE]""#.into()));
     out
 }
 
