@@ -13,6 +13,7 @@ mod ledger;
 mod manifest;
 mod plan_engine;
 mod plan_sandbox;
+mod read_only;
 mod sandbox;
 mod scenario;
 mod schema;
