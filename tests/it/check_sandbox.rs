@@ -2,9 +2,11 @@
 //! report issue (snapshot, ticks kept across runs, entries added and resolved, never a second
 //! issue, at most one issue write per run), and exit codes.
 
+use reqwest::Method;
+use tokenops::manifest::{CheckSettings, Discover, Duration, ReportTarget};
 use tokenops::sandbox::FaultSpec;
 
-use crate::harness::{SandboxEnv, output_filters};
+use crate::scenario::{Exit, Scenario, assert_filtered_snapshot, names};
 
 pub(crate) const SEED: &str = r#"
 gitlab:
@@ -49,17 +51,23 @@ zendesk:
       - { id: 9002, description: old macro sync, user: admin@example.com, created_at: -500d, last_used: -20d }
 "#;
 
-pub(crate) const CONFIG: &str = r#"
-version: 1
-gitlab:
-  - { name: gitlab.com, url: "https://gitlab.example.com", token_env: GITLAB_TOKEN }
-zendesk:
-  - { name: global, url: "https://example.zendesk.com", oauth_token_env: ZENDESK_TOKEN }
-check:
-  within: 21d
-  discover: { gitlab_users: [ops-bot], gitlab_groups: [ops], zendesk: [global] }
-  report: { gitlab: gitlab.com, project: ops/report, labels: [token-checker] }
-"#;
+/// The `check:` section of these tests: 21 days, the bot, the `ops` group and Zendesk
+/// Global discovered; with `report`, the report issue in `ops/report`.
+pub(crate) fn check_settings(report: bool) -> CheckSettings {
+    CheckSettings {
+        within: Duration::from_days(21),
+        discover: Discover {
+            gitlab_users: names(&["ops-bot"]),
+            gitlab_groups: names(&["ops"]),
+            zendesk: names(&["global"]),
+        },
+        report: report.then(|| ReportTarget {
+            gitlab: "gitlab.com".into(),
+            project: "ops/report".into(),
+            labels: names(&["token-checker"]),
+        }),
+    }
+}
 
 pub(crate) const MANIFEST: &str = r#"
 tokens:
@@ -91,18 +99,22 @@ tokens:
       - manual: { instructions: Paste it into the receiver }
 "#;
 
-fn env() -> SandboxEnv {
-    SandboxEnv::start(SEED, CONFIG, &[("estate.yaml", MANIFEST)])
+/// [`SEED`] with [`MANIFEST`] and the check section with a report target.
+pub(crate) fn scenario() -> Scenario {
+    Scenario::seeded(SEED)
+        .check(check_settings(true))
+        .manifest("estate.yaml", MANIFEST)
+        .start()
 }
 
-/// Runs `check` with `args`, checks its exit code and that nothing secret leaked; stdout.
-fn check(env: &SandboxEnv, args: &[&str], code: i32) -> String {
-    env.run_checked("check", args, code)
+/// Runs `check` with `args` and expects exit `code`; stdout.
+fn check(sc: &Scenario, args: &[&str], code: i32) -> String {
+    sc.run(&[&["check"], args].concat(), code).stdout
 }
 
 /// Every issue of the sandbox: (iid, state, title, description).
-fn issues(env: &SandboxEnv) -> Vec<(u64, String, String, String)> {
-    env.with_gitlab(|g| {
+fn issues(sc: &Scenario) -> Vec<(u64, String, String, String)> {
+    sc.with_gitlab(|g| {
         g.issues
             .values()
             .map(|i| {
@@ -124,8 +136,8 @@ fn line_of<'a>(body: &'a str, needle: &str) -> &'a str {
         .unwrap_or_else(|| panic!("no entry for {needle} in\n{body}"))
 }
 
-fn tick(env: &SandboxEnv, needle: &str) {
-    env.with_gitlab(|g| {
+fn tick(sc: &Scenario, needle: &str) {
+    sc.with_gitlab(|g| {
         let issue = g.issues.values_mut().next().unwrap();
         let body = issue.description.clone().unwrap();
         let line = line_of(&body, needle).to_string();
@@ -136,11 +148,9 @@ fn tick(env: &SandboxEnv, needle: &str) {
 
 #[test]
 fn text_report_lists_each_kind_with_its_suggestion_and_exits_two() {
-    let env = env();
-    let out = check(&env, &[], 2);
-    insta::with_settings!({ filters => output_filters() }, {
-        insta::assert_snapshot!("check_text", out);
-    });
+    let sc = scenario();
+    let out = check(&sc, &[], 2);
+    assert_filtered_snapshot!(sc.filters(), "check_text", out);
     let entry = |name: &str| {
         out.split("\n\n")
             .find(|block| block.contains(&format!("`{name}`")))
@@ -166,8 +176,8 @@ fn text_report_lists_each_kind_with_its_suggestion_and_exits_two() {
 
 #[test]
 fn json_report_has_every_field_per_entry() {
-    let env = env();
-    let out = check(&env, &["--format", "json"], 2);
+    let sc = scenario();
+    let out = check(&sc, &["--format", "json"], 2);
     let doc: serde_json::Value = serde_json::from_str(&out).unwrap();
     let entries = doc["entries"].as_array().unwrap();
     let sync = entries
@@ -192,59 +202,49 @@ fn json_report_has_every_field_per_entry() {
 
 #[test]
 fn nothing_within_a_short_window_exits_zero_and_writes_no_issue() {
-    let env = SandboxEnv::start(SEED, CONFIG, &[("other.yaml", UNRELATED)]);
-    let out = check(&env, &["--within", "1d", "--report-issue"], 0);
+    let sc = Scenario::seeded(SEED)
+        .check(check_settings(true))
+        .manifest("other.yaml", UNRELATED)
+        .start();
+    let out = check(&sc, &["--within", "1d", "--report-issue"], 0);
     assert!(out.starts_with("OK: 0 of"), "{out}");
-    assert!(issues(&env).is_empty());
+    assert!(issues(&sc).is_empty());
 }
 
 #[test]
 fn report_issue_snapshot_then_update_keeps_ticks_adds_and_resolves() {
-    let env = env();
-    check(&env, &["--report-issue"], 2);
-    let all = issues(&env);
+    let sc = scenario();
+    check(&sc, &["--report-issue"], 2);
+    let all = issues(&sc);
     assert_eq!(all.len(), 1);
     let (iid, state, title, body) = all[0].clone();
     assert_eq!(state, "opened");
     assert_eq!(title, "tokenops: 9 tokens expire within 21 days");
     assert!(body.starts_with("<!-- tokenops:check -->\n"));
-    insta::assert_snapshot!("check_issue_body", body);
-    let labels = env.with_gitlab(|g| g.issues.values().next().unwrap().labels.clone());
+    assert_filtered_snapshot!(sc.filters(), "check_issue_body", body);
+    let labels = sc.with_gitlab(|g| g.issues.values().next().unwrap().labels.clone());
     assert_eq!(labels, vec!["token-checker".to_string()]);
 
     // People tick two boxes; one of those tokens is then revoked, and a new one appears.
-    tick(&env, "access_token/old-tool");
-    tick(&env, "access_token/stale");
-    env.with_gitlab(|g| {
+    tick(&sc, "access_token/old-tool");
+    tick(&sc, "access_token/stale");
+    sc.with_gitlab(|g| {
         let stale = g.tokens.values_mut().find(|t| t.name == "stale").unwrap();
         stale.revoked = true;
     });
-    let bot = env.rt.block_on(async {
-        let client = reqwest::Client::new();
-        let url = format!(
-            "{}/api/v4/projects/ops%2Fsync/access_tokens",
-            env.sandbox.gitlab_url("gitlab.com")
-        );
-        use secrecy::ExposeSecret;
-        client
-            .post(url)
-            .header(
-                "PRIVATE-TOKEN",
-                env.sandbox.gitlab_admin_token("gitlab.com").expose_secret(),
-            )
-            .json(&serde_json::json!({
-                "name": "brand-new", "scopes": ["api"], "access_level": 30,
-                "expires_at": "2026-12-02"
-            }))
-            .send()
-            .await
-            .unwrap()
-            .status()
-    });
-    assert_eq!(bot.as_u16(), 201);
+    let bot = sc.block_on(sc.gl(
+        Method::POST,
+        &sc.admin(),
+        "/projects/ops%2Fsync/access_tokens",
+        Some(serde_json::json!({
+            "name": "brand-new", "scopes": ["api"], "access_level": 30,
+            "expires_at": "2026-12-02"
+        })),
+    ));
+    assert_eq!(bot.status, 201);
 
-    check(&env, &["--report-issue"], 2);
-    let all = issues(&env);
+    check(&sc, &["--report-issue"], 2);
+    let all = issues(&sc);
     assert_eq!(all.len(), 1, "the same issue is updated");
     let (iid2, _, title2, body2) = all[0].clone();
     assert_eq!(iid2, iid);
@@ -265,10 +265,10 @@ fn report_issue_snapshot_then_update_keeps_ticks_adds_and_resolves() {
 
 #[test]
 fn many_runs_keep_one_issue_and_one_issue_write_per_run() {
-    let env = env();
+    let sc = scenario();
     // GitLab.com allows 200 issue creations a minute; a much tighter budget shows that a
     // run never creates more than one.
-    env.sandbox.faults().set(
+    sc.sandbox.faults().set(
         "POST /api/v4/projects/:id/issues",
         FaultSpec {
             budget_per_minute: Some(1),
@@ -276,40 +276,38 @@ fn many_runs_keep_one_issue_and_one_issue_write_per_run() {
         },
     );
     for _ in 0..5 {
-        check(&env, &["--report-issue"], 2);
+        check(&sc, &["--report-issue"], 2);
     }
-    let stats = env.sandbox.requests();
+    let stats = sc.sandbox.requests();
     assert_eq!(stats.count("POST /api/v4/projects/:id/issues"), 1);
     assert_eq!(stats.count("PUT /api/v4/projects/:id/issues/:issue_iid"), 4);
     assert_eq!(
         stats.count_status("POST /api/v4/projects/:id/issues", 429),
         0
     );
-    assert_eq!(issues(&env).len(), 1);
+    assert_eq!(issues(&sc).len(), 1);
     // An issue someone closed is not reused: the next run opens a fresh one.
-    env.with_gitlab(|g| g.issues.values_mut().next().unwrap().state = "closed".into());
-    env.sandbox
+    sc.with_gitlab(|g| g.issues.values_mut().next().unwrap().state = "closed".into());
+    sc.sandbox
         .clock()
         .advance(jiff::SignedDuration::from_mins(2));
-    check(&env, &["--report-issue"], 2);
-    let all = issues(&env);
+    check(&sc, &["--report-issue"], 2);
+    let all = issues(&sc);
     assert_eq!(all.len(), 2);
     assert_eq!(all.iter().filter(|i| i.1 == "opened").count(), 1);
 }
 
 #[test]
 fn open_issue_says_so_when_nothing_expires_any_more() {
-    let env = env();
-    check(&env, &["--report-issue"], 2);
-    let none = env.dir.path().join("none");
-    std::fs::create_dir_all(&none).unwrap();
-    std::fs::write(none.join("other.yaml"), UNRELATED).unwrap();
+    let sc = scenario();
+    check(&sc, &["--report-issue"], 2);
+    sc.write("none/other.yaml", UNRELATED);
     check(
-        &env,
+        &sc,
         &["--report-issue", "--within", "1d", "--manifests", "none"],
         0,
     );
-    let all = issues(&env);
+    let all = issues(&sc);
     assert_eq!(all.len(), 1);
     assert_eq!(all[0].2, "tokenops: no tokens expire within 1 days");
     assert!(all[0].3.contains("**Nothing expires within 1 days**"));
@@ -318,18 +316,11 @@ fn open_issue_says_so_when_nothing_expires_any_more() {
 
 #[test]
 fn report_issue_without_a_report_target_is_an_error_naming_the_setting() {
-    let config = CONFIG.replace(
-        "  report: { gitlab: gitlab.com, project: ops/report, labels: [token-checker] }\n",
-        "",
-    );
-    let env = SandboxEnv::start(SEED, &config, &[("estate.yaml", MANIFEST)]);
-    let out = env
-        .tokenops()
-        .args(["check", "--report-issue"])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(1));
-    let stderr = String::from_utf8_lossy(&out.stderr);
+    let sc = Scenario::seeded(SEED)
+        .check(check_settings(false))
+        .manifest("estate.yaml", MANIFEST)
+        .start();
+    let stderr = sc.run(&["check", "--report-issue"], 1).stderr;
     assert!(stderr.contains("check.report"), "{stderr}");
 }
 
@@ -354,15 +345,6 @@ zendesk:
       - { client: chat_bridge, scopes: [read], expires_at: +10d }
       - { client: chat_bridge, scopes: [read], expires_at: +90d }
 "#;
-    let config = r#"
-version: 1
-gitlab:
-  - { name: gitlab.com, url: "https://gitlab.example.com", token_env: GITLAB_TOKEN }
-zendesk:
-  - { name: global, url: "https://example.zendesk.com", oauth_token_env: ZENDESK_TOKEN }
-check:
-  discover: { zendesk: [global] }
-"#;
     let manifest = r#"
 tokens:
   - id: escalations
@@ -370,8 +352,17 @@ tokens:
     consumers:
       - manual: { instructions: Paste it into the escalation service }
 "#;
-    let env = SandboxEnv::start(seed, config, &[("zd.yaml", manifest)]);
-    let out = check(&env, &["--format", "json"], 2);
+    let sc = Scenario::seeded(seed)
+        .check(CheckSettings {
+            discover: Discover {
+                zendesk: names(&["global"]),
+                ..Discover::default()
+            },
+            ..CheckSettings::default()
+        })
+        .manifest("zd.yaml", manifest)
+        .start();
+    let out = check(&sc, &["--format", "json"], 2);
     let doc: serde_json::Value = serde_json::from_str(&out).unwrap();
     let entries = doc["entries"].as_array().unwrap();
     let oauth: Vec<_> = entries
@@ -388,56 +379,25 @@ tokens:
     assert_eq!(chat["days_left"], 10);
 }
 
-/// Copies the shipped example (tokenops.yaml and manifests/) into a sandbox environment
-/// seeded with its live counterpart.
-fn example_env() -> SandboxEnv {
-    let root = crate::harness::repo_root();
-    let config = std::fs::read_to_string(root.join("tokenops.yaml")).unwrap();
-    let mut files = Vec::new();
-    let mut stack = vec![root.join("manifests")];
-    while let Some(dir) = stack.pop() {
-        for entry in std::fs::read_dir(&dir).unwrap() {
-            let path = entry.unwrap().path();
-            if path.is_dir() {
-                stack.push(path);
-            } else if path.extension().is_some_and(|e| e == "yaml") {
-                let rel = path
-                    .strip_prefix(root.join("manifests"))
-                    .unwrap()
-                    .to_string_lossy()
-                    .into_owned();
-                files.push((rel, std::fs::read_to_string(&path).unwrap()));
-            }
-        }
-    }
-    let manifests: Vec<(&str, &str)> = files
-        .iter()
-        .map(|(p, t)| (p.as_str(), t.as_str()))
-        .collect();
-    SandboxEnv::start_with(tokenops::sandbox::Seed::default_demo(), &config, &manifests)
-}
-
 #[test]
 fn the_shipped_example_checks_and_reports_against_its_sandbox_counterpart() {
-    let env = example_env();
-    let out = env
-        .tokenops()
-        .args(["check", "--report-issue", "--format", "json"])
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
+    let sc = Scenario::example().start();
+    let out = sc
+        .cmd(&["check", "--report-issue", "--format", "json"])
+        .expect(Exit::Any);
     assert!(
-        matches!(out.status.code(), Some(0 | 2)),
-        "{stderr}\n{}",
-        String::from_utf8_lossy(&out.stdout)
+        matches!(out.code, Some(0 | 2)),
+        "{}\n{}",
+        out.stderr,
+        out.stdout
     );
-    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let doc: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
     let entries = doc["entries"].as_array().unwrap();
     let urgent = entries
         .iter()
         .filter(|e| e["within_window"] == true)
         .count();
-    assert_eq!(out.status.code(), Some(if urgent > 0 { 2 } else { 0 }));
+    assert_eq!(out.code, Some(if urgent > 0 { 2 } else { 0 }));
     // Every legacy Zendesk API token the example declares is listed with the migration advice.
     let legacy: Vec<_> = entries
         .iter()
@@ -445,6 +405,6 @@ fn the_shipped_example_checks_and_reports_against_its_sandbox_counterpart() {
         .collect();
     assert!(!legacy.is_empty());
     assert!(legacy.iter().all(|e| e["suggestion"] == "migrate_to_oauth"));
-    let issues = env.with_gitlab(|g| g.issues.len());
+    let issues = sc.with_gitlab(|g| g.issues.len());
     assert_eq!(issues, usize::from(urgent > 0));
 }

@@ -4,7 +4,9 @@
 
 use std::fmt::Write as _;
 
-use crate::harness::SandboxEnv;
+use tokenops::manifest::{CheckSettings, Discover};
+
+use crate::scenario::{Scenario, names};
 
 /// `projects` projects under `ops` (the first `expiring` with a token expiring in 5 days, the
 /// others in 200), a subgroup with a group token expiring in 3 days, and a project outside.
@@ -35,14 +37,6 @@ fn seed(projects: usize, expiring: usize) -> String {
     s
 }
 
-const CONFIG: &str = r#"
-version: 1
-gitlab:
-  - { name: gitlab.com, url: "https://gitlab.example.com", token_env: GITLAB_TOKEN }
-check:
-  discover: { gitlab_groups: [ops] }
-"#;
-
 const MANIFEST: &str = r#"
 tokens:
   - id: shared
@@ -52,19 +46,9 @@ tokens:
 "#;
 
 /// Runs `check --format json`; the (kind, owner, name, suggestion) of each entry, sorted.
-fn entries(env: &SandboxEnv) -> Vec<(String, String, String, String)> {
-    let out = env
-        .tokenops()
-        .args(["check", "--format", "json"])
-        .output()
-        .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(2),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+fn entries(sc: &Scenario) -> Vec<(String, String, String, String)> {
+    let out = sc.run(&["check", "--format", "json"], 2);
+    let doc: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
     let mut list: Vec<_> = doc["entries"]
         .as_array()
         .unwrap()
@@ -82,11 +66,25 @@ fn entries(env: &SandboxEnv) -> Vec<(String, String, String, String)> {
     list
 }
 
+/// `seed(projects, expiring)` with the `ops` group discovered.
+fn scenario(projects: usize, expiring: usize) -> Scenario {
+    Scenario::seeded(&seed(projects, expiring))
+        .check(CheckSettings {
+            discover: Discover {
+                gitlab_groups: names(&["ops"]),
+                ..Discover::default()
+            },
+            ..CheckSettings::default()
+        })
+        .manifest("m.yaml", MANIFEST)
+        .start()
+}
+
 #[test]
 fn the_admin_shortcut_replaces_per_project_lists_and_finds_the_same_tokens() {
-    let env = SandboxEnv::start(&seed(12, 3), CONFIG, &[("m.yaml", MANIFEST)]);
-    let found = entries(&env);
-    let stats = env.sandbox.requests();
+    let sc = scenario(12, 3);
+    let found = entries(&sc);
+    let stats = sc.requests();
     assert_eq!(stats.count("GET /api/v4/projects/:id/access_tokens"), 0);
     // One lookup per distinct owner of an expiring token: 3 project bots, the subgroup's bot
     // and the bot of the project outside the scope (which is then ignored).
@@ -130,9 +128,9 @@ fn the_admin_shortcut_replaces_per_project_lists_and_finds_the_same_tokens() {
 #[test]
 fn when_lookups_would_cost_more_the_scan_lists_each_project_with_filters() {
     // 5 of 6 projects expiring: looking up 7 owners saves nothing over 7 lists.
-    let env = SandboxEnv::start(&seed(6, 5), CONFIG, &[("m.yaml", MANIFEST)]);
-    let found = entries(&env);
-    let stats = env.sandbox.requests();
+    let sc = scenario(6, 5);
+    let found = entries(&sc);
+    let stats = sc.requests();
     assert_eq!(stats.count("GET /api/v4/projects/:id/access_tokens"), 6);
     assert_eq!(stats.count("GET /api/v4/users/:id"), 0);
     assert_eq!(found.len(), 6, "{found:?}");

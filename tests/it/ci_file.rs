@@ -5,7 +5,7 @@ use clap::Parser;
 use serde_json::Value;
 use tokenops::cli::Cli;
 
-use crate::harness::repo_root;
+use crate::scenario::repo_root;
 
 fn load(path: &str) -> Value {
     let text = std::fs::read_to_string(repo_root().join(path)).unwrap();

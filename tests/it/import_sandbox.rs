@@ -2,27 +2,19 @@
 //! live tokens, and no file is ever overwritten; `--migrate-zendesk` writes the OAuth
 //! replacement of a legacy entry next to it.
 
-use crate::check_sandbox::{CONFIG, MANIFEST, SEED};
-use crate::harness::SandboxEnv;
+use crate::check_sandbox::scenario;
+use crate::scenario::{Exit, Scenario, assert_filtered_snapshot};
 
-fn env() -> SandboxEnv {
-    SandboxEnv::start(SEED, CONFIG, &[("estate.yaml", MANIFEST)])
-}
-
-fn run(env: &SandboxEnv, args: &[&str]) -> (Option<i32>, String, String) {
-    let out = env.tokenops().args(args).output().unwrap();
-    (
-        out.status.code(),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+fn run(sc: &Scenario, args: &[&str]) -> (Option<i32>, String, String) {
+    let out = sc.cmd(args).expect(Exit::Any);
+    (out.code, out.stdout, out.stderr)
 }
 
 #[test]
 fn discover_writes_valid_entries_for_undeclared_tokens_and_never_overwrites() {
-    let env = env();
+    let sc = scenario();
     let (code, stdout, stderr) = run(
-        &env,
+        &sc,
         &["import", "--discover", "--out", "manifests/imported"],
     );
     assert_eq!(code, Some(0), "{stdout}\n{stderr}");
@@ -31,9 +23,8 @@ fn discover_writes_valid_entries_for_undeclared_tokens_and_never_overwrites() {
         stdout.contains("Skipped zendesk_api_token 9002"),
         "{stdout}"
     );
-    let path = env.dir.path().join("manifests/imported/imported.yaml");
-    let text = std::fs::read_to_string(&path).unwrap();
-    insta::assert_snapshot!("import_discover", text);
+    let text = sc.read("manifests/imported/imported.yaml");
+    assert_filtered_snapshot!(sc.filters(), "import_discover", text);
     for name in [
         "old-tool",
         "stale",
@@ -55,11 +46,11 @@ fn discover_writes_valid_entries_for_undeclared_tokens_and_never_overwrites() {
     assert_eq!(text.matches("consumers: []").count(), 6);
 
     // What import wrote is a valid manifest next to the existing ones.
-    let (code, stdout, stderr) = run(&env, &["validate"]);
+    let (code, stdout, stderr) = run(&sc, &["validate"]);
     assert_eq!(code, Some(0), "{stdout}\n{stderr}");
 
     // Every token is declared now: plan and check see no undeclared token left.
-    let (_, json, err) = run(&env, &["check", "--format", "json"]);
+    let (_, json, err) = run(&sc, &["check", "--format", "json"]);
     assert!(!json.is_empty(), "{err}");
     let doc: serde_json::Value = serde_json::from_str(&json).unwrap();
     let undeclared: Vec<_> = doc["entries"]
@@ -72,52 +63,46 @@ fn discover_writes_valid_entries_for_undeclared_tokens_and_never_overwrites() {
 
     // A second run refuses, naming the file, and leaves it alone.
     let (code, _, stderr) = run(
-        &env,
+        &sc,
         &["import", "--discover", "--out", "manifests/imported"],
     );
     assert_eq!(code, Some(1));
     assert!(stderr.contains("imported.yaml already exists"), "{stderr}");
-    assert_eq!(std::fs::read_to_string(&path).unwrap(), text);
+    assert_eq!(sc.read("manifests/imported/imported.yaml"), text);
 
     // With everything declared, another directory gets nothing, and the skipped token is named.
-    let (code, stdout, _) = run(&env, &["import", "--discover", "--out", "manifests/again"]);
+    let (code, stdout, _) = run(&sc, &["import", "--discover", "--out", "manifests/again"]);
     assert_eq!(code, Some(0));
     assert!(stdout.contains("Nothing to import"), "{stdout}");
     assert!(
         stdout.contains("Skipped zendesk_api_token 9002"),
         "{stdout}"
     );
-    assert!(
-        !env.dir
-            .path()
-            .join("manifests/again/imported.yaml")
-            .exists()
-    );
+    assert!(!sc.path().join("manifests/again/imported.yaml").exists());
 }
 
 #[test]
 fn migrate_zendesk_writes_the_oauth_replacement_next_to_the_legacy_entry() {
-    let env = env();
-    let (code, stdout, stderr) = run(&env, &["import", "--migrate-zendesk", "legacy"]);
+    let sc = scenario();
+    let (code, stdout, stderr) = run(&sc, &["import", "--migrate-zendesk", "legacy"]);
     assert_eq!(code, Some(0), "{stdout}\n{stderr}");
-    let path = env.dir.path().join("manifests/legacy-oauth.yaml");
-    let text = std::fs::read_to_string(&path).unwrap();
-    insta::assert_snapshot!("import_migrate_zendesk", text);
+    let text = sc.read("manifests/legacy-oauth.yaml");
+    assert_filtered_snapshot!(sc.filters(), "import_migrate_zendesk", text);
     assert!(text.contains("zendesk_oauth_token:"));
     assert!(
         text.contains("zendesk_webhook"),
         "the consumers to move:\n{text}"
     );
-    let (code, stdout, stderr) = run(&env, &["validate"]);
+    let (code, stdout, stderr) = run(&sc, &["validate"]);
     assert_eq!(code, Some(0), "{stdout}\n{stderr}");
 
-    let (code, _, stderr) = run(&env, &["import", "--migrate-zendesk", "legacy"]);
+    let (code, _, stderr) = run(&sc, &["import", "--migrate-zendesk", "legacy"]);
     assert_eq!(code, Some(1));
     assert!(
         stderr.contains("legacy-oauth.yaml already exists"),
         "{stderr}"
     );
-    let (code, _, stderr) = run(&env, &["import", "--migrate-zendesk", "sync"]);
+    let (code, _, stderr) = run(&sc, &["import", "--migrate-zendesk", "sync"]);
     assert_eq!(code, Some(1));
     assert!(stderr.contains("not a zendesk_api_token"), "{stderr}");
 }

@@ -95,7 +95,7 @@ mod http_backend {
     use tokenops::ledger::http::{HttpLedger, StateAddress};
     use tokenops::ledger::{Ledger, LedgerError, LedgerToken};
 
-    use crate::harness::demo_sandbox;
+    use crate::scenario::Scenario;
 
     fn client(sandbox: &tokenops::sandbox::SandboxHandle) -> GitLabClient {
         let access = InstanceAccess {
@@ -143,11 +143,12 @@ mod http_backend {
 
     #[tokio::test]
     async fn shared_ledger_round_trips_under_its_lock() {
-        let sandbox = demo_sandbox().await;
+        let sc = Scenario::demo().start();
+        let sandbox = &sc.sandbox;
         let now = sandbox.clock().now();
         let held = HttpLedger::lock(
-            client(&sandbox),
-            address(&sandbox),
+            client(sandbox),
+            address(sandbox),
             "apply",
             "job 1",
             now,
@@ -171,7 +172,7 @@ mod http_backend {
         held.write(&ledger).await.unwrap();
         assert_eq!(held.read().await.unwrap(), ledger);
         assert_eq!(
-            HttpLedger::read_unlocked(&client(&sandbox), &address(&sandbox))
+            HttpLedger::read_unlocked(&client(sandbox), &address(sandbox))
                 .await
                 .unwrap(),
             ledger
@@ -181,11 +182,12 @@ mod http_backend {
 
     #[tokio::test]
     async fn second_holder_is_refused_with_the_holder_and_the_way_to_release() {
-        let sandbox = demo_sandbox().await;
+        let sc = Scenario::demo().start();
+        let sandbox = &sc.sandbox;
         let now = sandbox.clock().now();
         let first = HttpLedger::lock(
-            client(&sandbox),
-            address(&sandbox),
+            client(sandbox),
+            address(sandbox),
             "apply",
             "job 1",
             now,
@@ -194,8 +196,8 @@ mod http_backend {
         .await
         .unwrap();
         let err = HttpLedger::lock(
-            client(&sandbox),
-            address(&sandbox),
+            client(sandbox),
+            address(sandbox),
             "apply",
             "job 2",
             now,
@@ -209,8 +211,8 @@ mod http_backend {
         assert!(text.contains("DELETE"), "{text}");
         first.unlock().await.unwrap();
         let second = HttpLedger::lock(
-            client(&sandbox),
-            address(&sandbox),
+            client(sandbox),
+            address(sandbox),
             "apply",
             "job 2",
             now,
@@ -223,11 +225,12 @@ mod http_backend {
 
     #[tokio::test]
     async fn a_waiting_holder_gets_the_lock_when_it_is_released() {
-        let sandbox = demo_sandbox().await;
+        let sc = Scenario::demo().start();
+        let sandbox = &sc.sandbox;
         let now = sandbox.clock().now();
         let first = HttpLedger::lock(
-            client(&sandbox),
-            address(&sandbox),
+            client(sandbox),
+            address(sandbox),
             "apply",
             "job 1",
             now,
@@ -236,8 +239,8 @@ mod http_backend {
         .await
         .unwrap();
         let waiting = tokio::spawn({
-            let c = client(&sandbox);
-            let a = address(&sandbox);
+            let c = client(sandbox);
+            let a = address(sandbox);
             async move { HttpLedger::lock(c, a, "apply", "job 2", now, Duration::from_secs(10)).await }
         });
         tokio::time::sleep(Duration::from_millis(300)).await;

@@ -1,5 +1,5 @@
-//! The one integration-test binary. Each module covers one area; `harness` holds the builders
-//! shared by all of them.
+//! The one integration-test binary. Each module covers one area; `scenario` holds the one
+//! builder (sandbox, project directory, checked runs) all of them share.
 
 mod apply;
 mod check_engine;
@@ -7,13 +7,14 @@ mod check_sandbox;
 mod check_scan;
 mod ci_file;
 mod demo;
-mod harness;
 mod http;
 mod import_sandbox;
 mod ledger;
 mod manifest;
 mod plan_engine;
 mod plan_sandbox;
+mod read_only;
 mod sandbox;
+mod scenario;
 mod schema;
 mod validate;

@@ -5,7 +5,7 @@ use tokenops::manifest::{
     self, ConsumerSpec, Duration, LoadOptions, Mode, RotationOverride, Strategy,
 };
 
-use crate::harness::repo_root;
+use crate::scenario::repo_root;
 
 fn shipped() -> manifest::Desired {
     manifest::load(&LoadOptions {

@@ -2,9 +2,10 @@
 //! able to read, in text (snapshots), markdown and JSON, plus faults during discovery. Every
 //! output is checked for values the sandbox issued.
 
+use tokenops::manifest::{CheckSettings, Discover};
 use tokenops::sandbox::FaultSpec;
 
-use crate::harness::{SandboxEnv, output_filters};
+use crate::scenario::{Scenario, ScenarioBuilder, assert_filtered_snapshot, names};
 
 const SEED: &str = r#"
 secrets:
@@ -46,16 +47,6 @@ zendesk:
       - { ref: legacy, id: 9001, description: export job, user: export-bot@example.com, created_at: -400d, last_used: -5d }
 "#;
 
-const CONFIG: &str = r#"
-version: 1
-gitlab:
-  - { name: gitlab.com, url: "https://gitlab.example.com", token_env: GITLAB_TOKEN }
-zendesk:
-  - { name: global, url: "https://example.zendesk.com", oauth_token_env: ZENDESK_TOKEN }
-check:
-  discover: { gitlab_users: [ops-bot], gitlab_groups: [ops], zendesk: [global] }
-"#;
-
 const MANIFEST: &str = r#"
 tokens:
   - id: sync
@@ -76,17 +67,31 @@ tokens:
       - zendesk_webhook: { zendesk: global, webhook: Export, auth: basic_auth, username: export-bot@example.com/token }
 "#;
 
-fn env() -> SandboxEnv {
-    SandboxEnv::start(SEED, CONFIG, &[("estate.yaml", MANIFEST)])
+/// [`SEED`] with the bot, the `ops` group and Zendesk Global discovered, and `manifest`.
+fn builder(manifest: &str) -> ScenarioBuilder {
+    Scenario::seeded(SEED)
+        .check(CheckSettings {
+            discover: Discover {
+                gitlab_users: names(&["ops-bot"]),
+                gitlab_groups: names(&["ops"]),
+                zendesk: names(&["global"]),
+            },
+            ..CheckSettings::default()
+        })
+        .manifest("estate.yaml", manifest)
 }
 
-/// Runs `plan` with `args`, checks its exit code, that nothing secret leaked, and returns stdout.
-fn plan(env: &SandboxEnv, args: &[&str], code: i32) -> String {
-    env.run_checked("plan", args, code)
+fn scenario() -> Scenario {
+    builder(MANIFEST).start()
 }
 
-fn token_id(env: &SandboxEnv, name: &str) -> u64 {
-    env.with_gitlab(|g| {
+/// Runs `plan` with `args` and expects exit `code`; stdout.
+fn plan(sc: &Scenario, args: &[&str], code: i32) -> String {
+    sc.run(&[&["plan"], args].concat(), code).stdout
+}
+
+fn token_id(sc: &Scenario, name: &str) -> u64 {
+    sc.with_gitlab(|g| {
         g.tokens
             .values()
             .filter(|t| t.name == name && !t.revoked)
@@ -97,10 +102,8 @@ fn token_id(env: &SandboxEnv, name: &str) -> u64 {
 }
 
 macro_rules! snapshot {
-    ($name:expr, $text:expr) => {
-        insta::with_settings!({ filters => output_filters() }, {
-            insta::assert_snapshot!($name, $text);
-        });
+    ($sc:expr, $name:expr, $text:expr) => {
+        assert_filtered_snapshot!($sc.filters(), $name, $text)
     };
 }
 
@@ -113,8 +116,8 @@ fn all_in_sync_has_no_changes_and_exits_zero_with_detailed_exitcode() {
         .next()
         .unwrap()
         .to_string();
-    let env = SandboxEnv::start(SEED, CONFIG, &[("estate.yaml", &manifest)]);
-    let out = plan(&env, &["--detailed-exitcode"], 0);
+    let sc = builder(&manifest).start();
+    let out = plan(&sc, &["--detailed-exitcode"], 0);
     assert!(
         out.starts_with("No changes: 2 tokens in sync, 2 undeclared."),
         "{out}"
@@ -123,25 +126,25 @@ fn all_in_sync_has_no_changes_and_exits_zero_with_detailed_exitcode() {
 
 #[test]
 fn baseline_shows_the_new_secret_undeclared_and_legacy_tokens() {
-    let env = env();
-    let out = plan(&env, &["--detailed-exitcode"], 2);
-    snapshot!("plan_sandbox_baseline", out);
+    let sc = scenario();
+    let out = plan(&sc, &["--detailed-exitcode"], 2);
+    snapshot!(sc, "plan_sandbox_baseline", out);
 }
 
 #[test]
 fn due_token_is_rotated_with_an_explicit_expiry() {
-    let env = env();
-    let soon = env
+    let sc = scenario();
+    let soon = sc
         .sandbox
         .clock()
         .now()
         .checked_add(jiff::SignedDuration::from_hours(240))
         .unwrap();
-    let id = token_id(&env, "sync-bot");
-    env.with_gitlab(|g| {
+    let id = token_id(&sc, "sync-bot");
+    sc.with_gitlab(|g| {
         g.tokens.get_mut(&id).unwrap().expires_at = Some(tokenops::time::utc_date(soon))
     });
-    let out = plan(&env, &[], 0);
+    let out = plan(&sc, &[], 0);
     assert!(
         out.contains("~ sync (gitlab_project_access_token) due"),
         "{out}"
@@ -150,17 +153,17 @@ fn due_token_is_rotated_with_an_explicit_expiry() {
         out.contains("+ rotate, new expiry 2027-11-28 (value changes)"),
         "{out}"
     );
-    snapshot!("plan_sandbox_due", out);
+    snapshot!(sc, "plan_sandbox_due", out);
 }
 
 #[test]
 fn expired_token_is_created_again() {
-    let env = env();
-    let id = token_id(&env, "sync-bot");
-    env.with_gitlab(|g| {
+    let sc = scenario();
+    let id = token_id(&sc, "sync-bot");
+    sc.with_gitlab(|g| {
         g.tokens.get_mut(&id).unwrap().expires_at = Some(jiff::civil::date(2026, 11, 20))
     });
-    let out = plan(&env, &[], 0);
+    let out = plan(&sc, &[], 0);
     assert!(
         out.contains("sync (gitlab_project_access_token) expired"),
         "{out}"
@@ -175,10 +178,10 @@ fn expired_token_is_created_again() {
 
 #[test]
 fn token_revoked_out_of_band_is_created_again() {
-    let env = env();
-    let id = token_id(&env, "sync-bot");
-    env.with_gitlab(|g| g.tokens.get_mut(&id).unwrap().revoked = true);
-    let out = plan(&env, &[], 0);
+    let sc = scenario();
+    let id = token_id(&sc, "sync-bot");
+    sc.with_gitlab(|g| g.tokens.get_mut(&id).unwrap().revoked = true);
+    let out = plan(&sc, &[], 0);
     assert!(
         out.contains("sync (gitlab_project_access_token) revoked"),
         "{out}"
@@ -192,10 +195,10 @@ fn token_revoked_out_of_band_is_created_again() {
 
 #[test]
 fn missing_token_is_created() {
-    let env = env();
-    let id = token_id(&env, "reports");
-    env.with_gitlab(|g| g.tokens.remove(&id));
-    let out = plan(&env, &[], 0);
+    let sc = scenario();
+    let id = token_id(&sc, "reports");
+    sc.with_gitlab(|g| g.tokens.remove(&id));
+    let out = plan(&sc, &[], 0);
     assert!(
         out.contains("bot (gitlab_personal_access_token) missing"),
         "{out}"
@@ -204,16 +207,16 @@ fn missing_token_is_created() {
 
 #[test]
 fn scope_drift_needs_a_person_and_plans_nothing_for_the_token() {
-    let env = env();
-    let id = token_id(&env, "sync-bot");
-    env.with_gitlab(|g| {
+    let sc = scenario();
+    let id = token_id(&sc, "sync-bot");
+    sc.with_gitlab(|g| {
         g.tokens
             .get_mut(&id)
             .unwrap()
             .scopes
             .push("write_repository".into())
     });
-    let out = plan(&env, &[], 0);
+    let out = plan(&sc, &[], 0);
     assert!(
         out.contains("! sync (gitlab_project_access_token) scope-drift"),
         "{out}"
@@ -222,7 +225,7 @@ fn scope_drift_needs_a_person_and_plans_nothing_for_the_token() {
         out.contains("live scopes [api, write_repository] differ from the approved [api]"),
         "{out}"
     );
-    let json = plan(&env, &["--format", "json"], 0);
+    let json = plan(&sc, &["--format", "json"], 0);
     let doc: serde_json::Value = serde_json::from_str(&json).unwrap();
     let sync = doc["tokens"]
         .as_array()
@@ -236,15 +239,15 @@ fn scope_drift_needs_a_person_and_plans_nothing_for_the_token() {
 
 #[test]
 fn consumer_holding_a_revoked_value_is_stale() {
-    let env = env();
-    let id = token_id(&env, "sync-bot");
+    let sc = scenario();
+    let id = token_id(&sc, "sync-bot");
     // Rotate behind tokenops's back: the variable keeps the old (now revoked) value.
-    env.sandbox.with_state(|w| {
-        let now = env.sandbox.clock().now();
+    sc.sandbox.with_state(|w| {
+        let now = sc.sandbox.clock().now();
         let g = w.gitlab.get_mut("gitlab.com").unwrap();
         g.rotate(&mut w.issuer, id, jiff::civil::date(2027, 6, 1), now);
     });
-    let out = plan(&env, &[], 0);
+    let out = plan(&sc, &[], 0);
     assert!(
         out.contains("variable SYNC_TOKEN is stale")
             || out.contains("SYNC_TOKEN (value changes; now stale)"),
@@ -254,14 +257,14 @@ fn consumer_holding_a_revoked_value_is_stale() {
         out.contains("~ sync (gitlab_project_access_token) due"),
         "{out}"
     );
-    snapshot!("plan_sandbox_stale_consumer", out);
+    snapshot!(sc, "plan_sandbox_stale_consumer", out);
 }
 
 #[test]
 fn deleted_ci_variable_is_missing() {
-    let env = env();
-    env.with_gitlab(|g| g.variables.retain(|v| v.key != "BOT_TOKEN"));
-    let out = plan(&env, &[], 0);
+    let sc = scenario();
+    sc.with_gitlab(|g| g.variables.retain(|v| v.key != "BOT_TOKEN"));
+    let out = plan(&sc, &[], 0);
     assert!(
         out.contains("variable BOT_TOKEN (value changes; now missing)"),
         "{out}"
@@ -270,13 +273,13 @@ fn deleted_ci_variable_is_missing() {
 
 #[test]
 fn changed_hook_url_leaves_the_declared_hook_missing() {
-    let env = env();
-    env.with_gitlab(|g| {
+    let sc = scenario();
+    sc.with_gitlab(|g| {
         for hook in g.hooks.values_mut() {
             hook.url = "https://moved.example.com/sync".into();
         }
     });
-    let out = plan(&env, &[], 0);
+    let out = plan(&sc, &[], 0);
     assert!(
         out.contains("hook https://hooks.example.com/sync (value changes; now missing)"),
         "{out}"
@@ -285,8 +288,8 @@ fn changed_hook_url_leaves_the_declared_hook_missing() {
 
 #[test]
 fn undeclared_token_in_a_discovery_scope_is_listed() {
-    let env = env();
-    let out = plan(&env, &[], 0);
+    let sc = scenario();
+    let out = plan(&sc, &[], 0);
     assert!(
         out.contains("gitlab_project_access_token ops/tools/old \"old-tool\""),
         "{out}"
@@ -295,8 +298,8 @@ fn undeclared_token_in_a_discovery_scope_is_listed() {
 
 #[test]
 fn legacy_zendesk_token_shows_its_deadlines() {
-    let env = env();
-    let out = plan(&env, &[], 0);
+    let sc = scenario();
+    let out = plan(&sc, &[], 0);
     assert!(out.contains("! legacy (zendesk_api_token) legacy"), "{out}");
     assert!(
         out.contains("every API token stops working on 2027-04-30 (153 days left)"),
@@ -310,19 +313,13 @@ fn legacy_zendesk_token_shows_its_deadlines() {
 
 #[test]
 fn markdown_and_json_formats() {
-    let env = env();
-    let md = plan(&env, &["--format", "markdown"], 0);
+    let sc = scenario();
+    let md = plan(&sc, &["--format", "markdown"], 0);
     assert!(md.starts_with("<!-- tokenops:plan -->"));
     assert!(md.contains("| rotations |"));
-    snapshot!("plan_sandbox_markdown", md);
-    let dir = env.dir.path().join("plan.json");
-    let json = plan(
-        &env,
-        &["--format", "json", "--out", dir.to_str().unwrap()],
-        0,
-    );
-    let saved = std::fs::read_to_string(&dir).unwrap();
-    env.assert_no_secret_in("plan file", &saved);
+    snapshot!(sc, "plan_sandbox_markdown", md);
+    let json = plan(&sc, &["--format", "json", "--out", "plan.json"], 0);
+    let saved = sc.read("plan.json");
     let doc: serde_json::Value = serde_json::from_str(&json).unwrap();
     assert_eq!(doc["format"], 1);
     assert_eq!(doc["live_fingerprint"].as_str().unwrap().len(), 64);
@@ -334,9 +331,9 @@ fn markdown_and_json_formats() {
 
 #[test]
 fn transient_5xx_and_429_during_discovery_do_not_change_the_plan() {
-    let env = env();
-    let clean = plan(&env, &["--format", "json"], 0);
-    env.sandbox.faults().set(
+    let sc = scenario();
+    let clean = plan(&sc, &["--format", "json"], 0);
+    sc.sandbox.faults().set(
         "GET *",
         FaultSpec {
             error_rate: 0.3,
@@ -344,14 +341,14 @@ fn transient_5xx_and_429_during_discovery_do_not_change_the_plan() {
             ..FaultSpec::default()
         },
     );
-    let flaky = plan(&env, &["--format", "json"], 0);
+    let flaky = plan(&sc, &["--format", "json"], 0);
     let strip = |s: &str| {
         let mut v: serde_json::Value = serde_json::from_str(s).unwrap();
         v["generated_at"] = serde_json::Value::Null;
         v
     };
     assert_eq!(strip(&clean), strip(&flaky));
-    let stats = env.sandbox.requests();
+    let stats = sc.sandbox.requests();
     assert!(
         stats.by_status.keys().any(|s| *s >= 500),
         "faults were injected"
@@ -360,8 +357,8 @@ fn transient_5xx_and_429_during_discovery_do_not_change_the_plan() {
 
 #[test]
 fn persistent_5xx_fails_with_a_clear_error_after_retries() {
-    let env = env();
-    env.sandbox.faults().set(
+    let sc = scenario();
+    sc.sandbox.faults().set(
         "GET /api/v4/projects/:id/variables",
         FaultSpec {
             error_rate: 1.0,
@@ -369,20 +366,17 @@ fn persistent_5xx_fails_with_a_clear_error_after_retries() {
             ..FaultSpec::default()
         },
     );
-    let out = env.tokenops().arg("plan").output().unwrap();
-    assert_eq!(out.status.code(), Some(1));
-    let stderr = String::from_utf8_lossy(&out.stderr);
+    let stderr = sc.run(&["plan"], 1).stderr;
     assert!(stderr.contains("discovery failed"), "{stderr}");
     assert!(
         stderr.contains("CI/CD variables of project/ops/sync"),
         "{stderr}"
     );
     assert!(stderr.contains("503"), "{stderr}");
-    env.assert_no_secret_in("stderr", &stderr);
 }
 
-fn mr_notes(env: &SandboxEnv) -> Vec<String> {
-    env.with_gitlab(|g| {
+fn mr_notes(sc: &Scenario) -> Vec<String> {
+    sc.with_gitlab(|g| {
         g.notes
             .values()
             .filter(|n| n.noteable_type == "MergeRequest" && n.noteable_iid == 7)
@@ -391,26 +385,15 @@ fn mr_notes(env: &SandboxEnv) -> Vec<String> {
     })
 }
 
-fn comment(env: &SandboxEnv, sha: &str) {
-    let api = format!("{}/api/v4", env.sandbox.gitlab_url("gitlab.com"));
-    let widget = env.dir.path().join("widget.json");
-    let out = env
-        .tokenops()
-        .args(["plan", "--comment", "--widget-report"])
-        .arg(&widget)
+fn comment(sc: &Scenario, sha: &str) {
+    let api = format!("{}/api/v4", sc.sandbox.gitlab_url("gitlab.com"));
+    sc.cmd(&["plan", "--comment", "--widget-report", "widget.json"])
         .env("CI_API_V4_URL", api)
         .env("CI_PROJECT_ID", "ops/sync")
         .env("CI_MERGE_REQUEST_IID", "7")
         .env("CI_COMMIT_SHA", sha)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let report: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(widget).unwrap()).unwrap();
+        .expect(0);
+    let report: serde_json::Value = serde_json::from_str(&sc.read("widget.json")).unwrap();
     assert_eq!(
         report,
         serde_json::json!({"create": 1, "update": 1, "delete": 0})
@@ -419,9 +402,9 @@ fn comment(env: &SandboxEnv, sha: &str) {
 
 #[test]
 fn merge_request_note_is_created_then_updated_never_duplicated() {
-    let env = env();
-    comment(&env, "1111111111111111111111111111111111111111");
-    let notes = mr_notes(&env);
+    let sc = scenario();
+    comment(&sc, "1111111111111111111111111111111111111111");
+    let notes = mr_notes(&sc);
     assert_eq!(notes.len(), 1);
     assert!(notes[0].starts_with("<!-- tokenops:plan -->"));
     assert!(
@@ -429,14 +412,14 @@ fn merge_request_note_is_created_then_updated_never_duplicated() {
         "{}",
         notes[0]
     );
-    env.assert_no_secret_in("note", &notes[0]);
+    sc.assert_no_secret_in("note", &notes[0]);
     for sha in [
         "2222222222222222222222222222222222222222",
         "3333333333333333333333333333333333333333",
     ] {
-        comment(&env, sha);
+        comment(&sc, sha);
     }
-    let notes = mr_notes(&env);
+    let notes = mr_notes(&sc);
     assert_eq!(notes.len(), 1, "one sticky note, updated in place");
     assert!(notes[0].contains("for commit 333333333333."));
     assert!(notes[0].len() <= 1_000_000);
@@ -444,30 +427,21 @@ fn merge_request_note_is_created_then_updated_never_duplicated() {
 
 #[test]
 fn comment_outside_a_merge_request_pipeline_says_what_is_missing() {
-    let env = env();
-    let out = env
-        .tokenops()
-        .args(["plan", "--comment"])
+    let sc = scenario();
+    let stderr = sc
+        .cmd(&["plan", "--comment"])
         .env_remove("CI_MERGE_REQUEST_IID")
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(1));
-    let stderr = String::from_utf8_lossy(&out.stderr);
+        .expect(1)
+        .stderr;
     assert!(stderr.contains("--comment needs CI_API_V4_URL"), "{stderr}");
 }
 
 #[test]
 fn plan_reads_the_shared_ledger_on_the_http_backend() {
-    let env = env();
-    let address = format!(
-        "{}/api/v4/projects/ops%2Fsync/terraform/state/tokenops",
-        env.sandbox.gitlab_url("gitlab.com")
-    );
-    let config = format!("{CONFIG}state: {{ backend: http, address: \"{address}\" }}\n");
-    std::fs::write(env.dir.path().join("tokenops.yaml"), config).unwrap();
+    let sc = builder(MANIFEST).http_state("ops/sync").start();
     // A ledger that remembers generating the hook's secret: the plan must use it.
     let key = "k".to_string();
-    let secret = env.sandbox.with_state(|w| {
+    let secret = sc.sandbox.with_state(|w| {
         let g = &w.gitlab["gitlab.com"];
         g.hooks
             .values()
@@ -496,7 +470,7 @@ fn plan_reads_the_shared_ledger_on_the_http_backend() {
             ..Default::default()
         },
     );
-    env.with_gitlab(|g| {
+    sc.with_gitlab(|g| {
         let project = g
             .projects
             .values()
@@ -512,6 +486,6 @@ fn plan_reads_the_shared_ledger_on_the_http_backend() {
             },
         );
     });
-    let out = plan(&env, &[], 0);
+    let out = plan(&sc, &[], 0);
     assert!(out.contains("= hook-secret (generated_secret) ok"), "{out}");
 }

@@ -1,7 +1,7 @@
 //! `tokenops schema`: the committed schemas are current, `--check` catches stale ones, and
 //! the example manifests point editors at them.
 
-use crate::harness::{repo_root, tokenops};
+use crate::scenario::{plain_command, repo_root};
 
 #[test]
 fn committed_schemas_are_current() {
@@ -13,7 +13,7 @@ fn committed_schemas_are_current() {
             "schemas/{name} is stale: run `tokenops schema --out schemas`"
         );
     }
-    tokenops(&repo_root())
+    plain_command(&repo_root())
         .args(["schema", "--check"])
         .assert()
         .success();
@@ -22,17 +22,17 @@ fn committed_schemas_are_current() {
 #[test]
 fn check_fails_on_a_stale_or_missing_schema() {
     let tmp = tempfile::tempdir().unwrap();
-    tokenops(tmp.path())
+    plain_command(tmp.path())
         .args(["schema", "--out", "."])
         .assert()
         .success();
-    tokenops(tmp.path())
+    plain_command(tmp.path())
         .args(["schema", "--check", "--dir", "."])
         .assert()
         .success();
     std::fs::write(tmp.path().join("manifest.schema.json"), "{}\n").unwrap();
     std::fs::remove_file(tmp.path().join("tokenops.schema.json")).unwrap();
-    let out = tokenops(tmp.path())
+    let out = plain_command(tmp.path())
         .args(["schema", "--check", "--dir", "."])
         .assert()
         .code(1);
@@ -47,7 +47,7 @@ fn check_fails_on_a_stale_or_missing_schema() {
 
 #[test]
 fn printed_schemas_are_json_describing_every_kind() {
-    let out = tokenops(&repo_root()).arg("schema").assert().success();
+    let out = plain_command(&repo_root()).arg("schema").assert().success();
     let stdout = String::from_utf8_lossy(&out.get_output().stdout).into_owned();
     let docs: Vec<serde_json::Value> = serde_json::Deserializer::from_str(&stdout)
         .into_iter()

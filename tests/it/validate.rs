@@ -6,11 +6,16 @@ use std::path::{Path, PathBuf};
 use proptest::prelude::*;
 use tokenops::manifest::{self, LoadOptions};
 
-use crate::harness::{copy_tree, repo_root, tmp_filters, tokenops, write_file};
+use crate::scenario::{
+    assert_filtered_snapshot, copy_tree, filters, plain_command, repo_root, write_file,
+};
 
 #[test]
 fn shipped_manifests_are_valid() {
-    let out = tokenops(&repo_root()).arg("validate").assert().success();
+    let out = plain_command(&repo_root())
+        .arg("validate")
+        .assert()
+        .success();
     let stdout = String::from_utf8_lossy(&out.get_output().stdout).into_owned();
     assert!(stdout.starts_with("ok: 16 tokens"), "{stdout}");
 }
@@ -72,7 +77,10 @@ fn corpus_of_invalid_inputs() {
     for case in cases {
         let name = case.file_name().unwrap().to_string_lossy().into_owned();
         let tmp = stage_case(&case);
-        let output = tokenops(tmp.path()).arg("validate").output().expect("run");
+        let output = plain_command(tmp.path())
+            .arg("validate")
+            .output()
+            .expect("run");
         assert_eq!(output.status.code(), Some(1), "case {name} should fail");
         assert!(output.stderr.is_empty(), "case {name}: {:?}", output.stderr);
         let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
@@ -82,18 +90,17 @@ fn corpus_of_invalid_inputs() {
                 "case {name} should report exactly one problem:\n{stdout}"
             );
         }
-        let filters = tmp_filters(tmp.path());
-        let filters: Vec<(&str, &str)> = filters.iter().map(|(a, b)| (a.as_str(), *b)).collect();
-        insta::with_settings!({ filters => filters }, {
-            insta::assert_snapshot!(format!("bad__{name}"), stdout);
-        });
+        assert_filtered_snapshot!(filters(tmp.path()), format!("bad__{name}"), stdout);
     }
 }
 
 #[test]
 fn several_problems_are_all_reported_with_positions() {
     let tmp = stage_case(&corpus_dir().join("several-problems-one-file"));
-    let output = tokenops(tmp.path()).arg("validate").output().expect("run");
+    let output = plain_command(tmp.path())
+        .arg("validate")
+        .output()
+        .expect("run");
     let stdout = String::from_utf8_lossy(&output.stdout);
     let errors: Vec<&str> = stdout.lines().filter(|l| l.contains(": error: ")).collect();
     assert!(errors.len() >= 8, "{stdout}");
@@ -119,7 +126,7 @@ fn config_and_manifest_paths_can_be_given() {
         tmp.path().join("conf.yaml"),
     )
     .unwrap();
-    tokenops(tmp.path())
+    plain_command(tmp.path())
         .args([
             "validate",
             "--config",
@@ -129,18 +136,18 @@ fn config_and_manifest_paths_can_be_given() {
         ])
         .assert()
         .success();
-    tokenops(tmp.path()).arg("validate").assert().code(1);
+    plain_command(tmp.path()).arg("validate").assert().code(1);
 }
 
 #[test]
 fn quiet_prints_only_problems() {
-    let out = tokenops(&repo_root())
+    let out = plain_command(&repo_root())
         .args(["--quiet", "validate"])
         .assert()
         .success();
     assert!(out.get_output().stdout.is_empty());
     let tmp = stage_case(&corpus_dir().join("missing-id"));
-    let out = tokenops(tmp.path())
+    let out = plain_command(tmp.path())
         .args(["validate", "-q"])
         .assert()
         .code(1);
@@ -155,7 +162,7 @@ fn huge_file_is_refused_without_reading_it() {
     let big = tmp.path().join("manifests/big.yaml");
     let file = std::fs::File::create(&big).unwrap();
     file.set_len(50 * 1024 * 1024).unwrap();
-    let output = tokenops(tmp.path()).arg("validate").output().unwrap();
+    let output = plain_command(tmp.path()).arg("validate").output().unwrap();
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(
         stdout.contains(
@@ -169,7 +176,7 @@ fn huge_file_is_refused_without_reading_it() {
 #[test]
 fn invalid_utf8_reports_line_and_column() {
     let tmp = stage_case(&corpus_dir().join("not-utf8"));
-    let output = tokenops(tmp.path()).arg("validate").output().unwrap();
+    let output = plain_command(tmp.path()).arg("validate").output().unwrap();
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(
         stdout.contains("manifests/a.yaml:3:21: error: file is not valid UTF-8"),

@@ -4,66 +4,17 @@
 use super::{
     assert_converged, assert_no_repeated_rotate, assert_plan_empty, make_trigger_consumer_stale,
 };
-use crate::harness::{GITLAB_MANIFEST, SandboxRun};
-
-/// Every secret value the sandbox issued or holds (tokens, triggers, hook secrets, variables).
-pub fn every_secret(run: &SandboxRun) -> Vec<String> {
-    let mut values: Vec<String> = run
-        .handle
-        .issued_values()
-        .iter()
-        .map(|v| secrecy::ExposeSecret::expose_secret(v).to_string())
-        .collect();
-    run.handle.with_state(|w| {
-        let gl = &w.gitlab["gitlab.com"];
-        values.extend(gl.variables.iter().map(|v| v.value.reveal().to_string()));
-        values.extend(
-            gl.hooks
-                .values()
-                .filter_map(|h| h.token.as_ref().map(|t| t.reveal().to_string())),
-        );
-    });
-    values.retain(|v| v.len() >= 8);
-    values
-}
-
-/// No secret appears in any of `texts`.
-pub fn assert_no_leak(run: &SandboxRun, texts: &[(&str, String)]) {
-    let secrets = every_secret(run);
-    assert!(secrets.len() > 10, "the sandbox issued values to look for");
-    for (name, text) in texts {
-        for secret in &secrets {
-            assert!(
-                !text.contains(secret.as_str()),
-                "a secret value appears in clear in {name}"
-            );
-        }
-    }
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).to_string()
-}
+use crate::scenario::{Exit, Scenario};
 
 #[test]
 fn gitlab_demo_converges_from_a_saved_plan() {
-    let run = SandboxRun::gitlab_demo();
-    make_trigger_consumer_stale(&run);
-    let plan = run
-        .cmd(&["plan", "--out", "plan.json", "--detailed-exitcode"])
-        .output()
-        .expect("plan");
-    assert_eq!(plan.status.code(), Some(2), "{}", text(&plan.stderr));
-    let plan_out = text(&plan.stdout);
-    assert!(plan_out.contains("ops-group-triage"), "{plan_out}");
+    let sc = Scenario::gitlab_example().start();
+    make_trigger_consumer_stale(&sc);
+    let plan = sc.run(&["plan", "--out", "plan.json", "--detailed-exitcode"], 2);
+    assert!(plan.stdout.contains("ops-group-triage"), "{}", plan.stdout);
 
-    let apply = run.apply(&["plan.json"]);
-    let stdout = text(&apply.stdout);
-    assert!(
-        apply.status.success(),
-        "apply failed:\n{stdout}\n{}",
-        text(&apply.stderr)
-    );
+    let apply = sc.cmd(&["apply", "--auto-approve", "plan.json"]).expect(0);
+    let stdout = &apply.stdout;
     for id in [
         "gl-ops-bot-automation",
         "zd-global-gitlab-sync",
@@ -82,50 +33,34 @@ fn gitlab_demo_converges_from_a_saved_plan() {
     assert!(stdout.contains("Manual steps left to a person"), "{stdout}");
     assert!(stdout.contains("Update the ops-bot token"), "{stdout}");
 
-    assert_converged(&run);
-    assert_no_repeated_rotate(&run);
-    assert_plan_empty(&run);
+    assert_converged(&sc);
+    assert_no_repeated_rotate(&sc);
+    assert_plan_empty(&sc);
 
-    let ledger = run.ledger_text();
+    let ledger = sc.ledger();
     assert!(!ledger.contains("\"pending\""), "{ledger}");
     assert!(
         !ledger.contains("AGE ENCRYPTED"),
         "the escrow is dropped at finish"
     );
 
-    let again = run.apply(&[]);
-    assert!(again.status.success());
+    let again = sc.cmd(&["apply", "--auto-approve"]).expect(0);
     assert!(
-        text(&again.stdout).contains("Nothing to apply"),
+        again.stdout.contains("Nothing to apply"),
         "{}",
-        text(&again.stdout)
+        again.stdout
     );
-
-    let plan_file = std::fs::read_to_string(run.dir.path().join("plan.json")).expect("plan file");
-    assert_no_leak(
-        &run,
-        &[
-            ("plan stdout", plan_out),
-            ("plan stderr", text(&plan.stderr)),
-            ("apply stdout", stdout),
-            ("apply stderr", text(&apply.stderr)),
-            ("second apply", text(&again.stdout) + &text(&again.stderr)),
-            ("plan file", plan_file),
-            ("ledger", ledger),
-        ],
-    );
+    sc.read("plan.json");
 }
 
 #[test]
 fn apply_refuses_to_rotate_without_an_escrow_key() {
-    let run = SandboxRun::with(GITLAB_MANIFEST, false);
-    let out = run.apply(&[]);
-    assert_eq!(out.status.code(), Some(1));
-    let err = text(&out.stderr);
+    let sc = Scenario::gitlab_example().escrow(false).start();
+    let out = sc.cmd(&["apply", "--auto-approve"]).expect(1);
+    let err = &out.stderr;
     assert!(err.contains("no escrow key is configured"), "{err}");
     assert!(err.contains("recipient"), "{err}");
-    let rotates = run
-        .handle
+    let rotates = sc
         .requests()
         .entries
         .iter()
@@ -136,15 +71,10 @@ fn apply_refuses_to_rotate_without_an_escrow_key() {
 
 #[test]
 fn a_saved_plan_is_refused_once_live_state_moved() {
-    let run = SandboxRun::gitlab_demo();
-    let plan = run
-        .cmd(&["plan", "--out", "plan.json"])
-        .output()
-        .expect("plan");
-    assert!(plan.status.success());
+    let sc = Scenario::gitlab_example().start();
+    sc.cmd(&["plan", "--out", "plan.json"]).expect(0);
     // Someone revokes a token by hand after the plan was reviewed.
-    run.handle.with_state(|w| {
-        let gl = w.gitlab.get_mut("gitlab.com").expect("gitlab.com");
+    sc.with_gitlab(|gl| {
         let t = gl
             .tokens
             .values_mut()
@@ -152,18 +82,15 @@ fn a_saved_plan_is_refused_once_live_state_moved() {
             .expect("bridge-deploy");
         t.revoked = true;
     });
-    let out = run.apply(&["plan.json"]);
-    assert_eq!(out.status.code(), Some(1));
-    let err = text(&out.stderr);
-    assert!(err.contains("is stale"), "{err}");
-    assert!(err.contains("tokenops plan --out"), "{err}");
+    let out = sc.cmd(&["apply", "--auto-approve", "plan.json"]).expect(1);
+    assert!(out.stderr.contains("is stale"), "{}", out.stderr);
+    assert!(out.stderr.contains("tokenops plan --out"), "{}", out.stderr);
 }
 
 #[test]
 fn apply_needs_auto_approve_without_a_terminal() {
-    let run = SandboxRun::gitlab_demo();
-    let out = run.cmd(&["apply"]).output().expect("apply");
-    assert_eq!(out.status.code(), Some(1));
-    assert!(text(&out.stderr).contains("--auto-approve"));
-    assert!(run.ledger_text().is_empty(), "nothing was touched");
+    let sc = Scenario::gitlab_example().start();
+    let out = sc.cmd(&["apply"]).expect(Exit::Code(1));
+    assert!(out.stderr.contains("--auto-approve"));
+    assert!(sc.ledger().is_empty(), "nothing was touched");
 }

@@ -4,15 +4,12 @@
 //! must leave every consumer holding a value that authenticates, no family revoked, no value
 //! lost, and nothing left to plan.
 
-use std::os::unix::process::ExitStatusExt;
-
 use tokenops::sandbox::FaultSpec;
 
-use super::converge::assert_no_leak;
 use super::{
     assert_converged, assert_no_repeated_rotate, assert_plan_empty, make_trigger_consumer_stale,
 };
-use crate::harness::SandboxRun;
+use crate::scenario::{Exit, Scenario};
 
 const STEPS: [&str; 6] = [
     "intent",
@@ -23,42 +20,24 @@ const STEPS: [&str; 6] = [
     "verified",
 ];
 
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).to_string()
-}
-
-fn finish_and_check(run: &SandboxRun, label: &str, mut outputs: Vec<(String, String)>) {
-    let mut last = None;
-    for _ in 0..2 {
-        let out = run.apply(&[]);
-        let ok = out.status.success();
-        outputs.push((
-            format!("{label}: apply"),
-            text(&out.stdout) + &text(&out.stderr),
-        ));
-        last = Some(out);
-        if ok {
-            break;
-        }
+/// Applies until it converges (at most twice), then checks everything; every output and the
+/// ledger are leak-checked on the way.
+fn finish_and_check(sc: &Scenario, label: &str) {
+    let mut last = sc.apply(&[]);
+    if !last.success() {
+        last = sc.apply(&[]);
     }
-    let out = last.expect("ran");
     assert!(
-        out.status.success(),
+        last.success(),
         "{label}: apply after the crash did not converge:\n{}\n{}",
-        text(&out.stdout),
-        text(&out.stderr)
+        last.stdout,
+        last.stderr
     );
-    assert_converged(run);
-    assert_no_repeated_rotate(run);
-    assert_plan_empty(run);
-    let ledger = run.ledger_text();
+    assert_converged(sc);
+    assert_no_repeated_rotate(sc);
+    assert_plan_empty(sc);
+    let ledger = sc.ledger();
     assert!(!ledger.contains("\"pending\""), "{label}: {ledger}");
-    outputs.push((format!("{label}: ledger"), ledger));
-    let texts: Vec<(&str, String)> = outputs
-        .iter()
-        .map(|(n, t)| (n.as_str(), t.clone()))
-        .collect();
-    assert_no_leak(run, &texts);
 }
 
 #[test]
@@ -77,27 +56,12 @@ fn crash_at_every_step_boundary_loses_nothing() {
     for (token, steps) in cases {
         for step in steps {
             let label = format!("{token}:{step}");
-            let run = SandboxRun::gitlab_demo();
-            make_trigger_consumer_stale(&run);
-            let crashed = run
-                .cmd(&["apply", "--auto-approve"])
+            let sc = Scenario::gitlab_example().start();
+            make_trigger_consumer_stale(&sc);
+            sc.cmd(&["apply", "--auto-approve"])
                 .env("TOKENOPS_TEST_CRASH_AT", &label)
-                .output()
-                .expect("apply");
-            assert_eq!(
-                crashed.status.signal(),
-                Some(libc_sigkill()),
-                "{label}: the fault point was not reached:\n{}",
-                text(&crashed.stdout)
-            );
-            finish_and_check(
-                &run,
-                &label,
-                vec![(
-                    label.clone(),
-                    text(&crashed.stdout) + &text(&crashed.stderr),
-                )],
-            );
+                .expect(Exit::Killed);
+            finish_and_check(&sc, &label);
             covered += 1;
         }
     }
@@ -112,9 +76,9 @@ fn crash_at_every_step_boundary_loses_nothing() {
         ("POST /api/v4/projects/:id/triggers", "read back"),
     ];
     for (route, note) in dropped {
-        let run = SandboxRun::gitlab_demo();
-        make_trigger_consumer_stale(&run);
-        run.handle.faults().set(
+        let sc = Scenario::gitlab_example().start();
+        make_trigger_consumer_stale(&sc);
+        sc.faults().set(
             route,
             FaultSpec {
                 drop_after_apply: 1.0,
@@ -122,31 +86,22 @@ fn crash_at_every_step_boundary_loses_nothing() {
                 ..FaultSpec::default()
             },
         );
-        let first = run.apply(&[]);
-        let stdout = text(&first.stdout);
+        let first = sc.apply(&[]);
+        let stdout = &first.stdout;
         assert!(
             stdout.contains(note),
             "{route}: the summary says what happened:\n{stdout}"
         );
-        let dropped_calls = run
-            .handle
+        let dropped_calls = sc
             .requests()
             .entries
             .iter()
             .filter(|e| e.route == route && e.status == 0)
             .count();
         assert_eq!(dropped_calls, 1, "{route}: the connection was dropped once");
-        finish_and_check(
-            &run,
-            route,
-            vec![(route.to_string(), stdout + &text(&first.stderr))],
-        );
+        finish_and_check(&sc, route);
         covered += 1;
     }
     println!("crash points covered: {covered}");
     assert_eq!(covered, 35);
-}
-
-fn libc_sigkill() -> i32 {
-    9
 }

@@ -5,17 +5,7 @@
 
 #[test]
 fn the_demo_converges_with_zendesk() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let out = crate::harness::tokenops(dir.path())
-        .args(["demo", "--now", "2026-11-28T09:00:00Z"])
-        .output()
-        .expect("demo");
-    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
-    assert!(
-        out.status.success(),
-        "{stdout}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let (_, stdout) = crate::demo::demo(crate::scenario::NOW);
     let apply = stdout
         .split("==> 2/4")
         .nth(1)

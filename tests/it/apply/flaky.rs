@@ -6,12 +6,11 @@ use tokenops::sandbox::FaultSpec;
 use super::{
     assert_converged, assert_no_repeated_rotate, assert_plan_empty, make_trigger_consumer_stale,
 };
-use crate::harness::SandboxRun;
+use crate::scenario::Scenario;
 
-fn live_names(run: &SandboxRun) -> Vec<(String, bool)> {
-    let now = run.handle.clock().now();
-    run.handle.with_state(|w| {
-        let gl = &w.gitlab["gitlab.com"];
+fn live_names(sc: &Scenario) -> Vec<(String, bool)> {
+    let now = sc.now();
+    sc.with_gitlab(|gl| {
         let mut names: Vec<(String, bool)> = gl
             .tokens
             .values()
@@ -25,14 +24,14 @@ fn live_names(run: &SandboxRun) -> Vec<(String, bool)> {
 
 #[test]
 fn ten_percent_failures_converge_like_a_clean_run() {
-    let clean = SandboxRun::gitlab_demo();
+    let clean = Scenario::gitlab_example().start();
     make_trigger_consumer_stale(&clean);
-    assert!(clean.apply(&[]).status.success());
+    assert!(clean.apply(&[]).success());
     assert_converged(&clean);
 
-    let flaky = SandboxRun::gitlab_demo();
+    let flaky = Scenario::gitlab_example().start();
     make_trigger_consumer_stale(&flaky);
-    flaky.handle.faults().set(
+    flaky.faults().set(
         "*",
         FaultSpec {
             error_rate: 0.08,
@@ -45,9 +44,9 @@ fn ten_percent_failures_converge_like_a_clean_run() {
     let mut converged = false;
     while runs < 10 && !converged {
         runs += 1;
-        converged = flaky.apply(&[]).status.success();
+        converged = flaky.apply(&[]).success();
     }
-    flaky.handle.faults().clear();
+    flaky.faults().clear();
     assert!(converged, "apply did not converge in {runs} runs");
     assert_converged(&flaky);
     assert_no_repeated_rotate(&flaky);

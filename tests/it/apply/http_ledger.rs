@@ -4,53 +4,17 @@
 //! the rotation. Every Zendesk crash point and every GitLab step boundary are covered.
 
 use super::zendesk::{
-    ZENDESK_CRASH_POINTS, crash_and_recover, crash_cases, example_run, held_lock, zd_cmd,
+    ZENDESK_CRASH_POINTS, crash_and_recover, crash_cases, due_example, held_lock,
 };
-use crate::harness::SandboxRun;
+use crate::scenario::{Exit, STATE_PROJECT, Scenario, State};
 
-const STATE_PROJECT: &str = "support/ops/tokenops";
-
-/// Switches the example run's ledger to the Terraform state of the report project.
-pub fn on_http_backend(run: &SandboxRun) {
-    let address = format!(
-        "{}/api/v4/projects/support%2Fops%2Ftokenops/terraform/state/tokenops",
-        run.handle.gitlab_url("gitlab.com")
-    );
-    let path = run.dir.path().join("tokenops.yaml");
-    let config = std::fs::read_to_string(&path).expect("config");
-    let config = config.replace(
-        "state:\n  backend: local\n  path: .tokenops/state.json",
-        &format!("state:\n  backend: http\n  address: \"{address}\""),
-    );
-    assert!(config.contains("backend: http"), "{config}");
-    std::fs::write(path, config).expect("config");
+/// The example on the `http` backend: the ledger in the report project's Terraform state.
+fn on_http() -> Scenario {
+    due_example(State::Http(STATE_PROJECT.into()))
 }
 
-/// The ledger document as the Terraform state holds it.
-pub fn state_text(run: &SandboxRun) -> String {
-    run.handle.with_state(|w| {
-        let gl = &w.gitlab["gitlab.com"];
-        let project = gl
-            .projects
-            .values()
-            .find(|p| p.path_with_namespace == STATE_PROJECT)
-            .expect("state project")
-            .id;
-        gl.tf_states
-            .get(&(project, "tokenops".to_string()))
-            .and_then(|s| s.data.clone())
-            .map(|d| String::from_utf8_lossy(&d).to_string())
-            .unwrap_or_default()
-    })
-}
-
-fn lock_held(run: &SandboxRun) -> bool {
-    run.handle.with_state(|w| {
-        w.gitlab["gitlab.com"]
-            .tf_states
-            .values()
-            .any(|s| s.lock.is_some())
-    })
+fn lock_held(sc: &Scenario) -> bool {
+    sc.with_gitlab(|gl| gl.tf_states.values().any(|s| s.lock.is_some()))
 }
 
 #[test]
@@ -75,11 +39,10 @@ fn crash_at_every_step_boundary_on_the_http_backend() {
     }
     for (token, step) in cases {
         let label = format!("{token}:{step}");
-        let run = example_run();
-        on_http_backend(&run);
-        super::make_trigger_consumer_stale(&run);
-        crash_and_recover(&run, &label, &state_text);
-        assert!(!lock_held(&run), "{label}: the lock is released at the end");
+        let sc = on_http();
+        super::make_trigger_consumer_stale(&sc);
+        crash_and_recover(&sc, &label, &Scenario::http_ledger);
+        assert!(!lock_held(&sc), "{label}: the lock is released at the end");
         covered += 1;
     }
     println!("crash points covered (http ledger): {covered}");
@@ -88,22 +51,15 @@ fn crash_at_every_step_boundary_on_the_http_backend() {
 
 #[test]
 fn a_held_lock_names_its_holder_and_unlock_releases_only_that_lock() {
-    let run = example_run();
-    on_http_backend(&run);
-    let crashed = zd_cmd(&run, &["apply", "--auto-approve"])
+    let sc = on_http();
+    sc.cmd(&["apply", "--auto-approve"])
         .env(
             "TOKENOPS_TEST_CRASH_AT",
             "zd-global-oauth-escalations:staged",
         )
-        .output()
-        .expect("apply");
-    assert!(!crashed.status.success());
-    assert!(lock_held(&run), "a killed run leaves the lock held");
-    let refused = zd_cmd(&run, &["apply", "--auto-approve"])
-        .output()
-        .expect("apply");
-    let stderr = String::from_utf8_lossy(&refused.stderr).to_string();
-    assert!(!refused.status.success());
+        .expect(Exit::Killed);
+    assert!(lock_held(&sc), "a killed run leaves the lock held");
+    let stderr = sc.cmd(&["apply", "--auto-approve"]).expect(1).stderr;
     assert!(
         stderr.contains("locked by tokenops-admin"),
         "the holder is named: {stderr}"
@@ -111,50 +67,31 @@ fn a_held_lock_names_its_holder_and_unlock_releases_only_that_lock() {
     assert!(stderr.contains("DELETE"), "the release is named: {stderr}");
     let id = held_lock(&stderr).expect("a lock id");
 
-    let wrong = zd_cmd(&run, &["unlock", "0123456789abcdef"])
-        .output()
-        .expect("unlock");
-    let wrong_err = String::from_utf8_lossy(&wrong.stderr).to_string();
-    assert!(!wrong.status.success(), "{wrong_err}");
+    let wrong_err = sc.run(&["unlock", "0123456789abcdef"], 1).stderr;
     assert!(
         wrong_err.contains(&id),
         "names the real holder: {wrong_err}"
     );
-    assert!(lock_held(&run), "a wrong id releases nothing");
+    assert!(lock_held(&sc), "a wrong id releases nothing");
 
-    let ok = zd_cmd(&run, &["unlock", &id]).output().expect("unlock");
-    assert!(
-        ok.status.success(),
-        "{}",
-        String::from_utf8_lossy(&ok.stderr)
-    );
-    assert!(!lock_held(&run));
-    let done = zd_cmd(&run, &["apply", "--auto-approve"])
-        .output()
-        .expect("apply");
-    assert!(
-        done.status.success(),
-        "{}",
-        String::from_utf8_lossy(&done.stdout)
-    );
-    super::zendesk::assert_zendesk_converged(&run);
+    sc.run(&["unlock", &id], 0);
+    assert!(!lock_held(&sc));
+    sc.cmd(&["apply", "--auto-approve"]).expect(0);
+    super::zendesk::assert_zendesk_converged(&sc);
 }
 
 #[test]
 fn unlock_on_a_local_ledger_explains_there_is_nothing_to_release() {
-    let run = example_run();
-    let out = zd_cmd(&run, &["unlock", "abc"]).output().expect("unlock");
-    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
-    assert!(!out.status.success());
+    let sc = due_example(State::Local);
+    let stderr = sc.run(&["unlock", "abc"], 1).stderr;
     assert!(stderr.contains("local file"), "{stderr}");
 }
 
 #[test]
 fn a_lost_zendesk_answer_on_the_http_backend() {
     for route in super::zendesk::DROPPED {
-        let run = example_run();
-        on_http_backend(&run);
-        super::zendesk::drop_and_recover(&run, route, &state_text);
-        assert!(!lock_held(&run), "{route}: the lock is released");
+        let sc = on_http();
+        super::zendesk::drop_and_recover(&sc, route, &Scenario::http_ledger);
+        assert!(!lock_held(&sc), "{route}: the lock is released");
     }
 }

@@ -9,15 +9,15 @@ mod http_ledger;
 mod lock;
 mod overlap;
 mod provide;
-mod zendesk;
+pub(crate) mod zendesk;
 mod zendesk_flaky;
 
-use crate::harness::SandboxRun;
+use crate::scenario::Scenario;
 
 /// Makes the triage project's REPORTS_TRIGGER_TOKEN stale (the "stale consumer" of the demo,
 /// on the GitLab side), so the trigger token is replaced: create, switch, delete the old one.
-pub fn make_trigger_consumer_stale(run: &SandboxRun) {
-    run.handle.with_state(|w| {
+pub fn make_trigger_consumer_stale(sc: &Scenario) {
+    sc.sandbox.with_state(|w| {
         let gl = w.gitlab.get_mut("gitlab.com").expect("gitlab.com");
         let var = gl
             .variables
@@ -31,9 +31,9 @@ pub fn make_trigger_consumer_stale(run: &SandboxRun) {
 
 /// Every consumer holds a value that authenticates as the one live record of its token; no
 /// token family was revoked; triggers and hooks hold what their variables hold.
-pub fn assert_converged(run: &SandboxRun) {
-    let now = run.handle.clock().now();
-    run.handle.with_state(|w| {
+pub fn assert_converged(sc: &Scenario) {
+    let now = sc.now();
+    sc.sandbox.with_state(|w| {
         let gl = &w.gitlab["gitlab.com"];
         let var = |key: &str, scope: &str| {
             gl.variables
@@ -98,8 +98,8 @@ pub fn assert_converged(run: &SandboxRun) {
 /// No rotate path reached the platform twice (a repeated rotate is what reuse detection
 /// punishes). Attempts the platform refused without acting (an injected 5xx or a 429) do not
 /// count; a dropped connection after the change (status 0) does.
-pub fn assert_no_repeated_rotate(run: &SandboxRun) {
-    let stats = run.handle.requests();
+pub fn assert_no_repeated_rotate(sc: &Scenario) {
+    let stats = sc.requests();
     let mut seen = std::collections::BTreeMap::new();
     let reached = |status: u16| !(status == 429 || status >= 500);
     for entry in stats
@@ -115,16 +115,6 @@ pub fn assert_no_repeated_rotate(run: &SandboxRun) {
 }
 
 /// `plan --detailed-exitcode` says there is nothing to do.
-pub fn assert_plan_empty(run: &SandboxRun) {
-    let out = run
-        .cmd(&["plan", "--detailed-exitcode"])
-        .output()
-        .expect("plan");
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "plan after apply is not empty:\n{}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+pub fn assert_plan_empty(sc: &Scenario) {
+    sc.run(&["plan", "--detailed-exitcode"], 0);
 }

@@ -4,10 +4,9 @@
 //! consumer of every overlap token must hold a value that authenticates: there is no window
 //! with a dead value. The plan says when a new bot user is made.
 
-use std::os::unix::process::ExitStatusExt;
-
-use super::zendesk::{assert_plan_empty_zd, assert_zendesk_converged, example_run, zd_cmd};
-use crate::harness::SandboxRun;
+use super::assert_plan_empty;
+use super::zendesk::{assert_zendesk_converged, make_zendesk_due};
+use crate::scenario::{Exit, Scenario};
 
 const STEPS: [&str; 7] = [
     "intent",
@@ -27,36 +26,30 @@ const OVERLAP_TOKENS: [&str; 3] = [
 
 /// The example with the personal and the Global sync tokens on the overlap strategy and the
 /// bridge's overlap token due.
-fn overlap_run() -> SandboxRun {
-    let run = example_run();
-    for file in [
-        "manifests/gitlab/personal.yaml",
-        "manifests/gitlab/projects.yaml",
-    ] {
-        let path = run.dir.path().join(file);
-        let text = std::fs::read_to_string(&path).expect("manifest");
-        let text = text.replacen(
-            "rotation: { rotate_before: 30d }",
-            "rotation: { rotate_before: 30d, strategy: overlap }",
-            1,
-        );
-        std::fs::write(path, text).expect("manifest");
-    }
-    let today = tokenops::time::utc_date(run.handle.clock().now());
-    run.handle.with_state(|w| {
-        let gl = w.gitlab.get_mut("gitlab.com").expect("gitlab.com");
+fn overlap_run() -> Scenario {
+    let overlap = (
+        "rotation: { rotate_before: 30d }",
+        "rotation: { rotate_before: 30d, strategy: overlap }",
+    );
+    let sc = Scenario::example()
+        .edit_manifest("gitlab/personal.yaml", overlap.0, overlap.1)
+        .edit_manifest("gitlab/projects.yaml", overlap.0, overlap.1)
+        .start();
+    make_zendesk_due(&sc);
+    let today = tokenops::time::utc_date(sc.now());
+    sc.with_gitlab(|gl| {
         for t in gl.tokens.values_mut() {
             if t.name == "bridge-deploy" && !t.revoked {
                 t.expires_at = Some(today.checked_add(jiff::Span::new().days(6)).expect("date"));
             }
         }
     });
-    run
+    sc
 }
 
 /// Every consumer of the overlap tokens: (where, token name, the value it holds).
-fn consumer_values(run: &SandboxRun) -> Vec<(String, &'static str, String)> {
-    run.handle.with_state(|w| {
+fn consumer_values(sc: &Scenario) -> Vec<(String, &'static str, String)> {
+    sc.sandbox.with_state(|w| {
         let gl = &w.gitlab["gitlab.com"];
         let var = |key: &str, scope: &str| {
             gl.variables
@@ -118,11 +111,10 @@ fn consumer_values(run: &SandboxRun) -> Vec<(String, &'static str, String)> {
 }
 
 /// Every consumer of an overlap token holds a value that authenticates as that token.
-fn assert_every_consumer_authenticates(run: &SandboxRun, when: &str) {
-    let now = run.handle.clock().now();
-    let values = consumer_values(run);
-    run.handle.with_state(|w| {
-        let gl = &w.gitlab["gitlab.com"];
+fn assert_every_consumer_authenticates(sc: &Scenario, when: &str) {
+    let now = sc.now();
+    let values = consumer_values(sc);
+    sc.with_gitlab(|gl| {
         for (place, name, value) in &values {
             let token = gl
                 .authenticates(value, now)
@@ -132,15 +124,10 @@ fn assert_every_consumer_authenticates(run: &SandboxRun, when: &str) {
     });
 }
 
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).to_string()
-}
-
 #[test]
 fn the_plan_creates_then_revokes_and_names_the_new_bot_user() {
-    let run = overlap_run();
-    let out = zd_cmd(&run, &["plan"]).output().expect("plan");
-    let plan = text(&out.stdout);
+    let sc = overlap_run();
+    let plan = sc.run(&["plan"], 0).stdout;
     for id in OVERLAP_TOKENS {
         let section: String = plan
             .split("\n\n")
@@ -160,34 +147,18 @@ fn no_consumer_ever_holds_a_dead_value_during_an_overlap() {
     for token in OVERLAP_TOKENS {
         for step in STEPS {
             let label = format!("{token}:{step}");
-            let run = overlap_run();
-            assert_every_consumer_authenticates(&run, "before");
-            let crashed = zd_cmd(&run, &["apply", "--auto-approve"])
+            let sc = overlap_run();
+            assert_every_consumer_authenticates(&sc, "before");
+            sc.cmd(&["apply", "--auto-approve"])
                 .env("TOKENOPS_TEST_CRASH_AT", &label)
-                .output()
-                .expect("apply");
-            assert_eq!(
-                crashed.status.signal(),
-                Some(9),
-                "{label}: not reached:\n{}",
-                text(&crashed.stdout)
-            );
-            assert_every_consumer_authenticates(&run, &format!("killed at {label}"));
-            let out = zd_cmd(&run, &["apply", "--auto-approve"])
-                .output()
-                .expect("apply");
-            assert!(
-                out.status.success(),
-                "{label}:\n{}\n{}",
-                text(&out.stdout),
-                text(&out.stderr)
-            );
-            assert_every_consumer_authenticates(&run, &format!("after {label}"));
-            assert_zendesk_converged(&run);
-            assert_plan_empty_zd(&run);
-            let now = run.handle.clock().now();
-            run.handle.with_state(|w| {
-                let gl = &w.gitlab["gitlab.com"];
+                .expect(Exit::Killed);
+            assert_every_consumer_authenticates(&sc, &format!("killed at {label}"));
+            sc.cmd(&["apply", "--auto-approve"]).expect(0);
+            assert_every_consumer_authenticates(&sc, &format!("after {label}"));
+            assert_zendesk_converged(&sc);
+            assert_plan_empty(&sc);
+            let now = sc.now();
+            sc.with_gitlab(|gl| {
                 for name in ["ops-automation", "zendesk-global-app", "bridge-deploy"] {
                     let live = gl
                         .tokens

@@ -5,16 +5,13 @@
 
 use tokenops::sandbox::FaultSpec;
 
-use super::assert_no_repeated_rotate;
-use super::http_ledger::{on_http_backend, state_text};
-use super::zendesk::{
-    assert_plan_empty_zd, assert_zendesk_converged, example_run, held_lock, zd_cmd,
-};
-use crate::harness::SandboxRun;
+use super::zendesk::{assert_zendesk_converged, due_example, held_lock};
+use super::{assert_no_repeated_rotate, assert_plan_empty};
+use crate::scenario::{Exit, STATE_PROJECT, Scenario, State};
 
-fn live_records(run: &SandboxRun) -> (Vec<String>, Vec<(String, u64)>) {
-    let now = run.handle.clock().now();
-    run.handle.with_state(|w| {
+fn live_records(sc: &Scenario) -> (Vec<String>, Vec<(String, u64)>) {
+    let now = sc.now();
+    sc.sandbox.with_state(|w| {
         let mut gitlab: Vec<String> = w.gitlab["gitlab.com"]
             .tokens
             .values()
@@ -37,8 +34,8 @@ fn live_records(run: &SandboxRun) -> (Vec<String>, Vec<(String, u64)>) {
     })
 }
 
-fn converge_under_faults(run: &SandboxRun) -> usize {
-    run.handle.faults().set(
+fn converge_under_faults(sc: &Scenario) -> usize {
+    sc.faults().set(
         "*",
         FaultSpec {
             error_rate: 0.08,
@@ -52,17 +49,14 @@ fn converge_under_faults(run: &SandboxRun) -> usize {
     let mut outputs = Vec::new();
     while runs < 12 && !converged {
         runs += 1;
-        let out = zd_cmd(run, &["apply", "--auto-approve"])
-            .output()
-            .expect("apply");
-        let both = String::from_utf8_lossy(&out.stdout).to_string()
-            + &String::from_utf8_lossy(&out.stderr);
-        converged = out.status.success();
+        let out = sc.apply(&[]);
+        let both = out.both();
+        converged = out.success();
         if !converged && let Some(id) = held_lock(&both) {
             // A lock whose release failed on the flaky platform: the operator releases it.
-            run.handle.faults().clear();
-            let _ = zd_cmd(run, &["unlock", &id]).output();
-            run.handle.faults().set(
+            sc.faults().clear();
+            sc.cmd(&["unlock", &id]).expect(Exit::Any);
+            sc.faults().set(
                 "*",
                 FaultSpec {
                     error_rate: 0.08,
@@ -74,9 +68,8 @@ fn converge_under_faults(run: &SandboxRun) -> usize {
         }
         outputs.push(both);
     }
-    run.handle.faults().clear();
-    let failed = run
-        .handle
+    sc.faults().clear();
+    let failed = sc
         .requests()
         .entries
         .iter()
@@ -88,30 +81,28 @@ fn converge_under_faults(run: &SandboxRun) -> usize {
         "apply did not converge in {runs} runs:\n{}",
         outputs.join("\n---\n")
     );
-    let texts: Vec<(&str, String)> = outputs.iter().map(|t| ("apply", t.clone())).collect();
-    super::converge::assert_no_leak(run, &texts);
     runs
 }
 
 fn converges_like_a_clean_run(backend: &str) {
-    let clean = example_run();
-    let out = zd_cmd(&clean, &["apply", "--auto-approve"])
-        .output()
-        .expect("apply");
-    assert!(out.status.success());
+    let clean = due_example(State::Local);
+    clean.cmd(&["apply", "--auto-approve"]).expect(0);
     assert_zendesk_converged(&clean);
 
-    let flaky = example_run();
-    if backend == "http" {
-        on_http_backend(&flaky);
-    }
+    let flaky = due_example(if backend == "http" {
+        State::Http(STATE_PROJECT.into())
+    } else {
+        State::Local
+    });
     let runs = converge_under_faults(&flaky);
     assert_zendesk_converged(&flaky);
     assert_no_repeated_rotate(&flaky);
-    assert_plan_empty_zd(&flaky);
+    assert_plan_empty(&flaky);
     assert_eq!(live_records(&clean), live_records(&flaky), "{backend}");
     if backend == "http" {
-        assert!(state_text(&flaky).contains("fingerprint_key"));
+        assert!(flaky.http_ledger().contains("fingerprint_key"));
+    } else {
+        flaky.ledger();
     }
     println!("flaky platforms ({backend} ledger): converged after {runs} apply run(s)");
 }

@@ -18,10 +18,8 @@ async fn sandbox_command_prints_its_json_line_and_answers_requests() {
         .read_line(&mut line)
         .unwrap();
     let info: serde_json::Value = serde_json::from_str(&line).expect("first line is JSON");
-    let mut settings = insta::Settings::clone_current();
-    settings.add_filter(r"127\.0\.0\.1:\d+", "127.0.0.1:PORT");
-    settings.add_filter(r#""token":"[^"]+""#, r#""token":"[VALUE]""#);
-    settings.bind(|| insta::assert_snapshot!("sandbox_first_line", line.trim()));
+    let filters = crate::scenario::filters(&std::env::temp_dir());
+    crate::scenario::assert_filtered_snapshot!(filters, "sandbox_first_line", line.trim());
     let gitlab = &info["gitlab"]["gitlab.com"];
     let url = gitlab["url"].as_str().unwrap();
     assert!(url.starts_with("http://127.0.0.1:"));
@@ -60,7 +58,7 @@ async fn sandbox_command_prints_its_json_line_and_answers_requests() {
 #[test]
 fn sandbox_command_refuses_non_loopback_addresses() {
     let dir = tempfile::tempdir().unwrap();
-    crate::harness::tokenops(dir.path())
+    crate::scenario::plain_command(dir.path())
         .args(["sandbox", "--listen", "0.0.0.0:0"])
         .assert()
         .failure()
@@ -75,7 +73,7 @@ fn sandbox_command_reports_a_bad_seed_file() {
         "gitlab:\n  - name: x\n    bogus: 1\n",
     )
     .unwrap();
-    crate::harness::tokenops(dir.path())
+    crate::scenario::plain_command(dir.path())
         .args(["sandbox", "--seed", "seed.yaml"])
         .assert()
         .failure()

@@ -5,12 +5,12 @@ use std::time::Duration;
 use reqwest::Method;
 use tokenops::sandbox::FaultSpec;
 
-use super::Env;
+use crate::scenario::Scenario;
 
 #[tokio::test]
 async fn budget_exceeded_answers_429_with_retry_after_and_plain_text_for_gitlab() {
-    let env = Env::demo().await;
-    env.sb.faults().set(
+    let env = Scenario::demo().start();
+    env.sandbox.faults().set(
         "GET /api/v4/user",
         FaultSpec {
             budget_per_minute: Some(3),
@@ -52,7 +52,9 @@ async fn budget_exceeded_answers_429_with_retry_after_and_plain_text_for_gitlab(
         .status,
         200
     );
-    env.sb.clock().advance(jiff::SignedDuration::from_secs(60));
+    env.sandbox
+        .clock()
+        .advance(jiff::SignedDuration::from_secs(60));
     assert_eq!(
         env.gl(Method::GET, &env.admin(), "/user", None)
             .await
@@ -63,15 +65,17 @@ async fn budget_exceeded_answers_429_with_retry_after_and_plain_text_for_gitlab(
 
 #[tokio::test]
 async fn budget_exceeded_on_zendesk_answers_429_with_retry_after() {
-    let env = Env::demo().await;
-    env.sb.faults().set(
+    let env = Scenario::demo().start();
+    env.sandbox.faults().set(
         "* /api/v2/webhooks*",
         FaultSpec {
             budget_per_minute: Some(1),
             ..Default::default()
         },
     );
-    env.sb.clock().advance(jiff::SignedDuration::from_secs(15));
+    env.sandbox
+        .clock()
+        .advance(jiff::SignedDuration::from_secs(15));
     let admin = env.zd_admin("global");
     let first = env
         .zd("global", Method::GET, &admin, "/api/v2/webhooks", None)
@@ -88,8 +92,8 @@ async fn budget_exceeded_on_zendesk_answers_429_with_retry_after() {
 
 #[tokio::test]
 async fn injected_errors_use_the_chosen_statuses_and_change_nothing() {
-    let env = Env::demo().await;
-    env.sb.faults().set(
+    let env = Scenario::demo().start();
+    env.sandbox.faults().set(
         "POST */rotate",
         FaultSpec {
             error_rate: 1.0,
@@ -130,8 +134,8 @@ async fn injected_errors_use_the_chosen_statuses_and_change_nothing() {
 
 #[tokio::test]
 async fn dropped_connection_after_apply_leaves_the_outcome_unknown_to_the_client() {
-    let env = Env::demo().await;
-    env.sb.faults().set(
+    let env = Scenario::demo().start();
+    env.sandbox.faults().set(
         "POST /api/v4/personal_access_tokens/:id/rotate",
         FaultSpec {
             drop_after_apply: 1.0,
@@ -142,7 +146,7 @@ async fn dropped_connection_after_apply_leaves_the_outcome_unknown_to_the_client
     let id = env.token_id("ops-automation");
     let url = format!(
         "{}/api/v4/personal_access_tokens/{id}/rotate",
-        env.sb.gitlab_url("gitlab.com")
+        env.sandbox.gitlab_url("gitlab.com")
     );
     let sent = env
         .http
@@ -152,7 +156,7 @@ async fn dropped_connection_after_apply_leaves_the_outcome_unknown_to_the_client
         .await;
     assert!(sent.is_err(), "the client never gets an answer");
     // The platform applied it: the old token is revoked and a new one exists.
-    let (old_revoked, live) = env.sb.with_state(|w| {
+    let (old_revoked, live) = env.sandbox.with_state(|w| {
         let gl = &w.gitlab["gitlab.com"];
         (
             gl.tokens[&id].revoked,
@@ -164,7 +168,7 @@ async fn dropped_connection_after_apply_leaves_the_outcome_unknown_to_the_client
     });
     assert!(old_revoked);
     assert_eq!(live, 1);
-    let stats = env.sb.requests();
+    let stats = env.sandbox.requests();
     assert_eq!(
         stats.count_status("POST /api/v4/personal_access_tokens/:id/rotate", 0),
         1
@@ -173,8 +177,8 @@ async fn dropped_connection_after_apply_leaves_the_outcome_unknown_to_the_client
 
 #[tokio::test]
 async fn injected_latency_still_answers() {
-    let env = Env::demo().await;
-    env.sb.faults().set(
+    let env = Scenario::demo().start();
+    env.sandbox.faults().set(
         "GET /api/v4/user",
         FaultSpec {
             latency: Duration::from_millis(20),
@@ -187,12 +191,12 @@ async fn injected_latency_still_answers() {
             .status,
         200
     );
-    env.sb.faults().clear();
+    env.sandbox.faults().clear();
 }
 
 #[tokio::test]
 async fn request_log_counts_per_route_and_status() {
-    let env = Env::demo().await;
+    let env = Scenario::demo().start();
     env.gl(Method::GET, &env.admin(), "/user", None).await;
     env.gl(Method::GET, &env.admin(), "/user", None).await;
     env.gl(Method::GET, "", "/user", None).await;
@@ -204,7 +208,7 @@ async fn request_log_counts_per_route_and_status() {
         None,
     )
     .await;
-    let stats = env.sb.requests();
+    let stats = env.sandbox.requests();
     assert_eq!(stats.total, 4);
     assert_eq!(stats.count("GET /api/v4/user"), 3);
     assert_eq!(stats.count_status("GET /api/v4/user", 200), 2);
@@ -213,13 +217,13 @@ async fn request_log_counts_per_route_and_status() {
     assert_eq!(stats.by_status[&200], 3);
     assert_eq!(stats.entries[3].instance, "zendesk/global");
     assert_eq!(stats.entries[0].path, "/api/v4/user");
-    env.sb.clear_requests();
-    assert_eq!(env.sb.requests().total, 0);
+    env.sandbox.clear_requests();
+    assert_eq!(env.sandbox.requests().total, 0);
 }
 
 #[tokio::test]
 async fn issued_values_cover_every_secret_and_never_reach_the_log() {
-    let env = Env::demo().await;
+    let env = Scenario::demo().start();
     let id = env.token_id("ops-automation");
     let a = env
         .gl(
@@ -232,7 +236,7 @@ async fn issued_values_cover_every_secret_and_never_reach_the_log() {
     let new_value = a.body["token"].as_str().unwrap().to_string();
     use secrecy::ExposeSecret;
     let issued: Vec<String> = env
-        .sb
+        .sandbox
         .issued_values()
         .iter()
         .map(|v| v.expose_secret().to_string())
@@ -240,7 +244,7 @@ async fn issued_values_cover_every_secret_and_never_reach_the_log() {
     assert!(issued.contains(&new_value));
     assert!(issued.contains(&env.admin()));
     assert!(issued.contains(&env.zd_admin("global")));
-    let log = format!("{:?}", env.sb.requests().entries);
+    let log = format!("{:?}", env.sandbox.requests().entries);
     for v in &issued {
         assert!(!log.contains(v.as_str()));
     }

@@ -3,10 +3,10 @@
 use reqwest::Method;
 use serde_json::json;
 
-use super::{Env, enc};
+use crate::scenario::{Scenario, enc};
 
-fn hook_secret(env: &Env, url: &str) -> Option<String> {
-    env.sb.with_state(|w| {
+fn hook_secret(env: &Scenario, url: &str) -> Option<String> {
+    env.sandbox.with_state(|w| {
         w.gitlab["gitlab.com"]
             .hooks
             .values()
@@ -17,7 +17,7 @@ fn hook_secret(env: &Env, url: &str) -> Option<String> {
 
 #[tokio::test]
 async fn webhook_secret_is_never_returned() {
-    let env = Env::demo().await;
+    let env = Scenario::demo().start();
     let admin = env.admin();
     let base = format!("/projects/{}/hooks", enc("support/ops/bridge"));
     let list = env.gl(Method::GET, &admin, &base, None).await;
@@ -55,7 +55,7 @@ async fn webhook_secret_is_never_returned() {
 
 #[tokio::test]
 async fn webhook_url_change_without_token_clears_the_secret() {
-    let env = Env::demo().await;
+    let env = Scenario::demo().start();
     let admin = env.admin();
     let base = format!("/groups/{}/hooks", enc("support/ops"));
     let hooks = env.gl(Method::GET, &admin, &base, None).await;
@@ -102,7 +102,7 @@ async fn webhook_url_change_without_token_clears_the_secret() {
 
 #[tokio::test]
 async fn webhook_custom_header_values_are_masked_and_settable() {
-    let env = Env::demo().await;
+    let env = Scenario::demo().start();
     let admin = env.admin();
     let base = format!("/projects/{}/hooks", enc("support/ops/escalations"));
     let list = env.gl(Method::GET, &admin, &base, None).await;
@@ -118,7 +118,7 @@ async fn webhook_custom_header_values_are_masked_and_settable() {
         )
         .await;
     assert_eq!(a.status, 204);
-    let held = env.sb.with_state(|w| {
+    let held = env.sandbox.with_state(|w| {
         w.gitlab["gitlab.com"].hooks[&id].custom_headers["Authorization"]
             .reveal()
             .to_string()
@@ -149,7 +149,7 @@ async fn webhook_custom_header_values_are_masked_and_settable() {
 
 #[tokio::test]
 async fn webhook_add_edit_delete_lifecycle() {
-    let env = Env::demo().await;
+    let env = Scenario::demo().start();
     let admin = env.admin();
     let base = format!("/projects/{}/hooks", enc("support/ops/reports"));
     let missing = env

@@ -3,11 +3,11 @@
 use reqwest::Method;
 use serde_json::json;
 
-use super::{Env, enc};
+use crate::scenario::{Answer, Scenario, enc};
 
 #[tokio::test]
 async fn trigger_tokens_show_four_characters_to_non_owners() {
-    let env = Env::demo().await;
+    let env = Scenario::demo().start();
     let path = format!("/projects/{}/triggers", enc("support/ops/ticket-export"));
     let owner = env.gl(Method::GET, &env.admin(), &path, None).await;
     assert_eq!(owner.status, 200);
@@ -25,7 +25,7 @@ async fn trigger_tokens_show_four_characters_to_non_owners() {
 
 #[tokio::test]
 async fn trigger_create_update_delete_and_run() {
-    let env = Env::demo().await;
+    let env = Scenario::demo().start();
     let admin = env.admin();
     let base = format!("/projects/{}/triggers", enc("support/ops/reports"));
     let missing = env.gl(Method::POST, &admin, &base, Some(json!({}))).await;
@@ -85,7 +85,7 @@ async fn trigger_create_update_delete_and_run() {
 
 #[tokio::test]
 async fn issues_create_search_by_label_edit_and_close() {
-    let env = Env::demo().await;
+    let env = Scenario::demo().start();
     let admin = env.admin();
     let base = format!("/projects/{}/issues", enc("support/ops/tokenops"));
     let c = env
@@ -152,7 +152,7 @@ async fn issues_create_search_by_label_edit_and_close() {
 
 #[tokio::test]
 async fn merge_request_notes_list_create_update() {
-    let env = Env::demo().await;
+    let env = Scenario::demo().start();
     let admin = env.admin();
     let base = format!(
         "/projects/{}/merge_requests/1/notes",
@@ -210,7 +210,7 @@ async fn merge_request_notes_list_create_update() {
 
 #[tokio::test]
 async fn group_projects_include_subgroups_only_when_asked() {
-    let env = Env::demo().await;
+    let env = Scenario::demo().start();
     let admin = env.admin();
     let direct = env
         .gl(
@@ -231,7 +231,7 @@ async fn group_projects_include_subgroups_only_when_asked() {
             None,
         )
         .await;
-    let paths = |a: &super::Answer| -> Vec<String> {
+    let paths = |a: &crate::scenario::Answer| -> Vec<String> {
         a.body
             .as_array()
             .unwrap()
@@ -247,7 +247,7 @@ async fn group_projects_include_subgroups_only_when_asked() {
 
 #[tokio::test]
 async fn current_user_and_user_lookup() {
-    let env = Env::demo().await;
+    let env = Scenario::demo().start();
     let me = env
         .gl(
             Method::GET,
@@ -286,7 +286,7 @@ async fn per_page_is_capped_at_100_with_pagination_headers() {
             "      - {{ user: root, name: t{n:03}, scopes: [api], expires_at: +100d }}\n"
         ));
     }
-    let env = Env::with_seed(&seed).await;
+    let env = Scenario::seeded(&seed).start();
     let first = env
         .gl(
             Method::GET,
@@ -320,11 +320,11 @@ async fn per_page_is_capped_at_100_with_pagination_headers() {
     // Following the next links visits every token once.
     let mut url = format!(
         "{}/api/v4/personal_access_tokens?per_page=100",
-        env.sb.gitlab_url("gitlab.com")
+        env.sandbox.gitlab_url("gitlab.com")
     );
     let mut seen = 0;
     loop {
-        let a = super::answer(
+        let a = Answer::read(
             env.http
                 .get(&url)
                 .header("PRIVATE-TOKEN", env.admin())
@@ -350,7 +350,7 @@ async fn per_page_is_capped_at_100_with_pagination_headers() {
 
 #[tokio::test]
 async fn unknown_project_answers_404_project_not_found() {
-    let env = Env::demo().await;
+    let env = Scenario::demo().start();
     let a = env
         .gl(
             Method::GET,
@@ -369,7 +369,7 @@ async fn unknown_project_answers_404_project_not_found() {
 
 #[tokio::test]
 async fn members_list_direct_and_inherited_with_bot_users() {
-    let env = Env::demo().await;
+    let env = Scenario::demo().start();
     let admin = env.admin();
     let project = enc("support/ops/zendesk-sync");
     let direct = env
@@ -424,7 +424,7 @@ async fn members_list_direct_and_inherited_with_bot_users() {
 
 #[tokio::test]
 async fn wrong_method_on_a_known_path_answers_405() {
-    let env = Env::demo().await;
+    let env = Scenario::demo().start();
     let hooks = format!("/projects/{}/hooks", enc("support/ops/bridge"));
     let a = env.gl(Method::PATCH, &env.admin(), &hooks, None).await;
     assert_eq!(a.status, 405);

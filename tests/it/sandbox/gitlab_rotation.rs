@@ -4,11 +4,11 @@
 use reqwest::Method;
 use serde_json::json;
 
-use super::{Env, enc};
+use crate::scenario::{Scenario, enc};
 
 #[tokio::test]
 async fn rotate_revokes_old_token_and_returns_new_id_and_value_once() {
-    let env = Env::demo().await;
+    let env = Scenario::demo().start();
     let old_value = env.token_value("ops-automation");
     let old_id = env.token_id("ops-automation");
     let a = env
@@ -80,7 +80,7 @@ async fn rotate_revokes_old_token_and_returns_new_id_and_value_once() {
 
 #[tokio::test]
 async fn rotate_keeps_name_scopes_and_bot_user_of_project_token() {
-    let env = Env::demo().await;
+    let env = Scenario::demo().start();
     let id = env.token_id("bridge-deploy");
     let before = env
         .gl(
@@ -115,7 +115,7 @@ async fn rotate_keeps_name_scopes_and_bot_user_of_project_token() {
 
 #[tokio::test]
 async fn rotate_without_expires_at_expires_in_seven_days() {
-    let env = Env::demo().await;
+    let env = Scenario::demo().start();
     let id = env.token_id("ops-automation");
     let a = env
         .gl(
@@ -131,7 +131,7 @@ async fn rotate_without_expires_at_expires_in_seven_days() {
 
 #[tokio::test]
 async fn rotate_refuses_expiry_beyond_one_year() {
-    let env = Env::demo().await;
+    let env = Scenario::demo().start();
     let id = env.token_id("ops-automation");
     let a = env
         .gl(
@@ -154,7 +154,7 @@ async fn rotate_refuses_expiry_beyond_one_year() {
 
 #[tokio::test]
 async fn expired_or_revoked_token_cannot_be_rotated() {
-    let env = Env::demo().await;
+    let env = Scenario::demo().start();
     let expired = env.token_id("triage-bot");
     let a = env
         .gl(
@@ -169,7 +169,7 @@ async fn expired_or_revoked_token_cannot_be_rotated() {
         .await;
     assert_eq!(a.status, 400, "{}", a.body);
     assert_eq!(env.token_id("triage-bot"), expired, "no new token");
-    let revoked = env.sb.with_state(|w| {
+    let revoked = env.sandbox.with_state(|w| {
         w.gitlab["gitlab.com"]
             .tokens
             .values()
@@ -191,7 +191,7 @@ async fn expired_or_revoked_token_cannot_be_rotated() {
 
 #[tokio::test]
 async fn reuse_detection_revokes_the_whole_family_and_answers_401() {
-    let env = Env::demo().await;
+    let env = Scenario::demo().start();
     let t1 = env.token_value("ops-automation");
     let first = env
         .gl(
@@ -219,7 +219,7 @@ async fn reuse_detection_revokes_the_whole_family_and_answers_401() {
         .gl(Method::GET, &t2, "/personal_access_tokens/self", None)
         .await;
     assert_eq!(probe.status, 401);
-    let live = env.sb.with_state(|w| {
+    let live = env.sandbox.with_state(|w| {
         w.gitlab["gitlab.com"]
             .tokens
             .values()
@@ -231,7 +231,7 @@ async fn reuse_detection_revokes_the_whole_family_and_answers_401() {
 
 #[tokio::test]
 async fn rotate_by_id_of_revoked_token_with_other_credential_answers_400_and_revokes_nothing() {
-    let env = Env::demo().await;
+    let env = Scenario::demo().start();
     let id = env.token_id("ops-automation");
     let first = env
         .gl(
@@ -264,7 +264,7 @@ async fn rotate_by_id_of_revoked_token_with_other_credential_answers_400_and_rev
 
 #[tokio::test]
 async fn project_token_cannot_rotate_another_token() {
-    let env = Env::demo().await;
+    let env = Scenario::demo().start();
     let project_token = env.token_value("zendesk-global-app");
     let other = env.token_id("zendesk-usgov-app");
     let a = env

@@ -3,11 +3,11 @@
 use reqwest::Method;
 use serde_json::json;
 
-use super::{Env, enc};
+use crate::scenario::{Answer, Scenario, enc};
 
 #[tokio::test]
 async fn non_admin_gets_401_not_404_for_token_ids_it_cannot_see() {
-    let env = Env::demo().await;
+    let env = Scenario::demo().start();
     let bot = env.token_value("ops-automation");
     let admin_token_id = env.token_id("tokenops");
     for id in [admin_token_id, 999_999] {
@@ -59,7 +59,7 @@ async fn non_admin_gets_401_not_404_for_token_ids_it_cannot_see() {
 
 #[tokio::test]
 async fn tokens_stop_authenticating_at_midnight_utc_on_their_expiry_date() {
-    let env = Env::demo().await;
+    let env = Scenario::demo().start();
     let value = env.token_value("ops-automation");
     let expires = env
         .gl(Method::GET, &value, "/personal_access_tokens/self", None)
@@ -69,9 +69,13 @@ async fn tokens_stop_authenticating_at_midnight_utc_on_their_expiry_date() {
         .unwrap()
         .to_string();
     assert_eq!(expires, "2026-12-10");
-    env.sb.clock().set("2026-12-09T23:59:59Z".parse().unwrap());
+    env.sandbox
+        .clock()
+        .set("2026-12-09T23:59:59Z".parse().unwrap());
     assert_eq!(env.gl(Method::GET, &value, "/user", None).await.status, 200);
-    env.sb.clock().set("2026-12-10T00:00:00Z".parse().unwrap());
+    env.sandbox
+        .clock()
+        .set("2026-12-10T00:00:00Z".parse().unwrap());
     let a = env.gl(Method::GET, &value, "/user", None).await;
     assert_eq!(a.status, 401);
     assert!(
@@ -94,7 +98,7 @@ async fn tokens_stop_authenticating_at_midnight_utc_on_their_expiry_date() {
 
 #[tokio::test]
 async fn token_value_is_absent_everywhere_but_create_and_rotate() {
-    let env = Env::demo().await;
+    let env = Scenario::demo().start();
     let admin = env.admin();
     for path in [
         "/personal_access_tokens".to_string(),
@@ -153,7 +157,7 @@ async fn token_value_is_absent_everywhere_but_create_and_rotate() {
 
 #[tokio::test]
 async fn personal_token_list_filters_by_user_state_and_expiry() {
-    let env = Env::demo().await;
+    let env = Scenario::demo().start();
     let admin = env.admin();
     let due = env
         .gl(
@@ -230,7 +234,7 @@ async fn personal_token_list_filters_by_user_state_and_expiry() {
 
 #[tokio::test]
 async fn read_api_token_gets_403_insufficient_scope_on_writes() {
-    let env = Env::demo().await;
+    let env = Scenario::demo().start();
     let reader = env.token_value("weekly-reports-read");
     let a = env
         .gl(
@@ -250,7 +254,7 @@ async fn read_api_token_gets_403_insufficient_scope_on_writes() {
 
 #[tokio::test]
 async fn revoke_answers_204_and_keeps_the_record_listed() {
-    let env = Env::demo().await;
+    let env = Scenario::demo().start();
     let id = env.token_id("weekly-reports-read");
     let a = env
         .gl(
@@ -288,8 +292,8 @@ async fn revoke_answers_204_and_keeps_the_record_listed() {
 
 #[tokio::test]
 async fn every_issued_gitlab_value_has_the_platform_format() {
-    let env = Env::demo().await;
-    let values = env.sb.with_state(|w| {
+    let env = Scenario::demo().start();
+    let values = env.sandbox.with_state(|w| {
         let gl = &w.gitlab["gitlab.com"];
         let pats: Vec<String> = gl
             .tokens
@@ -321,9 +325,9 @@ async fn every_issued_gitlab_value_has_the_platform_format() {
 
 #[tokio::test]
 async fn bearer_header_authenticates_like_private_token() {
-    let env = Env::demo().await;
-    let url = format!("{}/api/v4/user", env.sb.gitlab_url("gitlab.com"));
-    let a = super::answer(
+    let env = Scenario::demo().start();
+    let url = format!("{}/api/v4/user", env.sandbox.gitlab_url("gitlab.com"));
+    let a = Answer::read(
         env.http
             .get(&url)
             .bearer_auth(env.admin())
@@ -334,7 +338,7 @@ async fn bearer_header_authenticates_like_private_token() {
     .await;
     assert_eq!(a.status, 200);
     assert_eq!(a.body["username"], "tokenops-admin");
-    let none = super::answer(env.http.get(&url).send().await.unwrap()).await;
+    let none = Answer::read(env.http.get(&url).send().await.unwrap()).await;
     assert_eq!(none.status, 401);
     assert_eq!(none.body["message"], "401 Unauthorized");
 }

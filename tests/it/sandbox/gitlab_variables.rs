@@ -3,11 +3,11 @@
 use reqwest::Method;
 use serde_json::json;
 
-use super::{Env, enc};
+use crate::scenario::{Scenario, enc};
 
 #[tokio::test]
 async fn hidden_variables_read_back_value_null() {
-    let env = Env::demo().await;
+    let env = Scenario::demo().start();
     let admin = env.admin();
     let path = format!(
         "/projects/{}/variables/GITLAB_READ_TOKEN",
@@ -50,7 +50,7 @@ async fn hidden_variables_read_back_value_null() {
 
 #[tokio::test]
 async fn masked_variable_values_follow_gitlabs_rules() {
-    let env = Env::demo().await;
+    let env = Scenario::demo().start();
     let admin = env.admin();
     let path = format!("/projects/{}/variables", enc("support/ops/reports"));
     for bad in [
@@ -128,7 +128,7 @@ async fn masked_variable_values_follow_gitlabs_rules() {
 
 #[tokio::test]
 async fn same_key_variables_across_scopes_answer_409_without_the_filter() {
-    let env = Env::demo().await;
+    let env = Scenario::demo().start();
     let admin = env.admin();
     let path = format!(
         "/projects/{}/variables/SYNC_TOKEN",
@@ -209,7 +209,7 @@ async fn same_key_variables_across_scopes_answer_409_without_the_filter() {
 
 #[tokio::test]
 async fn group_variables_create_update_delete() {
-    let env = Env::demo().await;
+    let env = Scenario::demo().start();
     let admin = env.admin();
     let base = format!("/groups/{}/variables", enc("support/ops"));
     let list = env.gl(Method::GET, &admin, &base, None).await;

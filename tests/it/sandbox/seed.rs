@@ -7,11 +7,11 @@ use tokenops::sandbox::state::World;
 use tokenops::sandbox::state::gitlab::{GitLab, Scope, TokenOwner};
 use tokenops::sandbox::{Sandbox, SandboxOptions, Seed};
 
-use super::{Env, NOW};
+use crate::scenario::{NOW, Scenario};
 
 fn manifests() -> Vec<Json> {
     let mut out = Vec::new();
-    let mut stack = vec![crate::harness::repo_root().join("manifests")];
+    let mut stack = vec![crate::scenario::repo_root().join("manifests")];
     while let Some(dir) = stack.pop() {
         for entry in std::fs::read_dir(&dir).unwrap() {
             let path = entry.unwrap().path();
@@ -188,10 +188,10 @@ fn check_consumer(w: &World, kind: &str, c: &Json) {
 
 #[tokio::test]
 async fn default_seed_has_a_live_counterpart_for_every_manifest_entry() {
-    let env = Env::demo().await;
+    let env = Scenario::demo().start();
     let tokens = manifests();
     assert!(tokens.len() >= 14, "read the example manifests");
-    env.sb.with_state(|w| {
+    env.sandbox.with_state(|w| {
         for t in &tokens {
             let obj = t.as_object().unwrap();
             let kind = obj
@@ -209,13 +209,13 @@ async fn default_seed_has_a_live_counterpart_for_every_manifest_entry() {
 
 #[tokio::test]
 async fn default_seed_gives_the_demo_work_to_do() {
-    let env = Env::demo().await;
+    let env = Scenario::demo().start();
     let now: jiff::Timestamp = NOW.parse().unwrap();
     let horizon = tokenops::sandbox::state::utc_date(
         now.saturating_add(jiff::SignedDuration::from_hours(24 * 21))
             .unwrap(),
     );
-    env.sb.with_state(|w| {
+    env.sandbox.with_state(|w| {
         let gl = &w.gitlab["gitlab.com"];
         let mut due: Vec<&str> = gl
             .tokens
@@ -280,14 +280,14 @@ async fn default_seed_gives_the_demo_work_to_do() {
 
 #[tokio::test]
 async fn every_seeded_consumer_value_was_issued_by_the_sandbox() {
-    let env = Env::demo().await;
+    let env = Scenario::demo().start();
     let issued: Vec<String> = env
-        .sb
+        .sandbox
         .issued_values()
         .iter()
         .map(|v| v.expose_secret().to_string())
         .collect();
-    let held: Vec<String> = env.sb.with_state(|w| {
+    let held: Vec<String> = env.sandbox.with_state(|w| {
         let mut out = Vec::new();
         for gl in w.gitlab.values() {
             out.extend(gl.variables.iter().map(|v| v.value.reveal().to_string()));
@@ -355,17 +355,12 @@ async fn seed_mistakes_are_reported_with_what_to_fix() {
     assert!(err.to_string().contains("loopback"));
 }
 
-#[tokio::test]
-async fn seed_now_sets_the_clock_and_relative_dates_follow_it() {
+#[test]
+fn seed_now_sets_the_clock_and_relative_dates_follow_it() {
     let seed = "now: 2030-01-01T00:00:00Z\ngitlab:\n  - name: g\n    admin: root\n    users: [{ username: root, admin: true }]\n    tokens: [{ user: root, name: t, scopes: [api], expires_at: +10d }]\n";
-    let sb = Sandbox::start(
-        Seed::from_yaml_str(seed, "t").unwrap(),
-        SandboxOptions::at(NOW.parse().unwrap()),
-    )
-    .await
-    .unwrap();
-    assert_eq!(sb.clock().now().to_string(), "2030-01-01T00:00:00Z");
-    let exp = sb.with_state(|w| {
+    let sc = Scenario::seeded(seed).start();
+    assert_eq!(sc.now().to_string(), "2030-01-01T00:00:00Z");
+    let exp = sc.sandbox.with_state(|w| {
         w.gitlab["g"]
             .tokens
             .values()
@@ -375,5 +370,4 @@ async fn seed_now_sets_the_clock_and_relative_dates_follow_it() {
             .unwrap()
     });
     assert_eq!(exp.to_string(), "2030-01-11");
-    sb.shutdown().await;
 }

@@ -2,7 +2,7 @@
 
 use serde_json::json;
 
-use super::{Env, answer, enc};
+use crate::scenario::{Answer, Scenario, enc};
 
 fn lock_body(id: &str) -> serde_json::Value {
     json!({"ID": id, "Operation": "apply", "Info": "", "Who": "ci@runner", "Version": "1", "Created": "2026-11-28T09:00:00Z", "Path": "ledger"})
@@ -10,18 +10,18 @@ fn lock_body(id: &str) -> serde_json::Value {
 
 #[tokio::test]
 async fn terraform_state_round_trips_bytes_and_honours_locks() {
-    let env = Env::demo().await;
+    let env = Scenario::demo().start();
     let admin = env.admin();
     let base = format!(
         "{}/api/v4/projects/{}/terraform/state/ledger",
-        env.sb.gitlab_url("gitlab.com"),
+        env.sandbox.gitlab_url("gitlab.com"),
         enc("support/ops/tokenops")
     );
     let get = |url: String| {
         let http = env.http.clone();
         let admin = admin.clone();
         async move {
-            answer(
+            Answer::read(
                 http.get(url)
                     .header("PRIVATE-TOKEN", admin)
                     .send()
@@ -64,7 +64,7 @@ async fn terraform_state_round_trips_bytes_and_honours_locks() {
         .await
         .unwrap();
     assert_eq!(incomplete.status().as_u16(), 400);
-    let locked = answer(
+    let locked = Answer::read(
         env.http
             .post(format!("{base}/lock"))
             .header("PRIVATE-TOKEN", &admin)
@@ -75,7 +75,7 @@ async fn terraform_state_round_trips_bytes_and_honours_locks() {
     )
     .await;
     assert_eq!(locked.status, 200);
-    let conflict = answer(
+    let conflict = Answer::read(
         env.http
             .post(format!("{base}/lock"))
             .header("PRIVATE-TOKEN", &admin)
@@ -157,10 +157,10 @@ async fn terraform_state_round_trips_bytes_and_honours_locks() {
 
 #[tokio::test]
 async fn terraform_state_accepts_basic_auth_and_needs_maintainer_to_write() {
-    let env = Env::demo().await;
+    let env = Scenario::demo().start();
     let base = format!(
         "{}/api/v4/projects/{}/terraform/state/ledger",
-        env.sb.gitlab_url("gitlab.com"),
+        env.sandbox.gitlab_url("gitlab.com"),
         enc("support/ops/tokenops")
     );
     let basic = env

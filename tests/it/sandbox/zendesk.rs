@@ -3,10 +3,10 @@
 use reqwest::Method;
 use serde_json::{Value as Json, json};
 
-use super::{Env, answer};
+use crate::scenario::{Answer, Scenario};
 
-fn webhook_auth_data(env: &Env, inst: &str, name: &str) -> Option<Vec<(String, String)>> {
-    env.sb.with_state(|w| {
+fn webhook_auth_data(env: &Scenario, inst: &str, name: &str) -> Option<Vec<(String, String)>> {
+    env.sandbox.with_state(|w| {
         w.zendesk[inst]
             .webhooks
             .values()
@@ -24,7 +24,7 @@ fn webhook_auth_data(env: &Env, inst: &str, name: &str) -> Option<Vec<(String, S
 
 #[tokio::test]
 async fn zendesk_webhooks_use_cursor_pagination() {
-    let env = Env::demo().await;
+    let env = Scenario::demo().start();
     let admin = env.zd_admin("global");
     for n in 0..4 {
         let c = env
@@ -34,12 +34,12 @@ async fn zendesk_webhooks_use_cursor_pagination() {
     }
     let mut url = format!(
         "{}/api/v2/webhooks?page[size]=2",
-        env.sb.zendesk_url("global")
+        env.sandbox.zendesk_url("global")
     );
     let mut ids = Vec::new();
     let mut pages = 0;
     loop {
-        let a = answer(env.http.get(&url).bearer_auth(&admin).send().await.unwrap()).await;
+        let a = Answer::read(env.http.get(&url).bearer_auth(&admin).send().await.unwrap()).await;
         assert_eq!(a.status, 200);
         pages += 1;
         ids.extend(
@@ -74,7 +74,7 @@ async fn zendesk_webhooks_use_cursor_pagination() {
 
 #[tokio::test]
 async fn zendesk_webhook_authentication_is_write_only_and_updates_answer_204() {
-    let env = Env::demo().await;
+    let env = Scenario::demo().start();
     let admin = env.zd_admin("global");
     let list = env
         .zd("global", Method::GET, &admin, "/api/v2/webhooks", None)
@@ -178,7 +178,7 @@ async fn zendesk_webhook_authentication_is_write_only_and_updates_answer_204() {
 
 #[tokio::test]
 async fn zendesk_app_installation_settings_update_and_secure_settings_stay_hidden() {
-    let env = Env::demo().await;
+    let env = Scenario::demo().start();
     let admin = env.zd_admin("global");
     let list = env
         .zd(
@@ -213,7 +213,7 @@ async fn zendesk_app_installation_settings_update_and_secure_settings_stay_hidde
         "keys not sent are kept"
     );
     assert!(!upd.body.to_string().contains("glpat-new-value"));
-    let held = env.sb.with_state(|w| {
+    let held = env.sandbox.with_state(|w| {
         w.zendesk["global"].installations[&id].secure_settings["gitlab_token"]
             .reveal()
             .to_string()
@@ -261,7 +261,7 @@ async fn zendesk_app_installation_settings_update_and_secure_settings_stay_hidde
 
 #[tokio::test]
 async fn zendesk_rejects_bad_credentials() {
-    let env = Env::demo().await;
+    let env = Scenario::demo().start();
     let a = env
         .zd(
             "global",
@@ -278,7 +278,7 @@ async fn zendesk_rejects_bad_credentials() {
         .await;
     assert_eq!(b.status, 401);
     // The OAuth token of a non-admin can't manage webhooks.
-    let scoped = env.sb.with_state(|w| {
+    let scoped = env.sandbox.with_state(|w| {
         let zd = &w.zendesk["global"];
         zd.oauth_tokens
             .values()
@@ -296,7 +296,7 @@ async fn zendesk_rejects_bad_credentials() {
 
 #[tokio::test]
 async fn zendesk_webhook_signing_secret_reads_and_resets_at_once() {
-    let env = Env::demo().await;
+    let env = Scenario::demo().start();
     let admin = env.zd_admin("global");
     let list = env
         .zd("global", Method::GET, &admin, "/api/v2/webhooks", None)

@@ -3,11 +3,11 @@
 use reqwest::Method;
 use serde_json::{Value as Json, json};
 
-use super::{Env, answer};
+use crate::scenario::{Answer, Scenario};
 
 #[tokio::test]
 async fn zendesk_oauth_clients_show_the_secret_only_at_creation_and_generate_secret() {
-    let env = Env::demo().await;
+    let env = Scenario::demo().start();
     let admin = env.zd_admin("global");
     let list = env
         .zd("global", Method::GET, &admin, "/api/v2/oauth/clients", None)
@@ -40,9 +40,9 @@ async fn zendesk_oauth_clients_show_the_secret_only_at_creation_and_generate_sec
     let grant = |secret: String| {
         let env = &env;
         async move {
-            answer(
+            Answer::read(
                 env.http
-                    .post(format!("{}/oauth/tokens", env.sb.zendesk_url("global")))
+                    .post(format!("{}/oauth/tokens", env.sandbox.zendesk_url("global")))
                     .json(&json!({"grant_type": "client_credentials", "client_id": "t_one", "client_secret": secret, "scope": "read"}))
                     .send()
                     .await
@@ -84,7 +84,7 @@ async fn zendesk_oauth_clients_show_the_secret_only_at_creation_and_generate_sec
 
 #[tokio::test]
 async fn zendesk_oauth_tokens_show_a_prefix_and_the_full_value_once() {
-    let env = Env::demo().await;
+    let env = Scenario::demo().start();
     let admin = env.zd_admin("global");
     let clients = env
         .zd("global", Method::GET, &admin, "/api/v2/oauth/clients", None)
@@ -171,8 +171,8 @@ async fn zendesk_oauth_tokens_show_a_prefix_and_the_full_value_once() {
 
 #[tokio::test]
 async fn zendesk_refresh_grant_invalidates_the_previous_pair() {
-    let env = Env::demo().await;
-    let secret = env.sb.with_state(|w| {
+    let env = Scenario::demo().start();
+    let secret = env.sandbox.with_state(|w| {
         w.zendesk["us-government"]
             .clients
             .values()
@@ -182,11 +182,11 @@ async fn zendesk_refresh_grant_invalidates_the_previous_pair() {
             .reveal()
             .to_string()
     });
-    let url = format!("{}/oauth/tokens", env.sb.zendesk_url("us-government"));
+    let url = format!("{}/oauth/tokens", env.sandbox.zendesk_url("us-government"));
     let post = |body: Json| {
         let env = &env;
         let url = url.clone();
-        async move { answer(env.http.post(url).json(&body).send().await.unwrap()).await }
+        async move { Answer::read(env.http.post(url).json(&body).send().await.unwrap()).await }
     };
     let first = post(json!({"grant_type": "client_credentials", "client_id": "tokenops_escalations", "client_secret": secret, "scope": "tickets:read tickets:write", "expires_in": 3600})).await;
     assert_eq!(first.status, 200, "{}", first.body);
@@ -226,7 +226,9 @@ async fn zendesk_refresh_grant_invalidates_the_previous_pair() {
     assert_eq!(reuse.status, 400);
     assert_eq!(reuse.body["error"], "invalid_grant");
     // Access tokens expire on the sandbox clock.
-    env.sb.clock().advance(jiff::SignedDuration::from_hours(2));
+    env.sandbox
+        .clock()
+        .advance(jiff::SignedDuration::from_hours(2));
     assert_eq!(
         env.zd(
             "us-government",
@@ -243,7 +245,7 @@ async fn zendesk_refresh_grant_invalidates_the_previous_pair() {
 
 #[tokio::test]
 async fn zendesk_client_credentials_need_a_confidential_client() {
-    let env = Env::demo().await;
+    let env = Scenario::demo().start();
     let admin = env.zd_admin("global");
     let c = env
         .zd(
@@ -255,9 +257,9 @@ async fn zendesk_client_credentials_need_a_confidential_client() {
         )
         .await;
     let secret = c.body["client"]["secret"].as_str().unwrap();
-    let a = answer(
+    let a = Answer::read(
         env.http
-            .post(format!("{}/oauth/tokens", env.sb.zendesk_url("global")))
+            .post(format!("{}/oauth/tokens", env.sandbox.zendesk_url("global")))
             .json(&json!({"grant_type": "client_credentials", "client_id": "pub", "client_secret": secret}))
             .send()
             .await
@@ -269,7 +271,7 @@ async fn zendesk_client_credentials_need_a_confidential_client() {
 
 #[tokio::test]
 async fn legacy_api_tokens_list_with_last_use_and_read_inactive_after_30_unused_days() {
-    let env = Env::demo().await;
+    let env = Scenario::demo().start();
     let admin = env.zd_admin("global");
     let list = env
         .zd("global", Method::GET, &admin, "/api/v2/api_tokens", None)
@@ -295,17 +297,17 @@ async fn legacy_api_tokens_list_with_last_use_and_read_inactive_after_30_unused_
     );
     // The inactive one no longer authenticates; the active one does, until it too goes unused.
     let value = |inst: &str, id: u64| {
-        env.sb
+        env.sandbox
             .with_state(|w| w.zendesk[inst].api_tokens[&id].value.reveal().to_string())
     };
     let basic = |inst: &str, email: &str, token: String| {
-        let url = format!("{}/api/v2/users/me", env.sb.zendesk_url(inst));
+        let url = format!("{}/api/v2/users/me", env.sandbox.zendesk_url(inst));
         env.http
             .get(url)
             .basic_auth(format!("{email}/token"), Some(token))
             .send()
     };
-    let dead = answer(
+    let dead = Answer::read(
         basic(
             "us-government",
             "forms-bot@example.com",
@@ -319,14 +321,14 @@ async fn legacy_api_tokens_list_with_last_use_and_read_inactive_after_30_unused_
         dead.body["user"]["id"].is_null(),
         "an anonymous 200, not a 401"
     );
-    let live = answer(
+    let live = Answer::read(
         basic("global", "reporting-bot@example.com", value("global", 9001))
             .await
             .unwrap(),
     )
     .await;
     assert_eq!(live.body["user"]["email"], "reporting-bot@example.com");
-    env.sb
+    env.sandbox
         .clock()
         .advance(jiff::SignedDuration::from_hours(24 * 31));
     let later = env
@@ -351,21 +353,22 @@ async fn legacy_api_tokens_list_with_last_use_and_read_inactive_after_30_unused_
         .await;
     assert_eq!(create.status, 404);
     assert_eq!(
-        env.sb.with_state(|w| w.zendesk["global"].api_tokens.len()),
+        env.sandbox
+            .with_state(|w| w.zendesk["global"].api_tokens.len()),
         1
     );
 }
 
 #[tokio::test]
 async fn turning_api_token_access_off_stops_every_legacy_token() {
-    let env = Env::demo().await;
-    let value = env.sb.with_state(|w| {
+    let env = Scenario::demo().start();
+    let value = env.sandbox.with_state(|w| {
         w.zendesk["global"].api_tokens[&9001]
             .value
             .reveal()
             .to_string()
     });
-    let url = format!("{}/api/v2/webhooks", env.sb.zendesk_url("global"));
+    let url = format!("{}/api/v2/webhooks", env.sandbox.zendesk_url("global"));
     let with_token = || {
         env.http
             .get(&url)
@@ -373,7 +376,7 @@ async fn turning_api_token_access_off_stops_every_legacy_token() {
             .send()
     };
     assert_eq!(with_token().await.unwrap().status().as_u16(), 200);
-    env.sb
+    env.sandbox
         .with_state(|w| w.zendesk.get_mut("global").unwrap().api_token_access = false);
     assert_eq!(with_token().await.unwrap().status().as_u16(), 401);
     let list = env
@@ -400,7 +403,7 @@ async fn turning_api_token_access_off_stops_every_legacy_token() {
 
 #[tokio::test]
 async fn zendesk_oauth_client_update_and_delete_revokes_its_tokens() {
-    let env = Env::demo().await;
+    let env = Scenario::demo().start();
     let admin = env.zd_admin("global");
     let clients = env
         .zd("global", Method::GET, &admin, "/api/v2/oauth/clients", None)
@@ -425,7 +428,7 @@ async fn zendesk_oauth_client_update_and_delete_revokes_its_tokens() {
     assert_eq!(renamed.status, 200);
     assert_eq!(renamed.body["client"]["name"], "escalations v2");
     assert!(renamed.body["client"].get("secret").is_none());
-    let token = env.sb.with_state(|w| {
+    let token = env.sandbox.with_state(|w| {
         let zd = &w.zendesk["global"];
         zd.oauth_tokens
             .values()
