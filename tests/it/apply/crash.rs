@@ -105,3 +105,51 @@ fn crash_at_every_step_boundary_loses_nothing() {
     println!("crash points covered: {covered}");
     assert_eq!(covered, 35);
 }
+
+/// A value escrowed before a crash whose record was revoked before the next run (or a ledger
+/// restored from an older copy) is never written anywhere: the resume proves it first.
+#[test]
+fn a_dead_escrowed_value_is_not_distributed_on_resume() {
+    let sc = Scenario::gitlab_example().start();
+    sc.cmd(&["apply", "--auto-approve"])
+        .env("TOKENOPS_TEST_CRASH_AT", "gl-ops-bot-automation:staged")
+        .expect(Exit::Killed);
+    let ledger: serde_json::Value = serde_json::from_str(&sc.ledger()).expect("ledger JSON");
+    let pending = &ledger["tokens"]["gl-ops-bot-automation"]["pending"];
+    let new_id: u64 = pending["new_platform_id"]
+        .as_str()
+        .expect("the new record is in the ledger")
+        .parse()
+        .expect("numeric id");
+    // Someone revokes the new token before the next run.
+    sc.with_gitlab(|g| {
+        g.tokens.get_mut(&new_id).expect("new token").revoked = true;
+    });
+    let held = |sc: &Scenario| {
+        sc.with_gitlab(|g| {
+            g.variables
+                .iter()
+                .find(|v| v.key == "OPS_BOT_TOKEN")
+                .map(|v| v.value.clone())
+        })
+    };
+    let variable_before = held(&sc);
+    let out = sc.apply(&[]);
+    assert!(!out.success(), "{}", out.stdout);
+    assert!(
+        out.stdout.contains("no longer authenticates"),
+        "the summary says why: {}",
+        out.stdout
+    );
+    let variable_after = held(&sc);
+    assert!(
+        variable_before == variable_after,
+        "the dead value was not written to the consumer"
+    );
+    let ledger = sc.ledger();
+    let ledger: serde_json::Value = serde_json::from_str(&ledger).expect("ledger JSON");
+    assert!(
+        ledger["tokens"]["gl-ops-bot-automation"]["pending"].is_null(),
+        "the unfinished rotation was dropped"
+    );
+}
