@@ -8,7 +8,10 @@ use tokenops::cli::Cli;
 use tokenops::ops::Outcome;
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(err) => return usage(&err),
+    };
     cli.init_logging();
     match tokenops::cli::run(cli) {
         Ok(outcome) => exit_code(outcome),
@@ -16,6 +19,18 @@ fn main() -> ExitCode {
             eprintln!("error: {err:#}");
             ExitCode::from(1)
         }
+    }
+}
+
+/// `--help` and `--version` print and succeed; every other parse failure (unknown flag, bad
+/// value, missing argument) is an error like any other and exits 1, as Terraform's do. clap's
+/// own default, 2, would read as "changes pending" or "tokens expiring" to a script.
+fn usage(err: &clap::Error) -> ExitCode {
+    let _ = err.print();
+    if err.use_stderr() {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
     }
 }
 

@@ -23,8 +23,8 @@ pub mod validate;
 #[derive(Debug, Parser)]
 #[command(name = "tokenops", version, about, long_about = None)]
 #[command(
-    after_help = "Exit codes: 0 success, 1 error or invalid input, 2 changes pending \
-(plan --detailed-exitcode) or tokens expiring (check)."
+    after_help = "Exit codes: 0 success; 1 error, invalid input or usage error (unknown flag, bad \
+value); 2 only for changes pending (plan --detailed-exitcode) or tokens expiring (check)."
 )]
 pub struct Cli {
     /// Only print errors.

@@ -7,6 +7,7 @@ mod check_sandbox;
 mod check_scan;
 mod ci_file;
 mod demo;
+mod exit_codes;
 mod http;
 mod import_sandbox;
 mod ledger;
