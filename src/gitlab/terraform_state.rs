@@ -15,13 +15,27 @@ fn state_path(project: &str, name: &str) -> String {
 }
 
 impl GitLabClient {
-    /// `GET …/terraform/state/:name`: the stored bytes, or `None` when nothing is stored yet.
+    /// `GET …/terraform/state/:name`: the stored bytes, or `None` when nothing is stored yet:
+    /// 404 for a state never locked nor written (a project's first run), 204 for one that
+    /// exists without a file. A 404 about the project itself (`404 Project Not Found`: no
+    /// such project, or the credential cannot see it) stays an error.
     pub async fn get_state(&self, project: &str, name: &str) -> Result<Option<Vec<u8>>, ApiError> {
         let req = ApiRequest::get(
             state_path(project, name),
             format!("project {project} state {name}"),
-        );
+        )
+        .accept_status(404);
         let response = self.api.send(req).await?;
+        if response.status == 404 {
+            let detail = crate::http::decode::decode_error_body(&response.body).message;
+            if detail.to_ascii_lowercase().contains("project") {
+                return Err(ApiError::NotFound {
+                    target: Box::new(response.target().clone()),
+                    detail,
+                });
+            }
+            return Ok(None);
+        }
         if response.status == 204 || response.body.is_empty() {
             return Ok(None);
         }

@@ -1,5 +1,6 @@
 //! GitLab-managed Terraform HTTP state: read, write (byte for byte), delete, lock and
-//! unlock, with the 409 answers that carry the current holder's lock info.
+//! unlock, with the 409 answers that carry the current holder's lock info, and the 404
+//! GitLab gives a state that was never locked nor written.
 
 use axum::response::Response;
 use serde_json::{Map, Value as Json, json};
@@ -57,18 +58,22 @@ pub(crate) fn state(gl: &mut GitLab, req: &Req, key: &str, name: &str) -> Reply 
                 );
                 Ok(resp)
             }
-            None => Ok(empty(204)),
+            // The record exists (locked, or emptied) but holds no file yet.
+            None if gl.tf_states.contains_key(&slot) => Ok(empty(204)),
+            // Never locked nor written: `RemoteStateHandler#find_with_lock` raises
+            // RecordNotFound, which the API answers as a plain 404.
+            None => Err(not_found("")),
         },
         "POST" => {
-            let state = gl.tf_states.entry(slot).or_default();
-            if let Some(lock) = &state.lock {
+            // An empty body is answered before the record is looked up: nothing is created.
+            if req.body.is_empty() {
+                return Ok(empty(204));
+            }
+            if let Some(lock) = gl.tf_states.get(&slot).and_then(|s| s.lock.as_ref()) {
                 let held = lock.0.get("ID").and_then(Json::as_str).map(str::to_string);
                 if req.query("ID").map(str::to_string) != held {
                     return Err(conflict(lock));
                 }
-            }
-            if req.body.is_empty() {
-                return Ok(empty(204));
             }
             if gl.max_state_size > 0 && req.body.len() > gl.max_state_size {
                 return Err(json_reply(

@@ -95,3 +95,33 @@ fn a_lost_zendesk_answer_on_the_http_backend() {
         assert!(!lock_held(&sc), "{route}: the lock is released");
     }
 }
+
+#[test]
+fn plan_on_a_state_never_written_reads_an_empty_ledger() {
+    // GitLab answers 404 for a state nobody locked or wrote yet: a project's first plan.
+    let sc = Scenario::example()
+        .state(State::Http(STATE_PROJECT.into()))
+        .start();
+    sc.run(&["plan"], 0);
+    assert!(
+        sc.requests().entries.iter().any(|e| {
+            e.route.contains("terraform/state") && e.method == "GET" && e.status == 404
+        }),
+        "the state was never written, so GitLab answered 404"
+    );
+    assert!(sc.http_ledger().is_empty(), "plan writes nothing");
+}
+
+#[test]
+fn a_state_in_a_project_the_credential_cannot_see_is_an_error_naming_it() {
+    let sc = Scenario::example()
+        .state(State::Http("support/ops/no-such-project".into()))
+        .start();
+    let out = sc.run(&["plan"], 1);
+    assert!(out.stderr.contains("Project Not Found"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("support/ops/no-such-project"),
+        "{}",
+        out.stderr
+    );
+}

@@ -31,7 +31,12 @@ async fn terraform_state_round_trips_bytes_and_honours_locks() {
             .await
         }
     };
-    assert_eq!(get(base.clone()).await.status, 204, "no state yet");
+    let never = get(base.clone()).await;
+    assert_eq!(
+        never.status, 404,
+        "a state never locked nor written is not found"
+    );
+    assert_eq!(never.body["message"], "404 Not found");
     let doc = "{\"serial\": 1, \"lineage\": \"x\",  \"odd spacing\": true}";
     let post = env
         .http
@@ -152,7 +157,61 @@ async fn terraform_state_round_trips_bytes_and_honours_locks() {
         .await
         .unwrap();
     assert_eq!(del.status().as_u16(), 200);
-    assert_eq!(get(base.clone()).await.status, 204);
+    assert_eq!(
+        get(base.clone()).await.status,
+        404,
+        "a deleted state is gone"
+    );
+}
+
+#[tokio::test]
+async fn terraform_state_answers_404_until_locked_or_written_and_204_while_empty() {
+    let env = Scenario::demo().start();
+    let admin = env.admin();
+    let url = |name: &str| {
+        format!(
+            "{}/api/v4/projects/{}/terraform/state/{name}",
+            env.sandbox.gitlab_url("gitlab.com"),
+            enc("support/ops/tokenops")
+        )
+    };
+    let get = |name: &str| {
+        let req = env.http.get(url(name)).header("PRIVATE-TOKEN", &admin);
+        async move { Answer::read(req.send().await.unwrap()).await }
+    };
+    assert_eq!(get("fresh").await.status, 404);
+    // An empty POST stores nothing and creates no record.
+    let empty = env
+        .http
+        .post(url("fresh"))
+        .header("PRIVATE-TOKEN", &admin)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(empty.status().as_u16(), 204);
+    assert_eq!(get("fresh").await.status, 404);
+    // The first lock creates the record: it exists, with no file yet.
+    let lock = env
+        .http
+        .post(format!("{}/lock", url("fresh")))
+        .header("PRIVATE-TOKEN", &admin)
+        .json(&lock_body("first"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(lock.status().as_u16(), 200);
+    assert_eq!(get("fresh").await.status, 204);
+    // A project the caller cannot see is a different 404, naming the project.
+    let hidden = env
+        .gl(
+            reqwest::Method::GET,
+            &env.token_value("legacy-exporter"),
+            "/projects/support%2Fops%2Ftokenops/terraform/state/fresh",
+            None,
+        )
+        .await;
+    assert_eq!(hidden.status, 404);
+    assert_eq!(hidden.body["message"], "404 Project Not Found");
 }
 
 #[tokio::test]
