@@ -194,6 +194,124 @@ impl SandboxHandle {
         })
     }
 
+    /// The numeric id of project `path` on GitLab instance `name` (`CI_PROJECT_ID`).
+    ///
+    /// # Panics
+    /// When there is no such instance or project.
+    pub fn gitlab_project_id(&self, name: &str, path: &str) -> u64 {
+        self.with_state(|w| {
+            w.gitlab
+                .get(name)
+                .and_then(|g| g.project(path))
+                .map(|p| p.id)
+                .unwrap_or_else(|| panic!("the sandbox has no project {path:?} on {name:?}"))
+        })
+    }
+
+    /// Starts a CI/CD job in `project` (full path) on GitLab instance `name`, run by
+    /// `username`, and returns its `CI_JOB_TOKEN`. As on GitLab, the Terraform-state routes of
+    /// that project accept it as HTTP basic auth with the user `gitlab-ci-token`, with the
+    /// user's role there, until [`SandboxHandle::finish_ci_job`]; every other route refuses it.
+    ///
+    /// # Panics
+    /// When there is no such instance, project or user.
+    pub fn issue_ci_job_token(&self, name: &str, project: &str, username: &str) -> SecretString {
+        self.with_state(|w| {
+            let gl = w
+                .gitlab
+                .get_mut(name)
+                .unwrap_or_else(|| panic!("the sandbox has no GitLab instance {name:?}"));
+            let project = gl
+                .project(project)
+                .map(|p| p.id)
+                .unwrap_or_else(|| panic!("the sandbox has no project {project:?}"));
+            let user = gl
+                .user_by_name(username)
+                .map(|u| u.id)
+                .unwrap_or_else(|| panic!("the sandbox has no user {username:?}"));
+            let value = gl.start_job(&mut w.issuer, project, user);
+            SecretString::from(value.reveal().to_string())
+        })
+    }
+
+    /// Ends the job whose token is `token`: the token stops working, as GitLab's does.
+    pub fn finish_ci_job(&self, name: &str, token: &SecretString) {
+        use secrecy::ExposeSecret;
+        self.with_state(|w| {
+            if let Some(job) = w.gitlab.get_mut(name).and_then(|g| {
+                g.job_tokens
+                    .get_mut(&state::Value::from_request(token.expose_secret()))
+            }) {
+                job.running = false;
+            }
+        })
+    }
+
+    /// A new personal access token of `username` on GitLab instance `name` with `scopes`
+    /// (for example a `read_api` token, which every write route refuses with 403), valid for
+    /// a year from the sandbox clock.
+    ///
+    /// # Panics
+    /// When there is no such instance or user.
+    pub fn issue_gitlab_token(&self, name: &str, username: &str, scopes: &[&str]) -> SecretString {
+        let now = self.clock().now();
+        self.with_state(|w| {
+            let gl = w
+                .gitlab
+                .get_mut(name)
+                .unwrap_or_else(|| panic!("the sandbox has no GitLab instance {name:?}"));
+            let user = gl
+                .user_by_name(username)
+                .map(|u| u.id)
+                .unwrap_or_else(|| panic!("the sandbox has no user {username:?}"));
+            let expires = state::utc_date(now)
+                .checked_add(jiff::Span::new().days(365))
+                .ok();
+            let id = gl.create_token(
+                &mut w.issuer,
+                state::gitlab::TokenOwner::Personal,
+                user,
+                &format!("sandbox-{}", scopes.join("-")),
+                Some("issued by the sandbox".into()),
+                scopes.iter().map(|s| s.to_string()).collect(),
+                None,
+                expires,
+                now,
+            );
+            SecretString::from(gl.tokens[&id].value.reveal().to_string())
+        })
+    }
+
+    /// A new OAuth access token of Zendesk instance `name`'s admin with `scopes` (for example
+    /// `["read"]`: a read-scoped credential, which every write is refused with 403).
+    ///
+    /// # Panics
+    /// When there is no such instance, or its seed names no admin.
+    pub fn issue_zendesk_token(&self, name: &str, scopes: &[&str]) -> SecretString {
+        let now = self.clock().now();
+        self.with_state(|w| {
+            let zd = w
+                .zendesk
+                .get_mut(name)
+                .unwrap_or_else(|| panic!("the sandbox has no Zendesk instance {name:?}"));
+            let admin = zd
+                .admin_token
+                .clone()
+                .and_then(|v| zd.oauth_by_value(v.reveal()).map(|t| t.user_id))
+                .unwrap_or_else(|| panic!("the sandbox seed has no Zendesk admin for {name:?}"));
+            let id = zd.mint_oauth_token(
+                &mut w.issuer,
+                0,
+                admin,
+                scopes.iter().map(|s| s.to_string()).collect(),
+                None,
+                None,
+                now,
+            );
+            SecretString::from(zd.oauth_tokens[&id].value.reveal().to_string())
+        })
+    }
+
     /// Every instance with its base URL and admin credential, as `tokenops sandbox` prints
     /// it: `{"gitlab":{NAME:{"url":…,"token":…}},"zendesk":{NAME:{"url":…,"token":…}}}`.
     pub fn describe(&self) -> serde_json::Value {

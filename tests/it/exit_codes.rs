@@ -6,7 +6,10 @@ use crate::scenario::plain_command as tokenops;
 
 fn code_and_stderr(args: &[&str]) -> (Option<i32>, String) {
     let dir = tempfile::tempdir().expect("tempdir");
-    let out = tokenops(dir.path()).args(args).output().expect("run tokenops");
+    let out = tokenops(dir.path())
+        .args(args)
+        .output()
+        .expect("run tokenops");
     (
         out.status.code(),
         String::from_utf8_lossy(&out.stderr).into_owned(),
@@ -19,7 +22,10 @@ fn a_mistyped_flag_exits_1_not_the_expiring_code() {
     let (code, stderr) = code_and_stderr(&["check", "--report-isue"]);
     assert_eq!(code, Some(1), "{stderr}");
     assert!(stderr.contains("--report-isue"), "names the flag: {stderr}");
-    assert!(stderr.contains("--report-issue"), "suggests the fix: {stderr}");
+    assert!(
+        stderr.contains("--report-issue"),
+        "suggests the fix: {stderr}"
+    );
 }
 
 #[test]
@@ -49,5 +55,8 @@ fn help_and_version_exit_0() {
     let dir = tempfile::tempdir().expect("tempdir");
     let help = tokenops(dir.path()).arg("--help").output().expect("run");
     let text = String::from_utf8_lossy(&help.stdout);
-    assert!(text.contains("usage error"), "the exit codes are in --help: {text}");
+    assert!(
+        text.contains("usage error"),
+        "the exit codes are in --help: {text}"
+    );
 }

@@ -1,13 +1,51 @@
 //! GitLab-managed Terraform HTTP state: read, write (byte for byte), delete, lock and
 //! unlock, with the 409 answers that carry the current holder's lock info, and the 404
-//! GitLab gives a state that was never locked nor written.
+//! GitLab gives a state that was never locked nor written. Besides the usual credentials,
+//! these routes take a CI/CD job token as HTTP basic auth with the user `gitlab-ci-token`
+//! (`job_token_allowed: :basic_auth`), acting as the job's user inside the job's project.
 
 use axum::response::Response;
 use serde_json::{Map, Value as Json, json};
 
-use super::{Need, auth, not_found, visible_project};
-use crate::sandbox::http::{Reply, Req, empty, json as json_reply};
-use crate::sandbox::state::gitlab::{GitLab, Scope, TfState};
+use super::{Caller, Need, auth, not_found, unauthorized, visible_project};
+use crate::sandbox::http::{Reply, Req, basic_credentials, empty, json as json_reply};
+use crate::sandbox::state::gitlab::{GitLab, Scope, TfState, TokenOwner};
+
+/// The basic-auth user name that marks a CI/CD job token.
+const JOB_TOKEN_USER: &str = "gitlab-ci-token";
+
+/// Who calls a state route, and the project `key` names: a job token reaches its own
+/// project only; any other credential as on every route.
+fn caller(gl: &mut GitLab, req: &Req, need: Need, key: &str) -> Result<(Caller, u64), Response> {
+    if let Some((user, password)) = basic_credentials(req)
+        && user == JOB_TOKEN_USER
+    {
+        let job = gl
+            .running_job(&password)
+            .cloned()
+            .ok_or_else(unauthorized)?;
+        let user = gl
+            .users
+            .get(&job.user_id)
+            .cloned()
+            .ok_or_else(unauthorized)?;
+        let who = Caller {
+            user_id: user.id,
+            username: user.username,
+            admin: user.admin,
+            token_id: 0,
+            token_owner: TokenOwner::Personal,
+        };
+        let project = visible_project(gl, &who, key)?.id;
+        if project != job.project_id {
+            return Err(not_found("Project"));
+        }
+        return Ok((who, project));
+    }
+    let who = auth(gl, req, need)?;
+    let project = visible_project(gl, &who, key)?.id;
+    Ok((who, project))
+}
 
 const LOCK_FIELDS: &[&str] = &[
     "ID",
@@ -39,8 +77,7 @@ fn lock_id(req: &Req) -> Option<String> {
 /// `GET`, `POST` and `DELETE /projects/:id/terraform/state/:name`.
 pub(crate) fn state(gl: &mut GitLab, req: &Req, key: &str, name: &str) -> Reply {
     let reading = req.method == axum::http::Method::GET;
-    let who = auth(gl, req, if reading { Need::Read } else { Need::Write })?;
-    let project = visible_project(gl, &who, key)?.id;
+    let (who, project) = caller(gl, req, if reading { Need::Read } else { Need::Write }, key)?;
     super::require_level(
         gl,
         &who,
@@ -97,8 +134,7 @@ pub(crate) fn state(gl: &mut GitLab, req: &Req, key: &str, name: &str) -> Reply 
 
 /// `POST` (lock) and `DELETE` (unlock) on `/projects/:id/terraform/state/:name/lock`.
 pub(crate) fn lock(gl: &mut GitLab, req: &Req, key: &str, name: &str) -> Reply {
-    let who = auth(gl, req, Need::Write)?;
-    let project = visible_project(gl, &who, key)?.id;
+    let (who, project) = caller(gl, req, Need::Write, key)?;
     super::require_level(gl, &who, Scope::Project(project), 40)?;
     let state: &mut TfState = gl.tf_states.entry((project, name.to_string())).or_default();
     if req.method == axum::http::Method::POST {

@@ -176,6 +176,16 @@ pub struct Note {
     pub updated_at: Timestamp,
 }
 
+/// A CI/CD job token (`CI_JOB_TOKEN`): it acts as the user who started the job, inside the
+/// job's project, until the job finishes.
+#[derive(Debug, Clone)]
+pub struct JobToken {
+    pub project_id: u64,
+    pub user_id: u64,
+    /// False once the job finished.
+    pub running: bool,
+}
+
 /// A Terraform HTTP state and its lock.
 #[derive(Debug, Clone, Default)]
 pub struct TfState {
@@ -201,6 +211,8 @@ pub struct GitLab {
     pub merge_requests: BTreeMap<u64, MergeRequest>,
     pub notes: BTreeMap<u64, Note>,
     pub tf_states: HashMap<(u64, String), TfState>,
+    /// CI/CD job tokens by value.
+    pub job_tokens: HashMap<Value, JobToken>,
     /// The credential the sandbox hands out for this instance (an admin's PAT).
     pub admin_token: Option<Value>,
     /// The host name used in bot e-mails and web URLs.
@@ -487,5 +499,26 @@ impl GitLab {
             },
         );
         id
+    }
+
+    /// Starts a CI job in `project_id` for `user_id` and returns its job token.
+    pub fn start_job(&mut self, issuer: &mut Issuer, project_id: u64, user_id: u64) -> Value {
+        let value = issuer.mint(ValueKind::GitLabJobToken);
+        self.job_tokens.insert(
+            value.clone(),
+            JobToken {
+                project_id,
+                user_id,
+                running: true,
+            },
+        );
+        value
+    }
+
+    /// The running job a job token belongs to, if any.
+    pub fn running_job(&self, value: &str) -> Option<&JobToken> {
+        self.job_tokens
+            .get(&Value::from_request(value))
+            .filter(|j| j.running)
     }
 }

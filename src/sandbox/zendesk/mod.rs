@@ -1,6 +1,7 @@
 //! The simulated Zendesk API (`/api/v2` and `/oauth/tokens`): the route table,
-//! authentication (OAuth bearer tokens and legacy `email/token:…` basic auth), and the
-//! error bodies Zendesk uses.
+//! authentication (OAuth bearer tokens and legacy `email/token:…` basic auth), the rule that
+//! a read-scoped OAuth token changes nothing (403 on every write), and the error bodies
+//! Zendesk uses.
 
 mod apps;
 mod oauth;
@@ -41,6 +42,14 @@ impl Caller {
         } else {
             Err(forbidden())
         }
+    }
+    /// Whether the credential may change anything: an OAuth token needs `write` or a
+    /// `resource:write` scope (a read-scoped token gets 403 on every POST, PUT, PATCH and
+    /// DELETE); API-token sign-in has no scopes and acts with the user's role.
+    pub fn may_write(&self) -> bool {
+        self.scopes
+            .as_ref()
+            .is_none_or(|scopes| scopes.iter().any(|s| s == "write" || s.ends_with(":write")))
     }
     /// Requires the admin role.
     pub fn need_admin(&self) -> Result<(), Response> {
@@ -182,6 +191,9 @@ fn with_auth(
 ) -> R {
     R::new(pattern, move |zd, issuer, req| {
         let who = auth(zd, req)?;
+        if req.method != Method::GET && !who.may_write() {
+            return Err(forbidden());
+        }
         f(zd, issuer, req, who)
     })
 }

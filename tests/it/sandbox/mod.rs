@@ -2,6 +2,7 @@
 //! started on 127.0.0.1 inside the test (a [`crate::scenario::Scenario`], its raw HTTP
 //! accessors), plus the `tokenops sandbox` command.
 
+mod ci_credentials;
 mod cli;
 mod faults;
 mod gitlab_hooks;
