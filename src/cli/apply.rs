@@ -8,8 +8,10 @@ use std::time::Duration;
 use anyhow::Context as _;
 use secrecy::SecretString;
 
-use super::context::{Tuning, ledger_source, run_context};
+use super::context::{Tuning, run_context};
+use super::credentials::Access;
 use super::env::process_env;
+use super::ledger::{explain_refusal, ledger_source, refuse_local_in_ci};
 use crate::manifest::LoadOptions;
 use crate::ops::Outcome;
 use crate::ops::apply::ApplyOptions;
@@ -53,6 +55,10 @@ pub struct Args {
     /// applying the plan: for legacy Zendesk API tokens, which nobody can create by API.
     #[arg(long, value_name = "TOKEN_ID", conflicts_with = "plan_file")]
     pub provide: Option<String>,
+    /// The local ledger file outlives this CI job (the job keeps it as a cache or an
+    /// artifact the next run restores). Without it, apply refuses a local ledger in CI.
+    #[arg(long)]
+    pub local_ledger_kept: bool,
 }
 
 /// Runs `apply`.
@@ -62,6 +68,13 @@ pub fn run(args: Args, now: Option<&str>) -> anyhow::Result<Outcome> {
         manifests: args.manifests.clone(),
     };
     let desired = load(&load_options)?;
+    let ledger = ledger_source(
+        &desired.config,
+        &load_options.config,
+        Access::Write,
+        &process_env,
+    )?;
+    refuse_local_in_ci(&ledger.source, args.local_ledger_kept, &process_env)?;
     let provided = match &args.provide {
         Some(id) => {
             if !args.auto_approve {
@@ -101,6 +114,7 @@ pub fn run(args: Args, now: Option<&str>) -> anyhow::Result<Outcome> {
             concurrency: args.concurrency,
             requests_per_minute: None,
         },
+        Access::Write,
         &process_env,
     )?;
     let identity_env = desired
@@ -110,7 +124,7 @@ pub fn run(args: Args, now: Option<&str>) -> anyhow::Result<Outcome> {
         .map(|e| e.identity_env.clone())
         .unwrap_or_else(|| "TOKENOPS_ESCROW_IDENTITY".to_string());
     let options = ApplyOptions {
-        ledger: ledger_source(&desired.config, &load_options.config, &process_env)?,
+        ledger: ledger.source,
         config: load_options.config,
         plan_file: args.plan_file,
         lock_timeout: Duration::from_secs(args.lock_timeout),
@@ -132,12 +146,14 @@ pub fn run(args: Args, now: Option<&str>) -> anyhow::Result<Outcome> {
         .enable_all()
         .build()?;
     let mut stdout = std::io::stdout().lock();
-    let (outcome, _) = runtime.block_on(crate::ops::apply::run(
-        &options,
-        &desired,
-        &ctx,
-        &mut stdout,
-    ))?;
+    let (outcome, _) = runtime
+        .block_on(crate::ops::apply::run(
+            &options,
+            &desired,
+            &ctx,
+            &mut stdout,
+        ))
+        .map_err(|err| explain_refusal(err.into(), ledger.sign_in.as_deref()))?;
     Ok(outcome)
 }
 

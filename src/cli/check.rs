@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use anyhow::Context as _;
 
 use super::context::{Tuning, run_context};
+use super::credentials::Access;
 use super::env::process_env;
 use super::plan::FormatArg;
 use crate::manifest::{Duration, LoadOptions};
@@ -64,6 +65,12 @@ pub fn run(args: Args, now: Option<&str>) -> anyhow::Result<Outcome> {
         Tuning {
             concurrency: args.concurrency,
             requests_per_minute: args.requests_per_minute,
+        },
+        // Only the report issue is a write; the scan itself reads.
+        if args.report_issue {
+            Access::Write
+        } else {
+            Access::Read
         },
         &process_env,
     )?;

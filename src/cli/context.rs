@@ -1,9 +1,13 @@
 //! Builds the run context at the edge: one API client per platform instance declared in
-//! `tokenops.yaml` (URL and credential from the environment), and the current time.
+//! `tokenops.yaml` (URL and the read or write credential from the environment), the
+//! merge-request note's target, and the current time.
 
 use anyhow::Context as _;
 
-use super::env::{Lookup, resolve_instance, resolve_now, resolve_zendesk_api_token};
+use super::credentials::{
+    Access, CredentialError, TEMPLATE_FILE, gitlab_access, zendesk_access,
+};
+use super::env::{Lookup, resolve_now};
 use crate::clients::{Clients, RunContext};
 use crate::gitlab::GitLabClient;
 use crate::http::{ClientSettings, Platform};
@@ -30,11 +34,12 @@ impl Tuning {
     }
 }
 
-/// One client per declared instance, and `now`.
+/// One client per declared instance, signed in for `access`, and `now`.
 pub fn run_context(
     config: &Config,
     now_flag: Option<&str>,
     tuning: Tuning,
+    access: Access,
     lookup: Lookup<'_>,
 ) -> anyhow::Result<RunContext> {
     let now = resolve_now(now_flag, lookup)?;
@@ -43,48 +48,18 @@ pub fn run_context(
         ..Clients::default()
     };
     for instance in &config.gitlab {
-        let access = resolve_instance(
-            Platform::GitLab,
-            &instance.name,
-            &instance.url,
-            &instance.token_env,
-            lookup,
-        )?;
+        let resolved = gitlab_access(instance, access, lookup)?;
         let mut settings = ClientSettings::gitlab();
         tuning.apply(&mut settings);
-        let client = GitLabClient::new(&access, settings)
+        let client = GitLabClient::new(&resolved, settings)
             .with_context(|| format!("GitLab instance `{}`", instance.name))?;
         clients.gitlab.insert(instance.name.clone(), client);
     }
     for instance in &config.zendesk {
-        let access = match (
-            &instance.oauth_token_env,
-            &instance.email_env,
-            &instance.api_token_env,
-        ) {
-            (Some(token_env), _, _) => resolve_instance(
-                Platform::Zendesk,
-                &instance.name,
-                &instance.url,
-                token_env,
-                lookup,
-            )?,
-            (None, Some(email_env), Some(token_env)) => resolve_zendesk_api_token(
-                &instance.name,
-                &instance.url,
-                email_env,
-                token_env,
-                lookup,
-            )?,
-            _ => anyhow::bail!(
-                "Zendesk instance `{}` in tokenops.yaml names no credential: set \
-                 `oauth_token_env` (or `email_env` and `api_token_env`)",
-                instance.name
-            ),
-        };
+        let resolved = zendesk_access(instance, access, lookup)?;
         let mut settings = ClientSettings::zendesk();
         tuning.apply(&mut settings);
-        let client = ZendeskClient::new(&access, settings)
+        let client = ZendeskClient::new(&resolved, settings)
             .with_context(|| format!("Zendesk instance `{}`", instance.name))?;
         clients.zendesk.insert(instance.name.clone(), client);
     }
@@ -118,12 +93,21 @@ pub fn comment_target(
         .to_string();
     let token = match lookup("TOKENOPS_NOTE_TOKEN").filter(|v| !v.is_empty()) {
         Some(token) => secrecy::SecretString::from(token),
-        None => credential_at(config, &base, lookup)?.ok_or_else(|| {
-            anyhow::anyhow!(
-                "--comment: no GitLab instance in tokenops.yaml is at {base}; set \
-                 TOKENOPS_NOTE_TOKEN to a token that may comment on the merge request"
-            )
-        })?,
+        None => match credential_at(config, &base, Access::Write, lookup) {
+            Ok(Some(token)) => token,
+            Ok(None) => anyhow::bail!(
+                "--comment: TOKENOPS_NOTE_TOKEN is not set and no GitLab instance in \
+                 tokenops.yaml is at {base}; set TOKENOPS_NOTE_TOKEN to a token that may \
+                 comment on the merge request (a project access token, Reporter, `api`; not \
+                 protected, so that merge-request pipelines can read it)"
+            ),
+            Err(err) => anyhow::bail!(
+                "--comment: TOKENOPS_NOTE_TOKEN is not set, and the instance's own credential \
+                 is not available either ({err}). The plan job of {TEMPLATE_FILE} reads \
+                 TOKENOPS_NOTE_TOKEN: add it under Settings > CI/CD > Variables, not \
+                 protected (a project access token with the Reporter role and `api`)"
+            ),
+        },
     };
     let access = crate::http::InstanceAccess {
         name: "merge request".to_string(),
@@ -142,79 +126,22 @@ pub fn comment_target(
     })
 }
 
-/// Where the ledger is, from `state:` in tokenops.yaml. A local path is relative to the
-/// directory of tokenops.yaml; the `http` backend authenticates with `password_env` (and
-/// `username_env`, ignored by GitLab), else with the declared GitLab instance at its address.
-pub fn ledger_source(
-    config: &Config,
-    config_path: &std::path::Path,
-    lookup: Lookup<'_>,
-) -> anyhow::Result<crate::ledger::LedgerSource> {
-    use crate::ledger::LedgerSource;
-    use crate::ledger::http::StateAddress;
-    use crate::manifest::LedgerSettings;
-    Ok(match &config.state {
-        LedgerSettings::Local { path } => {
-            let base = config_path.parent().unwrap_or(std::path::Path::new("."));
-            LedgerSource::Local(base.join(path))
-        }
-        LedgerSettings::Http {
-            address,
-            password_env,
-            ..
-        } => {
-            let parsed = StateAddress::parse(address)?;
-            let token = match password_env {
-                Some(var) => lookup(var)
-                    .filter(|v| !v.is_empty())
-                    .map(secrecy::SecretString::from)
-                    .ok_or_else(|| {
-                        anyhow::anyhow!(
-                            "state.password_env names {var}, which is not set: set it to a \
-                             token with the Maintainer role on the state's project"
-                        )
-                    })?,
-                None => credential_at(config, &parsed.base, lookup)?.ok_or_else(|| {
-                    anyhow::anyhow!(
-                        "state.address {address} is on no GitLab instance declared in \
-                         tokenops.yaml; set state.password_env"
-                    )
-                })?,
-            };
-            let access = crate::http::InstanceAccess {
-                name: "state".to_string(),
-                url: parsed.base.clone(),
-                credential: token,
-                email: None,
-            };
-            LedgerSource::Http {
-                client: GitLabClient::new(&access, ClientSettings::gitlab())?,
-                address: parsed,
-            }
-        }
-    })
-}
-
-/// The credential of the declared GitLab instance whose (possibly overridden) URL is `base`.
-fn credential_at(
+/// The credential for `access` of the declared GitLab instance whose (possibly overridden)
+/// URL is `base`; `None` when no declared instance is there.
+pub fn credential_at(
     config: &Config,
     base: &str,
+    access: Access,
     lookup: Lookup<'_>,
-) -> anyhow::Result<Option<secrecy::SecretString>> {
+) -> Result<Option<secrecy::SecretString>, CredentialError> {
     let found = config.gitlab.iter().find(|g| {
         let url = lookup(&super::env::override_var(Platform::GitLab, &g.name, "URL"))
+            .filter(|u| !u.trim().is_empty())
             .unwrap_or_else(|| g.url.clone());
         url.trim_end_matches('/') == base.trim_end_matches('/')
     });
     let Some(instance) = found else {
         return Ok(None);
     };
-    let access = resolve_instance(
-        Platform::GitLab,
-        &instance.name,
-        &instance.url,
-        &instance.token_env,
-        lookup,
-    )?;
-    Ok(Some(access.credential))
+    Ok(Some(gitlab_access(instance, access, lookup)?.credential))
 }

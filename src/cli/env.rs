@@ -1,12 +1,10 @@
-//! The edge where the environment is read: each platform instance's URL and credential
-//! (from the variable `tokenops.yaml` names, or the `TOKENOPS_<PLATFORM>_<NAME>_URL|TOKEN`
-//! overrides that point tokenops at a sandbox), and the current time (`--now` or
-//! `TOKENOPS_NOW`, RFC 3339, else the system clock). Everything takes a lookup function so
-//! tests can pass a fake environment.
+//! The edge where the environment is read: the names of the `TOKENOPS_<PLATFORM>_<NAME>_*`
+//! overrides that point tokenops at a sandbox (the credentials themselves are resolved in
+//! [`super::credentials`]), and the current time (`--now` or `TOKENOPS_NOW`, RFC 3339, else
+//! the system clock). Everything takes a lookup function so tests can pass a fake
+//! environment.
 
-use secrecy::SecretString;
-
-use crate::http::{ApiError, InstanceAccess, Platform, check_base_url};
+use crate::http::Platform;
 
 /// Reads one environment variable; `None` when unset.
 pub type Lookup<'a> = &'a dyn Fn(&str) -> Option<String>;
@@ -39,58 +37,6 @@ pub fn override_var(platform: Platform, instance: &str, what: &str) -> String {
 /// Reads a variable, treating an empty value as unset.
 fn read(lookup: Lookup<'_>, name: &str) -> Option<String> {
     lookup(name).filter(|v| !v.trim().is_empty())
-}
-
-/// Resolves one instance: URL from the override or `configured_url`; credential from the
-/// override or `token_env`. Fails naming the variable to set, or refusing an insecure URL.
-pub fn resolve_instance(
-    platform: Platform,
-    name: &str,
-    configured_url: &str,
-    token_env: &str,
-    lookup: Lookup<'_>,
-) -> Result<InstanceAccess, ApiError> {
-    let url = read(lookup, &override_var(platform, name, "URL"))
-        .unwrap_or_else(|| configured_url.to_string());
-    check_base_url(&url)?;
-    let token_override = override_var(platform, name, "TOKEN");
-    let credential = read(lookup, &token_override)
-        .or_else(|| read(lookup, token_env))
-        .ok_or_else(|| ApiError::MissingCredential {
-            platform,
-            instance: name.to_string(),
-            env_var: token_env.to_string(),
-            override_var: Some(token_override.clone()),
-        })?;
-    Ok(InstanceAccess {
-        name: name.to_string(),
-        url,
-        credential: SecretString::from(credential),
-        email: None,
-    })
-}
-
-/// Resolves a Zendesk instance that uses a legacy API token: like [`resolve_instance`],
-/// plus the email the token is paired with (`email_env`, or `TOKENOPS_ZENDESK_<NAME>_EMAIL`).
-pub fn resolve_zendesk_api_token(
-    name: &str,
-    configured_url: &str,
-    email_env: &str,
-    token_env: &str,
-    lookup: Lookup<'_>,
-) -> Result<InstanceAccess, ApiError> {
-    let mut access = resolve_instance(Platform::Zendesk, name, configured_url, token_env, lookup)?;
-    let email_override = override_var(Platform::Zendesk, name, "EMAIL");
-    let email = read(lookup, &email_override)
-        .or_else(|| read(lookup, email_env))
-        .ok_or_else(|| ApiError::MissingCredential {
-            platform: Platform::Zendesk,
-            instance: name.to_string(),
-            env_var: email_env.to_string(),
-            override_var: Some(email_override),
-        })?;
-    access.email = Some(email);
-    Ok(access)
 }
 
 /// The variable that sets the current time.
@@ -134,8 +80,6 @@ pub fn resolve_now(flag: Option<&str>, lookup: Lookup<'_>) -> Result<jiff::Times
 mod tests {
     use std::collections::HashMap;
 
-    use secrecy::ExposeSecret;
-
     use super::*;
 
     fn env(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
@@ -156,94 +100,6 @@ mod tests {
             override_var(Platform::Zendesk, "us-government", "URL"),
             "TOKENOPS_ZENDESK_US_GOVERNMENT_URL"
         );
-    }
-
-    #[test]
-    fn configured_variable_is_used() {
-        let lookup = env(&[("GITLAB_TOKEN", "glpat-configured")]);
-        let access = resolve_instance(
-            Platform::GitLab,
-            "gitlab.com",
-            "https://gitlab.com",
-            "GITLAB_TOKEN",
-            &lookup,
-        )
-        .unwrap();
-        assert_eq!(access.url, "https://gitlab.com");
-        assert_eq!(access.credential.expose_secret(), "glpat-configured");
-    }
-
-    #[test]
-    fn overrides_win() {
-        let lookup = env(&[
-            ("GITLAB_TOKEN", "glpat-configured"),
-            ("TOKENOPS_GITLAB_GITLAB_COM_TOKEN", "glpat-sandbox"),
-            (
-                "TOKENOPS_GITLAB_GITLAB_COM_URL",
-                "http://127.0.0.1:8080/gitlab/gitlab.com",
-            ),
-        ]);
-        let access = resolve_instance(
-            Platform::GitLab,
-            "gitlab.com",
-            "https://gitlab.com",
-            "GITLAB_TOKEN",
-            &lookup,
-        )
-        .unwrap();
-        assert_eq!(access.url, "http://127.0.0.1:8080/gitlab/gitlab.com");
-        assert_eq!(access.credential.expose_secret(), "glpat-sandbox");
-    }
-
-    #[test]
-    fn missing_variable_is_named() {
-        let lookup = env(&[("GITLAB_TOKEN", "  ")]);
-        let err = resolve_instance(
-            Platform::Zendesk,
-            "global",
-            "https://example.zendesk.com",
-            "ZENDESK_GLOBAL_OAUTH_TOKEN",
-            &lookup,
-        )
-        .unwrap_err();
-        let text = err.to_string();
-        assert!(text.contains("ZENDESK_GLOBAL_OAUTH_TOKEN"), "{text}");
-        assert!(text.contains("TOKENOPS_ZENDESK_GLOBAL_TOKEN"), "{text}");
-        assert!(text.contains("`global`"), "{text}");
-    }
-
-    #[test]
-    fn insecure_override_is_refused() {
-        let lookup = env(&[
-            ("T", "x"),
-            ("TOKENOPS_GITLAB_GL_URL", "http://gitlab.example.com"),
-        ]);
-        let err = resolve_instance(Platform::GitLab, "gl", "https://g", "T", &lookup).unwrap_err();
-        assert!(matches!(err, ApiError::InsecureUrl { .. }), "{err}");
-    }
-
-    #[test]
-    fn legacy_zendesk_needs_the_email() {
-        let lookup = env(&[("ZD_TOKEN", "abc")]);
-        let err = resolve_zendesk_api_token(
-            "global",
-            "https://x.zendesk.com",
-            "ZD_EMAIL",
-            "ZD_TOKEN",
-            &lookup,
-        )
-        .unwrap_err();
-        assert!(err.to_string().contains("ZD_EMAIL"));
-        let lookup = env(&[("ZD_TOKEN", "abc"), ("ZD_EMAIL", "ops@example.com")]);
-        let access = resolve_zendesk_api_token(
-            "global",
-            "https://x.zendesk.com",
-            "ZD_EMAIL",
-            "ZD_TOKEN",
-            &lookup,
-        )
-        .unwrap();
-        assert_eq!(access.email.as_deref(), Some("ops@example.com"));
     }
 
     #[test]

@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 
 use super::context::{Tuning, run_context};
+use super::credentials::Access;
 use super::env::process_env;
 use crate::manifest::LoadOptions;
 use crate::ops::Outcome;
@@ -52,7 +53,13 @@ pub fn run(args: Args, now: Option<&str>) -> anyhow::Result<Outcome> {
         );
         return Ok(Outcome::Success);
     }
-    let ctx = run_context(&desired.config, now, Tuning::default(), &process_env)?;
+    let ctx = run_context(
+        &desired.config,
+        now,
+        Tuning::default(),
+        Access::Read,
+        &process_env,
+    )?;
     let out = args.out.unwrap_or(args.manifests);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -5,8 +5,10 @@ use std::path::PathBuf;
 
 use clap::ValueEnum;
 
-use super::context::{Tuning, comment_target, ledger_source, run_context};
+use super::context::{Tuning, comment_target, run_context};
+use super::credentials::Access;
 use super::env::process_env;
+use super::ledger::{explain_refusal, ledger_source, local_in_ci_warning};
 use crate::manifest::LoadOptions;
 use crate::ops::Outcome;
 use crate::ops::plan::{PlanOptions, load};
@@ -72,6 +74,10 @@ pub struct Args {
     /// under GitLab.com's and Zendesk's common limits).
     #[arg(long)]
     pub requests_per_minute: Option<u32>,
+    /// The local ledger file outlives this CI job (a cache or an artifact), so do not warn
+    /// that it starts empty.
+    #[arg(long)]
+    pub local_ledger_kept: bool,
 }
 
 /// Whether stdout should get colour.
@@ -93,10 +99,21 @@ pub fn run(args: Args, now: Option<&str>) -> anyhow::Result<Outcome> {
             concurrency: args.concurrency,
             requests_per_minute: args.requests_per_minute,
         },
+        Access::Read,
         &process_env,
     )?;
+    let ledger = ledger_source(
+        &desired.config,
+        &load_options.config,
+        Access::Read,
+        &process_env,
+    )?;
+    if let Some(warning) = local_in_ci_warning(&ledger.source, args.local_ledger_kept, &process_env)
+    {
+        eprintln!("{warning}");
+    }
     let options = PlanOptions {
-        ledger: ledger_source(&desired.config, &load_options.config, &process_env)?,
+        ledger: ledger.source,
         format: args.format.into(),
         out: args.out,
         detailed_exitcode: args.detailed_exitcode,
@@ -112,5 +129,7 @@ pub fn run(args: Args, now: Option<&str>) -> anyhow::Result<Outcome> {
         .enable_all()
         .build()?;
     let mut stdout = std::io::stdout().lock();
-    Ok(runtime.block_on(crate::ops::plan::run(&options, &desired, &ctx, &mut stdout))?)
+    runtime
+        .block_on(crate::ops::plan::run(&options, &desired, &ctx, &mut stdout))
+        .map_err(|err| explain_refusal(err.into(), ledger.sign_in.as_deref()))
 }

@@ -2,8 +2,9 @@
 
 use std::path::PathBuf;
 
-use super::context::ledger_source;
+use super::credentials::Access;
 use super::env::process_env;
+use super::ledger::{explain_refusal, ledger_source};
 use crate::manifest::LoadOptions;
 use crate::ops::Outcome;
 use crate::ops::plan::load;
@@ -34,11 +35,18 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
         manifests: args.manifests.clone(),
     };
     let desired = load(&load_options)?;
-    let source = ledger_source(&desired.config, &load_options.config, &process_env)?;
+    let ledger = ledger_source(
+        &desired.config,
+        &load_options.config,
+        Access::Write,
+        &process_env,
+    )?;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
-    runtime.block_on(crate::ops::unlock::run(&source, &args.lock_id))?;
+    runtime
+        .block_on(crate::ops::unlock::run(&ledger.source, &args.lock_id))
+        .map_err(|err| explain_refusal(err.into(), ledger.sign_in.as_deref()))?;
     println!("released lock {} of the shared ledger", args.lock_id);
     Ok(Outcome::Success)
 }

@@ -70,6 +70,28 @@ impl GitLabClient {
         Ok(GitLabClient { api })
     }
 
+    /// A client that signs in as the running CI/CD job: `CI_JOB_TOKEN` as HTTP basic auth
+    /// with the user `gitlab-ci-token`, which GitLab accepts on a few routes only (the
+    /// project's Terraform state among them).
+    pub fn for_ci_job(
+        name: &str,
+        url: &str,
+        job_token: secrecy::SecretString,
+        settings: ClientSettings,
+    ) -> Result<Self, ApiError> {
+        let api = ApiClient::new(
+            Platform::GitLab,
+            name,
+            url,
+            Auth::Basic {
+                username: "gitlab-ci-token".to_string(),
+                password: job_token,
+            },
+            settings,
+        )?;
+        Ok(GitLabClient { api })
+    }
+
     /// Like [`GitLabClient::new`], on an injected clock (budget and waits).
     pub fn with_clock(
         access: &InstanceAccess,

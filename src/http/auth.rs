@@ -46,6 +46,14 @@ pub enum Auth {
         /// The API token.
         token: SecretString,
     },
+    /// HTTP basic auth with a user name and a secret: GitLab's CI/CD job token as user
+    /// `gitlab-ci-token` on the Terraform-state routes.
+    Basic {
+        /// The user name.
+        username: String,
+        /// The secret.
+        password: SecretString,
+    },
     /// No credential (the OAuth grant endpoint carries its own in the body).
     None,
 }
@@ -56,6 +64,7 @@ impl fmt::Debug for Auth {
             Auth::PrivateToken(_) => "PrivateToken([REDACTED])",
             Auth::Bearer(_) => "Bearer([REDACTED])",
             Auth::ZendeskApiToken { .. } => "ZendeskApiToken([REDACTED])",
+            Auth::Basic { .. } => "Basic([REDACTED])",
             Auth::None => "None",
         })
     }
@@ -75,6 +84,13 @@ impl Auth {
             ),
             Auth::ZendeskApiToken { email, token } => {
                 let raw = Zeroizing::new(format!("{email}/token:{}", token.expose_secret()));
+                (
+                    reqwest::header::AUTHORIZATION,
+                    Zeroizing::new(format!("Basic {}", base64(raw.as_bytes()))),
+                )
+            }
+            Auth::Basic { username, password } => {
+                let raw = Zeroizing::new(format!("{username}:{}", password.expose_secret()));
                 (
                     reqwest::header::AUTHORIZATION,
                     Zeroizing::new(format!("Basic {}", base64(raw.as_bytes()))),
@@ -133,6 +149,11 @@ mod tests {
         };
         assert!(!format!("{access:?}").contains("secretvalue"));
         let auth = Auth::PrivateToken(SecretString::from("glpat-secretvalue"));
+        assert!(!format!("{auth:?}").contains("secretvalue"));
+        let auth = Auth::Basic {
+            username: "gitlab-ci-token".into(),
+            password: SecretString::from("glcbt-secretvalue"),
+        };
         assert!(!format!("{auth:?}").contains("secretvalue"));
     }
 }

@@ -4,6 +4,7 @@
 //! replaced, the keyed fingerprint of the current value and of what each write-only consumer
 //! was given, and an unfinished rotation if there is one. The plan reads it; apply writes it.
 
+pub mod gitlab;
 pub mod http;
 pub mod local;
 

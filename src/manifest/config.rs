@@ -89,8 +89,14 @@ pub struct GitlabInstance {
     /// Base URL, e.g. `https://gitlab.com`.
     #[schemars(url)]
     pub url: String,
-    /// Environment variable holding the access token tokenops itself uses.
+    /// Environment variable holding the access token tokenops itself uses (`api`): what
+    /// `apply`, `check --report-issue` and `unlock` sign in with.
     pub token_env: String,
+    /// Environment variable holding a read-only token (`read_api`) for `plan`, `check`
+    /// without `--report-issue` and `import`, so that merge-request pipelines, which cannot
+    /// read protected variables, can plan. When it is unset, those commands use `token_env`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub read_token_env: Option<String>,
 }
 
 /// A Zendesk instance. Authenticate with `oauth_token_env`, or (legacy) with `email_env` and
@@ -116,6 +122,11 @@ pub struct ZendeskInstance {
     /// Environment variable holding a legacy API token.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub api_token_env: Option<String>,
+    /// Environment variable holding a read-scoped OAuth access token (`read`) for `plan`,
+    /// `check` without `--report-issue` and `import`, so that merge-request pipelines can plan
+    /// without the protected credential. When it is unset, those commands use the one above.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub read_oauth_token_env: Option<String>,
 }
 
 /// Defaults shared by every token.
@@ -137,7 +148,29 @@ pub enum LedgerSettings {
         #[serde(default = "default_state_path")]
         path: String,
     },
-    /// Terraform's HTTP state protocol (GitLab serves it for every project).
+    /// The GitLab-managed Terraform state of a project: shared by every CI job with no
+    /// set-up. In a GitLab pipeline it defaults to the project running it, signed in as
+    /// `gitlab-ci-token` with the job's `CI_JOB_TOKEN`; outside one, `gitlab` and `project`
+    /// say where, and that instance's credential signs in.
+    Gitlab {
+        /// The GitLab instance (a `name` under `gitlab:`) that holds the state. In a pipeline
+        /// the default is the GitLab running it.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        gitlab: Option<String>,
+        /// Full path (or numeric id) of the project. In a pipeline the default is the project
+        /// running it (`CI_PROJECT_ID`).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        project: Option<String>,
+        /// The state's name.
+        #[serde(default = "default_state_name")]
+        name: String,
+        /// Environment variable with a token to sign in with instead of the job token or
+        /// the instance's credential (it needs the Maintainer role on the project to write).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        token_env: Option<String>,
+    },
+    /// Terraform's HTTP state protocol at an explicit address (GitLab serves it for every
+    /// project).
     Http {
         /// State URL, e.g. `https://gitlab.com/api/v4/projects/42/terraform/state/tokenops`.
         #[schemars(url)]
@@ -152,6 +185,10 @@ pub enum LedgerSettings {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         password_env: Option<String>,
     },
+}
+
+fn default_state_name() -> String {
+    "tokenops".to_string()
 }
 
 fn default_state_path() -> String {

@@ -1,5 +1,5 @@
 //! Rules for `tokenops.yaml` beyond its shape: unique instance names, URLs, credentials,
-//! default rotation, and the instances the check settings name.
+//! default rotation, the ledger's state, and the instances the state and check settings name.
 
 use std::path::Path;
 
@@ -131,6 +131,30 @@ pub fn check_config(file: &Path, root: &Node, config: &Config, diags: &mut Diagn
             at(file, node, format!("`{address}` is not a URL"))
                 .hint("give the Terraform HTTP state address, e.g. https://gitlab.com/api/v4/projects/42/terraform/state/tokenops"),
         );
+    }
+    if let LedgerSettings::Gitlab { gitlab, name, .. } = &config.state {
+        let state = root.get("state").unwrap_or(root);
+        if let Some(instance) = gitlab {
+            let declared: Vec<&str> = config.gitlab.iter().map(|g| g.name.as_str()).collect();
+            if !declared.contains(&instance.as_str()) {
+                let node = state.get("gitlab").unwrap_or(state);
+                diags.push(undeclared(
+                    file,
+                    node,
+                    Platform::GitLab,
+                    instance,
+                    &declared,
+                    file,
+                ));
+            }
+        }
+        if name.trim().is_empty() || name.contains('/') {
+            let node = state.get("name").unwrap_or(state);
+            diags.push(
+                at(file, node, format!("`{name}` is not a Terraform state name"))
+                    .hint("GitLab state names may not be empty or contain `/`; the default is `tokenops`"),
+            );
+        }
     }
     if let Some(check) = root.get("check") {
         let declared_zd: Vec<&str> = config.zendesk.iter().map(|z| z.name.as_str()).collect();

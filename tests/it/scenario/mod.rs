@@ -288,6 +288,7 @@ pub fn gitlab_instance(name: &str) -> GitlabInstance {
         name: name.into(),
         url: format!("https://{name}"),
         token_env: "GITLAB_TOKEN".into(),
+        read_token_env: None,
     }
 }
 
@@ -304,6 +305,7 @@ pub fn zendesk_instance(name: &str) -> ZendeskInstance {
         )),
         email_env: None,
         api_token_env: None,
+        read_oauth_token_env: None,
     }
 }
 

@@ -179,7 +179,8 @@ impl Scenario {
 }
 
 /// The `tokenops` binary run from `dir` with nothing wired (no sandbox): for `validate`,
-/// `schema`, `demo` and the like. Colour off, no log filter, no crash point.
+/// `schema`, `demo` and the like. Colour off, no log filter, no crash point, and none of the
+/// variables of a CI job the tests themselves may run in (the pipeline tests set them).
 pub fn plain_command(dir: &std::path::Path) -> assert_cmd::Command {
     let mut cmd = assert_cmd::Command::cargo_bin("tokenops").expect("tokenops binary");
     cmd.current_dir(dir)
@@ -187,5 +188,19 @@ pub fn plain_command(dir: &std::path::Path) -> assert_cmd::Command {
         .env_remove("RUST_LOG")
         .env_remove(tokenops::cli::apply::CRASH_ENV)
         .env_remove("TOKENOPS_NOTE_TOKEN");
+    for var in CI_VARIABLES {
+        cmd.env_remove(var);
+    }
     cmd
 }
+
+/// The CI variables tokenops reads.
+pub const CI_VARIABLES: [&str; 7] = [
+    "CI",
+    "CI_JOB_TOKEN",
+    "CI_API_V4_URL",
+    "CI_PROJECT_ID",
+    "CI_PROJECT_PATH",
+    "CI_MERGE_REQUEST_IID",
+    "CI_COMMIT_SHA",
+];

@@ -1,0 +1,473 @@
+//! Which credential a command signs in with, resolved from the environment at the edge.
+//! Writing commands (`apply`, `check --report-issue`, `unlock`) use an instance's credential
+//! (`token_env`, `oauth_token_env`, or the legacy `email_env` + `api_token_env`); reading
+//! commands (`plan`, `check`, `import`) use its read credential (`read_token_env`,
+//! `read_oauth_token_env`), else the same one, so that a merge-request pipeline, which cannot
+//! read protected variables, plans with unprotected read-only credentials. The
+//! `TOKENOPS_<PLATFORM>_<NAME>_READ_TOKEN` and `_TOKEN` overrides come first. A credential that
+//! is missing is an error naming the instance, the variables and where the pipeline template
+//! sets them.
+
+use secrecy::SecretString;
+
+use super::env::{Lookup, override_var};
+use crate::http::{ApiError, InstanceAccess, Platform, check_base_url};
+use crate::manifest::{GitlabInstance, ZendeskInstance};
+
+/// What the command does with a platform.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// Reads only: the instance's read credential, else its credential.
+    Read,
+    /// Changes things: the instance's credential.
+    Write,
+}
+
+/// A variable the pipeline template sets for its jobs from a CI/CD variable.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TemplateVariable {
+    /// The variable `tokenops.yaml` names.
+    pub env: &'static str,
+    /// The CI/CD variable (Settings > CI/CD > Variables) it is set from.
+    pub from: &'static str,
+    /// The template's jobs that set it.
+    pub jobs: &'static [&'static str],
+    /// Whether the CI/CD variable is meant to be protected.
+    pub protected: bool,
+}
+
+/// The template file whose jobs set these variables.
+pub const TEMPLATE_FILE: &str = "templates/tokenops.gitlab-ci.yml";
+
+/// The credentials `templates/tokenops.gitlab-ci.yml` sets in its jobs (a test keeps this
+/// list and the file in step).
+pub const TEMPLATE_VARIABLES: [TemplateVariable; 2] = [
+    TemplateVariable {
+        env: "GITLAB_READ_TOKEN",
+        from: "TOKENOPS_READ_TOKEN",
+        jobs: &["tokenops:plan"],
+        protected: false,
+    },
+    TemplateVariable {
+        env: "GITLAB_TOKEN",
+        from: "TOKENOPS_ROTATE_TOKEN",
+        jobs: &["tokenops:apply", "tokenops:rotate", "tokenops:check"],
+        protected: true,
+    },
+];
+
+/// A credential that is not in the environment.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "{platform} instance `{instance}` has no {what}: {tried}. {purpose} {hint} (Or set {override_var}.)"
+)]
+pub struct MissingCredential {
+    /// Which platform.
+    pub platform: Platform,
+    /// The instance name.
+    pub instance: String,
+    /// "read credential" or "credential".
+    pub what: &'static str,
+    /// The variables looked at, and what each held.
+    pub tried: String,
+    /// Which commands need it and what it must allow.
+    pub purpose: &'static str,
+    /// Where it is set in GitLab CI.
+    pub hint: String,
+    /// The override variable that would also do.
+    pub override_var: String,
+}
+
+/// Why an instance's access could not be resolved.
+#[derive(Debug, thiserror::Error)]
+pub enum CredentialError {
+    /// The credential is missing.
+    #[error(transparent)]
+    Missing(#[from] Box<MissingCredential>),
+    /// The URL is refused.
+    #[error(transparent)]
+    Url(#[from] ApiError),
+}
+
+/// What a variable holds.
+enum Found {
+    Set(String),
+    Unset,
+    /// `$NAME` left as it was: GitLab keeps a reference to an undefined variable verbatim.
+    Unexpanded(String),
+}
+
+fn find(lookup: Lookup<'_>, name: &str) -> Found {
+    match lookup(name) {
+        None => Found::Unset,
+        Some(v) if v.trim().is_empty() => Found::Unset,
+        Some(v) if is_reference(v.trim()) => Found::Unexpanded(v.trim().to_string()),
+        Some(v) => Found::Set(v),
+    }
+}
+
+/// `$NAME` or `${NAME}`.
+fn is_reference(value: &str) -> bool {
+    let Some(rest) = value.strip_prefix('$') else {
+        return false;
+    };
+    let name = rest
+        .strip_prefix('{')
+        .and_then(|r| r.strip_suffix('}'))
+        .unwrap_or(rest);
+    !name.is_empty()
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+/// The first variable of `names` that is set, or a description of what each held.
+fn first(lookup: Lookup<'_>, names: &[(String, &str)]) -> Result<String, String> {
+    let mut tried = Vec::new();
+    for (name, role) in names {
+        match find(lookup, name) {
+            Found::Set(value) => return Ok(value),
+            Found::Unset => tried.push(format!("{name} ({role}) is not set")),
+            Found::Unexpanded(r) => tried.push(format!(
+                "{name} ({role}) holds `{r}`, a reference GitLab left unexpanded because \
+                 {} is not defined for this pipeline",
+                r.trim_start_matches('$')
+                    .trim_start_matches('{')
+                    .trim_end_matches('}')
+            )),
+        }
+    }
+    Err(tried.join(", nor "))
+}
+
+/// Where GitLab CI sets `var`, for the missing-credential message.
+fn ci_hint(var: &str, read: bool) -> String {
+    if let Some(t) = TEMPLATE_VARIABLES.iter().find(|t| t.env == var) {
+        return format!(
+            "In GitLab CI, {TEMPLATE_FILE} sets {var} in the {} job{} from the CI/CD variable \
+             {}: add it under Settings > CI/CD > Variables{}.",
+            t.jobs.join(", "),
+            if t.jobs.len() > 1 { "s" } else { "" },
+            t.from,
+            if t.protected {
+                ", protected and masked (only pipelines of protected branches, such as the \
+                 default branch and its schedules, can read it)"
+            } else {
+                ", not protected and masked, so that merge-request pipelines can read it"
+            }
+        );
+    }
+    if read {
+        format!(
+            "In GitLab CI, add {var} under Settings > CI/CD > Variables, not protected and \
+             masked, so that merge-request pipelines can read it; every job of {TEMPLATE_FILE} \
+             sees it."
+        )
+    } else {
+        format!(
+            "In GitLab CI, add {var} under Settings > CI/CD > Variables, protected and masked \
+             (only pipelines of protected branches, such as the default branch and its \
+             schedules, can read it); every job of {TEMPLATE_FILE} sees it."
+        )
+    }
+}
+
+fn missing(
+    platform: Platform,
+    instance: &str,
+    access: Access,
+    tried: String,
+    hint_var: &str,
+) -> CredentialError {
+    let (what, purpose) = match (platform, access) {
+        (Platform::GitLab, Access::Read) => (
+            "read credential",
+            "`plan`, `check` and `import` read with a `read_api` token.",
+        ),
+        (Platform::GitLab, Access::Write) => (
+            "credential",
+            "`apply`, `check --report-issue` and `unlock` write with an `api` token.",
+        ),
+        (Platform::Zendesk, Access::Read) => (
+            "read credential",
+            "`plan`, `check` and `import` read with a read-scoped OAuth token (`read`).",
+        ),
+        (Platform::Zendesk, Access::Write) => (
+            "credential",
+            "`apply` writes with an admin's OAuth token (`read write`).",
+        ),
+    };
+    let override_what = if access == Access::Read {
+        "READ_TOKEN"
+    } else {
+        "TOKEN"
+    };
+    CredentialError::Missing(Box::new(MissingCredential {
+        platform,
+        instance: instance.to_string(),
+        what,
+        tried,
+        purpose,
+        hint: ci_hint(hint_var, access == Access::Read),
+        override_var: override_var(platform, instance, override_what),
+    }))
+}
+
+fn url(platform: Platform, name: &str, configured: &str, lookup: Lookup<'_>) -> Result<String, ApiError> {
+    let url = match find(lookup, &override_var(platform, name, "URL")) {
+        Found::Set(url) => url,
+        _ => configured.to_string(),
+    };
+    check_base_url(&url)?;
+    Ok(url)
+}
+
+/// A GitLab instance's URL and the credential for `access`.
+pub fn gitlab_access(
+    instance: &GitlabInstance,
+    access: Access,
+    lookup: Lookup<'_>,
+) -> Result<InstanceAccess, CredentialError> {
+    let name = &instance.name;
+    let url = url(Platform::GitLab, name, &instance.url, lookup)?;
+    let mut names = Vec::new();
+    if access == Access::Read {
+        names.push((override_var(Platform::GitLab, name, "READ_TOKEN"), "override"));
+    }
+    names.push((override_var(Platform::GitLab, name, "TOKEN"), "override"));
+    let overrides = names.len();
+    if access == Access::Read
+        && let Some(read) = &instance.read_token_env
+    {
+        names.push((read.clone(), "read_token_env"));
+    }
+    names.push((instance.token_env.clone(), "token_env"));
+    let credential = first(lookup, &names).map_err(|_| {
+        let configured = &names[overrides..];
+        let tried = first(lookup, configured).err().unwrap_or_default();
+        missing(Platform::GitLab, name, access, tried, &configured[0].0)
+    })?;
+    Ok(InstanceAccess {
+        name: name.clone(),
+        url,
+        credential: SecretString::from(credential),
+        email: None,
+    })
+}
+
+/// A Zendesk instance's URL and the credential for `access` (with the email a legacy API
+/// token is paired with, when that is the credential).
+pub fn zendesk_access(
+    instance: &ZendeskInstance,
+    access: Access,
+    lookup: Lookup<'_>,
+) -> Result<InstanceAccess, CredentialError> {
+    let name = &instance.name;
+    let url = url(Platform::Zendesk, name, &instance.url, lookup)?;
+    let legacy = instance.oauth_token_env.is_none();
+    let email = || -> Result<String, CredentialError> {
+        let names = [
+            (override_var(Platform::Zendesk, name, "EMAIL"), "override"),
+            (
+                instance.email_env.clone().unwrap_or_default(),
+                "email_env",
+            ),
+        ];
+        first(lookup, &names)
+            .map_err(|tried| missing(Platform::Zendesk, name, access, tried, &names[1].0))
+    };
+    let access_with = |credential: String, email: Option<String>| InstanceAccess {
+        name: name.clone(),
+        url: url.clone(),
+        credential: SecretString::from(credential),
+        email,
+    };
+    if access == Access::Read {
+        let read_override = override_var(Platform::Zendesk, name, "READ_TOKEN");
+        if let Found::Set(token) = find(lookup, &read_override) {
+            return Ok(access_with(token, None));
+        }
+    }
+    let token_override = override_var(Platform::Zendesk, name, "TOKEN");
+    if let Found::Set(token) = find(lookup, &token_override) {
+        let email = if legacy { Some(email()?) } else { None };
+        return Ok(access_with(token, email));
+    }
+    let mut names = Vec::new();
+    if access == Access::Read
+        && let Some(read) = &instance.read_oauth_token_env
+    {
+        if let Found::Set(token) = find(lookup, read) {
+            return Ok(access_with(token, None));
+        }
+        names.push((read.clone(), "read_oauth_token_env"));
+    }
+    let own = match (&instance.oauth_token_env, &instance.api_token_env) {
+        (Some(var), _) => (var.clone(), "oauth_token_env"),
+        (None, Some(var)) => (var.clone(), "api_token_env"),
+        (None, None) => (String::new(), "oauth_token_env"),
+    };
+    names.push(own.clone());
+    if let Found::Set(token) = find(lookup, &own.0) {
+        let email = if legacy { Some(email()?) } else { None };
+        return Ok(access_with(token, email));
+    }
+    let tried = first(lookup, &names).err().unwrap_or_default();
+    Err(missing(Platform::Zendesk, name, access, tried, &names[0].0))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use secrecy::ExposeSecret;
+
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        move |k: &str| map.get(k).cloned()
+    }
+
+    fn gitlab() -> GitlabInstance {
+        GitlabInstance {
+            name: "gitlab.com".into(),
+            url: "https://gitlab.com".into(),
+            token_env: "GITLAB_TOKEN".into(),
+            read_token_env: Some("GITLAB_READ_TOKEN".into()),
+        }
+    }
+
+    fn zendesk() -> ZendeskInstance {
+        ZendeskInstance {
+            name: "global".into(),
+            display_name: None,
+            url: "https://example.zendesk.com".into(),
+            oauth_token_env: Some("ZENDESK_GLOBAL_OAUTH_TOKEN".into()),
+            email_env: None,
+            api_token_env: None,
+            read_oauth_token_env: Some("ZENDESK_GLOBAL_READ_TOKEN".into()),
+        }
+    }
+
+    fn secret(access: &InstanceAccess) -> &str {
+        access.credential.expose_secret()
+    }
+
+    #[test]
+    fn reads_use_the_read_credential_and_writes_the_other() {
+        let lookup = env(&[("GITLAB_TOKEN", "glpat-w"), ("GITLAB_READ_TOKEN", "glpat-r")]);
+        let read = gitlab_access(&gitlab(), Access::Read, &lookup).unwrap();
+        assert_eq!(secret(&read), "glpat-r");
+        let write = gitlab_access(&gitlab(), Access::Write, &lookup).unwrap();
+        assert_eq!(secret(&write), "glpat-w");
+        // Without a read credential, reads fall back to the instance's credential.
+        let lookup = env(&[("GITLAB_TOKEN", "glpat-w")]);
+        let read = gitlab_access(&gitlab(), Access::Read, &lookup).unwrap();
+        assert_eq!(secret(&read), "glpat-w");
+    }
+
+    #[test]
+    fn overrides_come_first() {
+        let lookup = env(&[
+            ("GITLAB_READ_TOKEN", "glpat-r"),
+            ("TOKENOPS_GITLAB_GITLAB_COM_TOKEN", "glpat-o"),
+        ]);
+        let read = gitlab_access(&gitlab(), Access::Read, &lookup).unwrap();
+        assert_eq!(secret(&read), "glpat-o");
+        let lookup = env(&[
+            ("TOKENOPS_GITLAB_GITLAB_COM_TOKEN", "glpat-o"),
+            ("TOKENOPS_GITLAB_GITLAB_COM_READ_TOKEN", "glpat-or"),
+        ]);
+        let read = gitlab_access(&gitlab(), Access::Read, &lookup).unwrap();
+        assert_eq!(secret(&read), "glpat-or");
+        let write = gitlab_access(&gitlab(), Access::Write, &lookup).unwrap();
+        assert_eq!(secret(&write), "glpat-o");
+    }
+
+    #[test]
+    fn a_missing_read_credential_names_the_instance_the_variable_and_the_template() {
+        let err = gitlab_access(&gitlab(), Access::Read, &env(&[]))
+            .unwrap_err()
+            .to_string();
+        for part in [
+            "`gitlab.com`",
+            "GITLAB_READ_TOKEN (read_token_env) is not set",
+            "GITLAB_TOKEN (token_env)",
+            "tokenops:plan",
+            "TOKENOPS_READ_TOKEN",
+            "not protected",
+            TEMPLATE_FILE,
+            "TOKENOPS_GITLAB_GITLAB_COM_READ_TOKEN",
+        ] {
+            assert!(err.contains(part), "{part}: {err}");
+        }
+        let err = zendesk_access(&zendesk(), Access::Read, &env(&[]))
+            .unwrap_err()
+            .to_string();
+        for part in [
+            "Zendesk instance `global` has no read credential",
+            "ZENDESK_GLOBAL_READ_TOKEN (read_oauth_token_env) is not set",
+            "Settings > CI/CD > Variables, not protected",
+        ] {
+            assert!(err.contains(part), "{part}: {err}");
+        }
+    }
+
+    #[test]
+    fn a_missing_write_credential_says_it_is_protected() {
+        let err = gitlab_access(&gitlab(), Access::Write, &env(&[("GITLAB_READ_TOKEN", "r")]))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("GITLAB_TOKEN (token_env) is not set"), "{err}");
+        assert!(err.contains("TOKENOPS_ROTATE_TOKEN"), "{err}");
+        assert!(err.contains("protected and masked"), "{err}");
+        assert!(!err.contains("GITLAB_READ_TOKEN"), "{err}");
+    }
+
+    #[test]
+    fn an_unexpanded_reference_is_not_a_credential() {
+        let lookup = env(&[("GITLAB_READ_TOKEN", "$TOKENOPS_READ_TOKEN")]);
+        let err = gitlab_access(&gitlab(), Access::Read, &lookup)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("holds `$TOKENOPS_READ_TOKEN`"), "{err}");
+        assert!(err.contains("TOKENOPS_READ_TOKEN is not defined"), "{err}");
+        assert!(is_reference("${X_1}"));
+        assert!(!is_reference("$ecret-with-dash"));
+        assert!(!is_reference("glpat-$x"));
+    }
+
+    #[test]
+    fn zendesk_reads_prefer_the_read_token() {
+        let lookup = env(&[
+            ("ZENDESK_GLOBAL_OAUTH_TOKEN", "w"),
+            ("ZENDESK_GLOBAL_READ_TOKEN", "r"),
+        ]);
+        assert_eq!(
+            secret(&zendesk_access(&zendesk(), Access::Read, &lookup).unwrap()),
+            "r"
+        );
+        assert_eq!(
+            secret(&zendesk_access(&zendesk(), Access::Write, &lookup).unwrap()),
+            "w"
+        );
+        let legacy = ZendeskInstance {
+            oauth_token_env: None,
+            email_env: Some("ZD_EMAIL".into()),
+            api_token_env: Some("ZD_TOKEN".into()),
+            ..zendesk()
+        };
+        let lookup = env(&[("ZD_TOKEN", "t"), ("ZD_EMAIL", "ops@example.com")]);
+        let write = zendesk_access(&legacy, Access::Write, &lookup).unwrap();
+        assert_eq!(write.email.as_deref(), Some("ops@example.com"));
+        let read = zendesk_access(&legacy, Access::Read, &lookup).unwrap();
+        assert_eq!(read.email.as_deref(), Some("ops@example.com"), "falls back");
+        let lookup = env(&[("ZD_TOKEN", "t")]);
+        let err = zendesk_access(&legacy, Access::Write, &lookup).unwrap_err();
+        assert!(err.to_string().contains("ZD_EMAIL"), "{err}");
+    }
+}
