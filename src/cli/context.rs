@@ -4,9 +4,7 @@
 
 use anyhow::Context as _;
 
-use super::credentials::{
-    Access, CredentialError, TEMPLATE_FILE, gitlab_access, zendesk_access,
-};
+use super::credentials::{Access, CredentialError, TEMPLATE_FILE, gitlab_access, zendesk_access};
 use super::env::{Lookup, resolve_now};
 use crate::clients::{Clients, RunContext};
 use crate::gitlab::GitLabClient;

@@ -115,10 +115,7 @@ fn is_reference(value: &str) -> bool {
         .strip_prefix('{')
         .and_then(|r| r.strip_suffix('}'))
         .unwrap_or(rest);
-    !name.is_empty()
-        && name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '_')
+    !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
 /// The first variable of `names` that is set, or a description of what each held.
@@ -213,7 +210,12 @@ fn missing(
     }))
 }
 
-fn url(platform: Platform, name: &str, configured: &str, lookup: Lookup<'_>) -> Result<String, ApiError> {
+fn url(
+    platform: Platform,
+    name: &str,
+    configured: &str,
+    lookup: Lookup<'_>,
+) -> Result<String, ApiError> {
     let url = match find(lookup, &override_var(platform, name, "URL")) {
         Found::Set(url) => url,
         _ => configured.to_string(),
@@ -232,7 +234,10 @@ pub fn gitlab_access(
     let url = url(Platform::GitLab, name, &instance.url, lookup)?;
     let mut names = Vec::new();
     if access == Access::Read {
-        names.push((override_var(Platform::GitLab, name, "READ_TOKEN"), "override"));
+        names.push((
+            override_var(Platform::GitLab, name, "READ_TOKEN"),
+            "override",
+        ));
     }
     names.push((override_var(Platform::GitLab, name, "TOKEN"), "override"));
     let overrides = names.len();
@@ -245,7 +250,11 @@ pub fn gitlab_access(
     let credential = first(lookup, &names).map_err(|_| {
         let configured = &names[overrides..];
         let tried = first(lookup, configured).err().unwrap_or_default();
-        missing(Platform::GitLab, name, access, tried, &configured[0].0)
+        let err = missing(Platform::GitLab, name, access, tried, &configured[0].0);
+        if access == Access::Read && instance.read_token_env.is_none() {
+            return undeclared_read(err, "read_token_env: GITLAB_READ_TOKEN");
+        }
+        err
     })?;
     Ok(InstanceAccess {
         name: name.clone(),
@@ -268,10 +277,7 @@ pub fn zendesk_access(
     let email = || -> Result<String, CredentialError> {
         let names = [
             (override_var(Platform::Zendesk, name, "EMAIL"), "override"),
-            (
-                instance.email_env.clone().unwrap_or_default(),
-                "email_env",
-            ),
+            (instance.email_env.clone().unwrap_or_default(), "email_env"),
         ];
         first(lookup, &names)
             .map_err(|tried| missing(Platform::Zendesk, name, access, tried, &names[1].0))
@@ -313,7 +319,33 @@ pub fn zendesk_access(
         return Ok(access_with(token, email));
     }
     let tried = first(lookup, &names).err().unwrap_or_default();
-    Err(missing(Platform::Zendesk, name, access, tried, &names[0].0))
+    let err = missing(Platform::Zendesk, name, access, tried, &names[0].0);
+    if access == Access::Read && instance.read_oauth_token_env.is_none() {
+        let var = format!(
+            "read_oauth_token_env: {}",
+            override_var(Platform::Zendesk, name, "READ_TOKEN").trim_start_matches("TOKENOPS_")
+        );
+        return Err(undeclared_read(err, &var));
+    }
+    Err(err)
+}
+
+/// The hint for an instance that declares no read credential, so reads wanted the
+/// protected one.
+fn undeclared_read(err: CredentialError, example: &str) -> CredentialError {
+    match err {
+        CredentialError::Missing(mut m) => {
+            m.hint = format!(
+                "This instance declares no read credential, so reading needs the one apply \
+                 uses, which merge-request pipelines cannot see: declare one in \
+                 tokenops.yaml (e.g. `{example}`) and give it a read-only, unprotected value. \
+                 {}",
+                m.hint
+            );
+            CredentialError::Missing(m)
+        }
+        other => other,
+    }
 }
 
 #[cfg(test)]
@@ -359,7 +391,10 @@ mod tests {
 
     #[test]
     fn reads_use_the_read_credential_and_writes_the_other() {
-        let lookup = env(&[("GITLAB_TOKEN", "glpat-w"), ("GITLAB_READ_TOKEN", "glpat-r")]);
+        let lookup = env(&[
+            ("GITLAB_TOKEN", "glpat-w"),
+            ("GITLAB_READ_TOKEN", "glpat-r"),
+        ]);
         let read = gitlab_access(&gitlab(), Access::Read, &lookup).unwrap();
         assert_eq!(secret(&read), "glpat-r");
         let write = gitlab_access(&gitlab(), Access::Write, &lookup).unwrap();
@@ -419,13 +454,41 @@ mod tests {
 
     #[test]
     fn a_missing_write_credential_says_it_is_protected() {
-        let err = gitlab_access(&gitlab(), Access::Write, &env(&[("GITLAB_READ_TOKEN", "r")]))
-            .unwrap_err()
-            .to_string();
+        let err = gitlab_access(
+            &gitlab(),
+            Access::Write,
+            &env(&[("GITLAB_READ_TOKEN", "r")]),
+        )
+        .unwrap_err()
+        .to_string();
         assert!(err.contains("GITLAB_TOKEN (token_env) is not set"), "{err}");
         assert!(err.contains("TOKENOPS_ROTATE_TOKEN"), "{err}");
         assert!(err.contains("protected and masked"), "{err}");
         assert!(!err.contains("GITLAB_READ_TOKEN"), "{err}");
+    }
+
+    #[test]
+    fn reads_without_a_declared_read_credential_say_to_declare_one() {
+        let bare = GitlabInstance {
+            read_token_env: None,
+            ..gitlab()
+        };
+        let err = gitlab_access(&bare, Access::Read, &env(&[]))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("declares no read credential"), "{err}");
+        assert!(err.contains("`read_token_env: GITLAB_READ_TOKEN`"), "{err}");
+        let bare = ZendeskInstance {
+            read_oauth_token_env: None,
+            ..zendesk()
+        };
+        let err = zendesk_access(&bare, Access::Read, &env(&[]))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("`read_oauth_token_env: ZENDESK_GLOBAL_READ_TOKEN`"),
+            "{err}"
+        );
     }
 
     #[test]

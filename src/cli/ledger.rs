@@ -191,7 +191,12 @@ fn gitlab_state(
                 }
             );
             let token = explicit.unwrap_or(resolved.credential);
-            (state_client(&resolved.url, token)?, resolved.url, project, sign_in)
+            (
+                state_client(&resolved.url, token)?,
+                resolved.url,
+                project,
+                sign_in,
+            )
         }
     };
     let address = StateAddress {
@@ -228,15 +233,19 @@ pub fn refuse_local_in_ci(
     lookup: Lookup<'_>,
 ) -> Result<(), LocalLedgerInCi> {
     match source {
-        LedgerSource::Local(path) if in_ci(lookup) && !kept => Err(LocalLedgerInCi {
-            path: path.clone(),
-        }),
+        LedgerSource::Local(path) if in_ci(lookup) && !kept => {
+            Err(LocalLedgerInCi { path: path.clone() })
+        }
         _ => Ok(()),
     }
 }
 
 /// `plan`'s warning for a local ledger in CI, unless `kept`.
-pub fn local_in_ci_warning(source: &LedgerSource, kept: bool, lookup: Lookup<'_>) -> Option<String> {
+pub fn local_in_ci_warning(
+    source: &LedgerSource,
+    kept: bool,
+    lookup: Lookup<'_>,
+) -> Option<String> {
     match source {
         LedgerSource::Local(path) if in_ci(lookup) && !kept => Some(format!(
             "warning: the ledger is the local file {} and this is a CI job (CI=true): unless \

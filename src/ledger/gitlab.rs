@@ -245,7 +245,12 @@ mod tests {
             })
         );
         assert_eq!(
-            locate(Some("self-managed"), Some("ops/state"), &instances(), Some(&p)),
+            locate(
+                Some("self-managed"),
+                Some("ops/state"),
+                &instances(),
+                Some(&p)
+            ),
             Ok(StateLocation::Instance {
                 gitlab: "self-managed".into(),
                 project: "ops/state".into()
@@ -283,7 +288,10 @@ mod tests {
             })
         );
         let err = locate(Some("gitlab.org"), Some("a/b"), &instances(), None).unwrap_err();
-        assert!(err.to_string().contains("gitlab.com, self-managed"), "{err}");
+        assert!(
+            err.to_string().contains("gitlab.com, self-managed"),
+            "{err}"
+        );
     }
 
     #[test]

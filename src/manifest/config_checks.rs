@@ -151,8 +151,14 @@ pub fn check_config(file: &Path, root: &Node, config: &Config, diags: &mut Diagn
         if name.trim().is_empty() || name.contains('/') {
             let node = state.get("name").unwrap_or(state);
             diags.push(
-                at(file, node, format!("`{name}` is not a Terraform state name"))
-                    .hint("GitLab state names may not be empty or contain `/`; the default is `tokenops`"),
+                at(
+                    file,
+                    node,
+                    format!("`{name}` is not a Terraform state name"),
+                )
+                .hint(
+                    "GitLab state names may not be empty or contain `/`; the default is `tokenops`",
+                ),
             );
         }
     }

@@ -12,6 +12,7 @@ mod http;
 mod import_sandbox;
 mod ledger;
 mod manifest;
+mod pipeline;
 mod plan_engine;
 mod plan_sandbox;
 mod read_only;

@@ -112,8 +112,11 @@ impl Scenario {
     pub fn example() -> ScenarioBuilder {
         let root = repo_root();
         let text = std::fs::read_to_string(root.join("tokenops.yaml")).expect("tokenops.yaml");
-        let config: Config =
+        let mut config: Config =
             tokenops::yaml::from_str(&text, "tokenops.yaml").expect("the shipped config parses");
+        // The shipped config keeps the ledger in GitLab's Terraform state; scenarios choose
+        // theirs with `.state(..)` (a local file unless told otherwise).
+        config.state = LedgerSettings::default();
         let mut builder = Scenario::demo().config(|c| *c = config).escrow(true);
         for (path, text) in shipped_manifests() {
             builder = builder.manifest(&path, &text);
