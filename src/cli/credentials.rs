@@ -134,7 +134,7 @@ fn first(lookup: Lookup<'_>, names: &[(String, &str)]) -> Result<String, String>
             )),
         }
     }
-    Err(tried.join(", nor "))
+    Err(tried.join("; "))
 }
 
 /// Where GitLab CI sets `var`, for the missing-credential message.

@@ -150,8 +150,7 @@ fn gitlab_state(
             let job = running
                 .ok_or_else(|| anyhow::anyhow!("the state of this pipeline needs CI_JOB_TOKEN"))?;
             let sign_in = format!(
-                "the state is this pipeline's project ({}), signed in {}",
-                job.project_path.as_deref().unwrap_or(&project),
+                "the state is this pipeline's project ({project}), signed in {}",
                 if explicit.is_some() {
                     "with state.token_env, which needs the Maintainer role there to lock and \
                      write it"

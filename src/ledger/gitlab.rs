@@ -57,7 +57,7 @@ pub enum StateLocation {
     ThisPipeline {
         /// The GitLab base URL.
         base: String,
-        /// The project id (`CI_PROJECT_ID`).
+        /// The project (`CI_PROJECT_PATH`, else `CI_PROJECT_ID`).
         project: String,
     },
     /// A project on a declared instance, signed in with that instance's credential.
@@ -163,7 +163,10 @@ pub fn locate(
     if same_instance && same_project {
         return Ok(StateLocation::ThisPipeline {
             base: here,
-            project: pipeline.project_id.clone(),
+            project: pipeline
+                .project_path
+                .clone()
+                .unwrap_or_else(|| pipeline.project_id.clone()),
         });
     }
     let (Some(name), Some(url)) = (gitlab, named_url.as_ref()) else {
@@ -220,7 +223,7 @@ mod tests {
     fn in_a_pipeline_the_running_project_is_the_default() {
         let here = StateLocation::ThisPipeline {
             base: "https://gitlab.com".into(),
-            project: "42".into(),
+            project: "support/ops/tokenops".into(),
         };
         let p = pipeline();
         assert_eq!(locate(None, None, &instances(), Some(&p)), Ok(here.clone()));

@@ -8,6 +8,7 @@
 
 mod merge_to_apply;
 mod refusals;
+mod source_build;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -52,6 +53,16 @@ pub struct Project {
     pub user: String,
     template: Value,
     jobs_run: std::cell::Cell<u32>,
+}
+
+/// Where a job runs.
+#[derive(Debug, Default)]
+pub struct Runner {
+    /// `None`: the prebuilt image (tokenops on PATH). `Some(dir)`: a Rust image whose tools
+    /// (`cargo`) are in `dir`, without tokenops.
+    pub rust_image: Option<PathBuf>,
+    /// The runner's cache storage, by key; `None`: no cache.
+    pub cache: Option<PathBuf>,
 }
 
 /// What a job left: its exit code, its log, and its working directory (the artifacts).
@@ -265,8 +276,14 @@ impl Project {
         env
     }
 
-    /// Runs job `name` of the template in `pipeline`, in a fresh copy of the repository.
+    /// Runs job `name` of the template in `pipeline`, in a fresh copy of the repository, in
+    /// the prebuilt image (tokenops on PATH).
     pub fn run(&self, pipeline: Pipeline, name: &str) -> Job {
+        self.run_in(pipeline, name, &Runner::default())
+    }
+
+    /// Like [`Project::run`], on `runner`.
+    pub fn run_in(&self, pipeline: Pipeline, name: &str, runner: &Runner) -> Job {
         let job = self.job_definition(name);
         let dir = tempfile::tempdir().expect("job dir");
         crate::scenario::copy_tree(self.repo.path(), dir.path());
@@ -274,6 +291,24 @@ impl Project {
             .sandbox
             .issue_ci_job_token("gitlab.com", PROJECT, &self.user);
         let env = self.environment(&job, name, pipeline, dir.path(), &token);
+        // The runner restores the job's cache (by its expanded key) before the job.
+        let cache = runner.cache.as_ref().map(|root| {
+            let key = expand(job["cache"]["key"].as_str().expect("cache key"), &env);
+            let paths: Vec<String> = job["cache"]["paths"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|p| p.as_str().map(|p| p.trim_end_matches('/').to_string()))
+                .collect();
+            (root.join(key), paths)
+        });
+        if let Some((stored, paths)) = &cache {
+            for path in paths {
+                if stored.join(path).is_dir() {
+                    crate::scenario::copy_tree(&stored.join(path), &dir.path().join(path));
+                }
+            }
+        }
         let mut script = String::from("set -eo pipefail\n");
         for key in ["before_script", "script"] {
             for line in job.get(key).and_then(Value::as_array).into_iter().flatten() {
@@ -281,11 +316,14 @@ impl Project {
                 script.push('\n');
             }
         }
-        let bin = assert_cmd::cargo::cargo_bin("tokenops");
-        let path = format!(
-            "{}:/usr/local/bin:/usr/bin:/bin",
-            bin.parent().expect("bin dir").display()
-        );
+        let image_bin = match &runner.rust_image {
+            Some(cargo_dir) => cargo_dir.clone(),
+            None => assert_cmd::cargo::cargo_bin("tokenops")
+                .parent()
+                .expect("bin dir")
+                .to_path_buf(),
+        };
+        let path = format!("{}:/usr/local/bin:/usr/bin:/bin", image_bin.display());
         let out = std::process::Command::new("bash")
             .arg("-c")
             .arg(&script)
@@ -296,6 +334,14 @@ impl Project {
             .output()
             .expect("bash runs the job");
         self.sandbox.finish_ci_job("gitlab.com", &token);
+        // ... and saves it after.
+        if let Some((stored, paths)) = &cache {
+            for path in paths {
+                if dir.path().join(path).is_dir() {
+                    crate::scenario::copy_tree(&dir.path().join(path), &stored.join(path));
+                }
+            }
+        }
         let log = format!(
             "$ {name} ({pipeline:?})\n{}{}",
             String::from_utf8_lossy(&out.stdout),
