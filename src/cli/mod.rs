@@ -62,7 +62,7 @@ pub enum Command {
     Demo(demo::Args),
     /// Serve the built-in GitLab + Zendesk API simulator on 127.0.0.1 until interrupted.
     Sandbox(sandbox::Args),
-    /// Release the shared ledger's lock a crashed apply left held (http backend).
+    /// Release the shared ledger's lock a crashed apply left held (gitlab and http backends).
     Unlock(unlock::Args),
     /// Print shell completions (bash, zsh, fish, elvish, powershell).
     Completions(completions::CompletionsArgs),
