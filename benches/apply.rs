@@ -133,6 +133,7 @@ fn main() {
         holder: "bench".to_string(),
         provide: None,
         zendesk_client_secrets: Default::default(),
+        selection: Default::default(),
     };
     handle.clear_requests();
     let mut sink = Vec::new();

@@ -25,7 +25,8 @@ pub const CRASH_ENV: &str = "TOKENOPS_TEST_CRASH_AT";
 #[derive(Debug, clap::Args)]
 #[command(
     after_help = "Examples:\n  tokenops plan --out plan.json && tokenops apply plan.json\n  \
-tokenops apply --auto-approve\n\n\
+tokenops apply --auto-approve\n  \
+tokenops apply --replace gl-ops-bot-automation   # a leaked token: rotate it now\n\n\
 Exit codes: 0 every token done, 1 error or any token pending, failed, skipped or blocked.\n\
 The escrow key: `escrow.recipient` in tokenops.yaml, the identity in the variable named by\n\
 `escrow.identity_env` (default TOKENOPS_ESCROW_IDENTITY)."
@@ -59,6 +60,15 @@ pub struct Args {
     /// artifact the next run restores). Without it, apply refuses a local ledger in CI.
     #[arg(long)]
     pub local_ledger_kept: bool,
+    /// Rotate this token now, due or not (repeatable), as Terraform's `-replace`: for a
+    /// leaked value, which is dead when apply ends. Refused on scope drift and on legacy
+    /// Zendesk API tokens.
+    #[arg(long, value_name = "TOKEN_ID", conflicts_with_all = ["plan_file", "provide"])]
+    pub replace: Vec<String>,
+    /// Plan and apply only this token (repeatable); other tokens, and their unfinished
+    /// rotations, are left alone.
+    #[arg(long, value_name = "TOKEN_ID", conflicts_with_all = ["plan_file", "provide"])]
+    pub target: Vec<String>,
 }
 
 /// Runs `apply`.
@@ -141,6 +151,10 @@ pub fn run(args: Args, now: Option<&str>) -> anyhow::Result<Outcome> {
         ),
         zendesk_client_secrets: client_secrets(&desired, &process_env),
         provide: provided,
+        selection: crate::plan::Selection {
+            replace: args.replace.into_iter().collect(),
+            target: args.target.into_iter().collect(),
+        },
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

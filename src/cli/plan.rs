@@ -12,6 +12,7 @@ use super::ledger::{explain_refusal, ledger_source, local_in_ci_warning};
 use crate::manifest::LoadOptions;
 use crate::ops::Outcome;
 use crate::ops::plan::{PlanOptions, load};
+use crate::plan::Selection;
 use crate::plan::render::Format;
 
 /// Output formats.
@@ -38,7 +39,8 @@ impl From<FormatArg> for Format {
 /// Show what apply would change: reads live state, changes nothing.
 #[derive(Debug, clap::Args)]
 #[command(
-    after_help = "Example:\n  tokenops plan --format markdown --out plan.json --detailed-exitcode\n\n\
+    after_help = "Example:\n  tokenops plan --format markdown --out plan.json --detailed-exitcode\n  \
+tokenops plan --replace gl-ops-bot-automation   # a leaked token: what rotating it now does\n\n\
 Exit codes: 0 no changes (or changes without --detailed-exitcode), 1 error, 2 changes pending \
 with --detailed-exitcode.\n\
 Point tokenops at other instances (for example `tokenops sandbox`) with\n\
@@ -70,6 +72,13 @@ pub struct Args {
     /// Concurrent requests per platform instance (default: 16 GitLab, 8 Zendesk).
     #[arg(long)]
     pub concurrency: Option<usize>,
+    /// Rotate this token now, due or not (repeatable), as Terraform's `-replace`: for a
+    /// leaked value. Refused on scope drift and on legacy Zendesk API tokens.
+    #[arg(long, value_name = "TOKEN_ID")]
+    pub replace: Vec<String>,
+    /// Plan only this token (repeatable); the plan says it is partial.
+    #[arg(long, value_name = "TOKEN_ID")]
+    pub target: Vec<String>,
     /// Requests per minute per platform instance (default: 1950 GitLab, 390 Zendesk: just
     /// under GitLab.com's and Zendesk's common limits).
     #[arg(long)]
@@ -124,6 +133,10 @@ pub fn run(args: Args, now: Option<&str>) -> anyhow::Result<Outcome> {
             None
         },
         widget_report: args.widget_report,
+        selection: Selection {
+            replace: args.replace.into_iter().collect(),
+            target: args.target.into_iter().collect(),
+        },
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

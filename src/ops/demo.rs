@@ -144,6 +144,7 @@ async fn run_against(
         color: options.color,
         comment: None,
         widget_report: None,
+        selection: Default::default(),
     };
 
     heading(
@@ -171,6 +172,7 @@ async fn run_against(
         holder: "tokenops demo".to_string(),
         provide: None,
         zendesk_client_secrets: sandbox_client_secrets(sandbox),
+        selection: Default::default(),
     };
     let (_, report) = crate::ops::apply::run(&apply_options, &desired, &ctx, stdout)
         .await

@@ -12,7 +12,7 @@ use crate::discover::{DiscoverError, ScanKinds, discover};
 use crate::ledger::{Ledger, LedgerError, LedgerSource};
 use crate::manifest::{Desired, LoadOptions};
 use crate::plan::render::{self, Format};
-use crate::plan::{Plan, compute, from_manifest};
+use crate::plan::{Plan, Selection, SelectionError, compute_selected, from_manifest};
 
 /// What `plan` was asked to do.
 #[derive(Debug, Clone)]
@@ -31,6 +31,8 @@ pub struct PlanOptions {
     pub comment: Option<CommentTarget>,
     /// Write GitLab's Terraform MR-widget report here.
     pub widget_report: Option<PathBuf>,
+    /// `--replace` and `--target`.
+    pub selection: Selection,
 }
 
 /// Where the plan note goes, and the client that writes it.
@@ -54,6 +56,9 @@ pub enum PlanError {
     /// Live state could not be read.
     #[error(transparent)]
     Discover(#[from] DiscoverError),
+    /// `--replace` or `--target` names a token that cannot be selected.
+    #[error(transparent)]
+    Selection(#[from] SelectionError),
     /// The merge-request note could not be written.
     #[error("cannot write the plan note on merge request !{iid}: {source}")]
     Comment {
@@ -77,11 +82,12 @@ pub fn load(options: &LoadOptions) -> Result<Desired, PlanError> {
     crate::manifest::load(options).map_err(PlanError::Invalid)
 }
 
-/// Computes the plan for `desired` against live state.
+/// Computes the plan for `desired` against live state, for `selection`.
 pub async fn make_plan(
     desired: &Desired,
     ledger: &Ledger,
     ctx: &RunContext,
+    selection: &Selection,
 ) -> Result<Plan, PlanError> {
     let inventory = discover(
         desired,
@@ -91,12 +97,13 @@ pub async fn make_plan(
         Some(ScanKinds::default()),
     )
     .await?;
-    Ok(compute(
+    Ok(compute_selected(
         &from_manifest(desired),
         &inventory,
         ledger,
         ctx.now,
-    ))
+        selection,
+    )?)
 }
 
 /// Runs `tokenops plan`.
@@ -107,7 +114,7 @@ pub async fn run(
     stdout: &mut dyn Write,
 ) -> Result<Outcome, PlanError> {
     let ledger = options.ledger.read().await?;
-    let plan = make_plan(desired, &ledger, ctx).await?;
+    let plan = make_plan(desired, &ledger, ctx, &options.selection).await?;
     let rendered = render::render(&plan, options.format, options.color);
     stdout
         .write_all(rendered.as_bytes())

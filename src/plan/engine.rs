@@ -13,6 +13,7 @@ use sha2::{Digest, Sha256};
 
 use super::consumers::consumer_plan;
 use super::desired::{DesiredToken, Mode, Strategy, TokenClass};
+use super::select::{self, Selection, SelectionError};
 use super::{
     Action, ConsumerPlan, ConsumerStatus, PLAN_FORMAT, Plan, Summary, TokenPlan, TokenStatus,
     Undeclared,
@@ -28,7 +29,7 @@ pub const ZENDESK_API_TOKEN_IDLE_DAYS: i64 = 30;
 /// GitLab's maximum token lifetime.
 pub const GITLAB_MAX_LIFETIME_DAYS: i64 = 365;
 
-/// Computes the plan.
+/// Computes the whole plan.
 pub fn compute(
     desired: &[DesiredToken],
     inventory: &Inventory,
@@ -37,8 +38,39 @@ pub fn compute(
 ) -> Plan {
     let tokens: Vec<TokenPlan> = desired
         .iter()
-        .map(|token| plan_token(token, inventory, ledger, now))
+        .map(|token| plan_token(token, inventory, ledger, now, false))
         .collect();
+    assemble(tokens, inventory, ledger, now, Selection::default())
+}
+
+/// Computes the plan for a selection: only the `--target` tokens (all when none), with the
+/// `--replace` tokens replaced now, due or not. Refused when an id is not declared, or names
+/// a token with scope drift or a legacy Zendesk API token.
+pub fn compute_selected(
+    desired: &[DesiredToken],
+    inventory: &Inventory,
+    ledger: &Ledger,
+    now: Timestamp,
+    selection: &Selection,
+) -> Result<Plan, SelectionError> {
+    let declared: Vec<&str> = desired.iter().map(|t| t.id.as_str()).collect();
+    select::check_known(selection, &declared)?;
+    let tokens: Vec<TokenPlan> = desired
+        .iter()
+        .filter(|token| selection.covers(&token.id))
+        .map(|token| plan_token(token, inventory, ledger, now, selection.replaces(&token.id)))
+        .collect();
+    select::check_refusals(selection, &tokens)?;
+    Ok(assemble(tokens, inventory, ledger, now, selection.clone()))
+}
+
+fn assemble(
+    tokens: Vec<TokenPlan>,
+    inventory: &Inventory,
+    ledger: &Ledger,
+    now: Timestamp,
+    selection: Selection,
+) -> Plan {
     let undeclared: Vec<Undeclared> = inventory
         .discovered
         .iter()
@@ -58,6 +90,7 @@ pub fn compute(
         format: PLAN_FORMAT,
         generated_at: now,
         live_fingerprint: live_fingerprint(inventory, ledger),
+        selection,
         summary,
         tokens,
         undeclared,
@@ -130,6 +163,7 @@ fn plan_token(
     inventory: &Inventory,
     ledger: &Ledger,
     now: Timestamp,
+    replace: bool,
 ) -> TokenPlan {
     let live = inventory.tokens.get(&token.id);
     let record = match live {
@@ -174,6 +208,13 @@ fn plan_token(
         plan.actions.push(Action::Resume {
             after: pending.step.label().to_string(),
         });
+        if replace {
+            plan.notes.push(
+                "replace requested: apply finishes the unfinished rotation first, which \
+                 replaces the value; plan again afterwards to confirm the old value is gone"
+                    .to_string(),
+            );
+        }
         return plan;
     }
 
@@ -244,6 +285,22 @@ fn plan_token(
         }
     };
 
+    let replacement = match replacement {
+        _ if !replace || plan.status == TokenStatus::ScopeDrift => replacement,
+        Some(replacement) => {
+            plan.reason = format!("replace requested; {}", plan.reason);
+            Some(replacement)
+        }
+        None => {
+            plan.status = TokenStatus::Replace;
+            plan.reason = format!(
+                "replace requested (not due: {}); the old value is dead when apply ends",
+                plan.reason
+            );
+            plan.notes.clear();
+            Some(Replacement::Renew)
+        }
+    };
     let Some(replacement) = replacement else {
         return plan;
     };

@@ -8,6 +8,7 @@ pub mod desired;
 pub mod engine;
 pub mod render;
 pub mod renewal;
+pub mod select;
 
 use jiff::Timestamp;
 use jiff::civil::Date;
@@ -16,7 +17,8 @@ use serde::{Deserialize, Serialize};
 pub use desired::{
     DesiredConsumer, DesiredToken, Mode, Policy, Strategy, TokenClass, from_manifest,
 };
-pub use engine::compute;
+pub use engine::{compute, compute_selected};
+pub use select::{Selection, SelectionError};
 
 /// Version of the plan's JSON shape; bumped on any incompatible change.
 pub const PLAN_FORMAT: u32 = 1;
@@ -31,6 +33,9 @@ pub struct Plan {
     /// Fingerprint of the live state and ledger the plan was made from; apply refuses a saved
     /// plan when this no longer matches.
     pub live_fingerprint: String,
+    /// What the plan was asked to cover (`--replace`, `--target`); empty for a whole plan.
+    #[serde(default, skip_serializing_if = "Selection::is_empty")]
+    pub selection: Selection,
     /// Counts, for the summary line and the MR widget.
     pub summary: Summary,
     /// One entry per declared token, in manifest order.
@@ -77,6 +82,8 @@ pub enum TokenStatus {
     Ok,
     /// Within `rotate_before` of its expiry, or a consumer needs a fresh value.
     Due,
+    /// Not due, but `--replace` asks for a new value now.
+    Replace,
     /// Past its expiry: it can only be created again.
     Expired,
     /// Revoked out of band: it can only be created again.
@@ -99,6 +106,7 @@ impl TokenStatus {
         match self {
             TokenStatus::Ok => "ok",
             TokenStatus::Due => "due",
+            TokenStatus::Replace => "replace-requested",
             TokenStatus::Expired => "expired",
             TokenStatus::Revoked => "revoked",
             TokenStatus::Missing => "missing",

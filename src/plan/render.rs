@@ -109,6 +109,9 @@ pub fn text(plan: &Plan, color: bool) -> String {
     let paint = Paint { on: color };
     let mut out = String::new();
     let _ = writeln!(out, "{}", paint.paint("1", &summary_line(&plan.summary)));
+    if let Some(line) = selection_line(plan) {
+        let _ = writeln!(out, "{line}");
+    }
     for token in &plan.tokens {
         let (mark, code) = sigil(token);
         out.push('\n');
@@ -174,6 +177,32 @@ pub fn text(plan: &Plan, color: bool) -> String {
         }
     }
     out
+}
+
+/// What the plan was limited to and asked to replace, when anything.
+fn selection_line(plan: &Plan) -> Option<String> {
+    let selection = &plan.selection;
+    let list = |ids: &std::collections::BTreeSet<String>| {
+        ids.iter()
+            .map(String::as_str)
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let mut parts = Vec::new();
+    if !selection.target.is_empty() {
+        parts.push(format!(
+            "Partial plan (--target {}): other tokens are not shown and apply leaves them alone.",
+            list(&selection.target)
+        ));
+    }
+    if !selection.replace.is_empty() {
+        parts.push(format!(
+            "Replace requested (--replace {}): a new value now, due or not; the old value is \
+             dead when apply ends.",
+            list(&selection.replace)
+        ));
+    }
+    (!parts.is_empty()).then(|| parts.join(" "))
 }
 
 /// `platform: object`, or just the object for secrets tokenops generates itself.
@@ -253,6 +282,9 @@ pub fn markdown(plan: &Plan, limit: usize) -> String {
     let _ = writeln!(out, "{PLAN_MARKER}");
     let _ = writeln!(out, "### tokenops plan\n");
     let _ = writeln!(out, "{}\n", summary_line(&plan.summary));
+    if let Some(line) = selection_line(plan) {
+        let _ = writeln!(out, "**{}**\n", md_cell(&line));
+    }
     let s = &plan.summary;
     let _ = writeln!(
         out,

@@ -63,6 +63,8 @@ pub struct ApplyOptions {
     /// `--provide TOKEN_ID`: distribute this value (read from stdin by the CLI) for that
     /// token instead of applying the plan.
     pub provide: Option<(String, SecretString)>,
+    /// `--replace` and `--target` (empty with a saved plan, which carries its own).
+    pub selection: crate::plan::Selection,
 }
 
 /// Why `apply` could not run at all.
@@ -168,7 +170,11 @@ pub async fn run(
 
     // The plan: saved (and checked against live state) or made now. Pending rotations show
     // in it as `resume`; they are finished first below.
-    let live = make_plan(desired, &ledger, ctx).await?;
+    let live = match &options.plan_file {
+        // A saved plan carries its own selection; the live fingerprint does not depend on it.
+        Some(_) => make_plan(desired, &ledger, ctx, &Default::default()).await?,
+        None => make_plan(desired, &ledger, ctx, &options.selection).await?,
+    };
     let plan = match &options.plan_file {
         Some(plan_path) => {
             let shown = plan_path.display().to_string();
@@ -201,10 +207,12 @@ pub async fn run(
         None => live,
     };
 
+    // With `--target`, only the targeted tokens' unfinished rotations are finished; the
+    // others stay pending for a whole run.
     let pending: Vec<String> = ledger
         .tokens
         .iter()
-        .filter(|(_, t)| t.pending.is_some())
+        .filter(|(id, t)| t.pending.is_some() && plan.selection.covers(id))
         .map(|(id, _)| id.clone())
         .collect();
     let wants_change = !pending.is_empty()
@@ -303,8 +311,13 @@ pub async fn run(
     progress.begin("rotating", jobs.len() as u64);
     let results = futures_util::stream::iter(jobs.into_iter().map(|(token, spec)| {
         let ctx = &run_ctx;
+        let replace = plan.selection.replaces(&token.id);
         async move {
-            let result = execute(ctx, token, spec).await;
+            let mut result = execute(ctx, token, spec).await;
+            if replace && let Some(r) = result.as_mut().filter(|r| r.outcome == TokenOutcome::Done)
+            {
+                r.notes.push(old_value_fate(token));
+            }
             ctx.clients.progress.advance(1);
             result
         }
@@ -340,6 +353,10 @@ pub async fn run(
     report.flush_time = flush;
     report.flushes = flushes;
     report.flush_wait = run_ctx.store.wait_time();
+    if !plan.selection.target.is_empty() {
+        let ids: Vec<&str> = plan.selection.target.iter().map(String::as_str).collect();
+        report.partial = Some(ids.join(", "));
+    }
     report.wall_time = started.elapsed();
     summary::print(&report, stdout).map_err(ApplyError::Output)?;
     let outcome = if report.all_done() {
@@ -414,6 +431,28 @@ async fn execute(ctx: &Ctx, token: &TokenPlan, spec: Option<&TokenSpec>) -> Opti
         )
         .await,
     )
+}
+
+/// What became of the old value of a token replaced on request, from the actions apply just
+/// completed: the summary's proof for an incident.
+fn old_value_fate(token: &TokenPlan) -> String {
+    let revoked = token.actions.iter().find_map(|a| match a {
+        Action::Revoke { old_platform_id } => Some(old_platform_id.clone()),
+        _ => None,
+    });
+    match (revoked, token.actions.first(), &token.platform_id) {
+        (Some(old), _, _) => format!(
+            "replace requested: the old record #{old} was revoked after every consumer was \
+             verified with the new value; the old value no longer authenticates"
+        ),
+        (None, Some(Action::Rotate { .. }), Some(id)) => format!(
+            "replace requested: the platform's rotate call invalidated the old value of record \
+             #{id} before any consumer was written; every consumer verified with the new value"
+        ),
+        _ => "replace requested: every declared consumer verified with the new value; the old \
+              value is no longer held by any of them"
+            .to_string(),
+    }
 }
 
 fn describe_action(action: &Action) -> String {

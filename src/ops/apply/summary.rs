@@ -81,6 +81,8 @@ pub struct ApplyReport {
     pub flush_wait: Duration,
     /// Wall time of the run.
     pub wall_time: Duration,
+    /// `--target`: the only tokens this run looked at, comma-separated.
+    pub partial: Option<String>,
 }
 
 impl ApplyReport {
@@ -99,8 +101,17 @@ impl ApplyReport {
 
 /// Prints the summary.
 pub fn print(report: &ApplyReport, out: &mut dyn Write) -> std::io::Result<()> {
+    if let Some(ids) = &report.partial {
+        writeln!(
+            out,
+            "Partial run (--target {ids}): no other token was planned, rotated or resumed."
+        )?;
+    }
     if report.results.is_empty() {
-        writeln!(out, "Nothing to apply: every declared token is in sync.")?;
+        match report.partial {
+            Some(_) => writeln!(out, "Nothing to apply: every targeted token is in sync.")?,
+            None => writeln!(out, "Nothing to apply: every declared token is in sync.")?,
+        }
         return Ok(());
     }
     for result in &report.results {

@@ -9,6 +9,7 @@ mod http_ledger;
 mod lock;
 mod overlap;
 mod provide;
+mod replace;
 pub(crate) mod zendesk;
 mod zendesk_flaky;
 
