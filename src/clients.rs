@@ -17,6 +17,49 @@ pub struct Clients {
     pub zendesk: BTreeMap<String, ZendeskClient>,
     /// Where discovery and apply report how far they are (nowhere by default).
     pub progress: crate::progress::Progress,
+    /// What `command` consumers run with: the environment the edge passes on and the
+    /// directory relative programs are found in.
+    pub commands: CommandEnv,
+}
+
+/// A lookup of one environment variable.
+type EnvFn = dyn Fn(&str) -> Option<String> + Send + Sync;
+
+/// The environment `command` consumers run in, resolved at the edge: a lookup of the
+/// process environment (only the variables a consumer names, plus `PATH`, `HOME` and the
+/// locale, are passed on) and the directory of `tokenops.yaml`, against which a program
+/// given as a relative path (`scripts/vault-put`) is found.
+#[derive(Clone, Default)]
+pub struct CommandEnv {
+    lookup: Option<std::sync::Arc<EnvFn>>,
+    /// The directory relative programs are found in (the current directory when unset).
+    pub base_dir: Option<std::path::PathBuf>,
+}
+
+impl CommandEnv {
+    /// An environment read through `lookup`, with programs found relative to `base_dir`.
+    pub fn new(
+        lookup: impl Fn(&str) -> Option<String> + Send + Sync + 'static,
+        base_dir: Option<std::path::PathBuf>,
+    ) -> Self {
+        CommandEnv {
+            lookup: Some(std::sync::Arc::new(lookup)),
+            base_dir,
+        }
+    }
+
+    /// The variable `name`, when the edge passes one on.
+    pub fn var(&self, name: &str) -> Option<String> {
+        self.lookup.as_ref().and_then(|l| l(name))
+    }
+}
+
+impl std::fmt::Debug for CommandEnv {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CommandEnv")
+            .field("base_dir", &self.base_dir)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Clients {

@@ -117,7 +117,7 @@ pub fn run(args: Args, now: Option<&str>) -> anyhow::Result<Outcome> {
             anyhow::bail!("not confirmed; nothing was changed");
         }
     }
-    let ctx = run_context(
+    let mut ctx = run_context(
         &desired.config,
         now,
         Tuning {
@@ -127,6 +127,13 @@ pub fn run(args: Args, now: Option<&str>) -> anyhow::Result<Outcome> {
         Access::Write,
         &process_env,
     )?;
+    // `command` consumers run next to tokenops.yaml, with the variables they name.
+    let base_dir = args
+        .config
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .map(std::path::Path::to_path_buf);
+    ctx.clients.commands = crate::clients::CommandEnv::new(process_env, base_dir);
     let identity_env = desired
         .config
         .escrow

@@ -113,6 +113,9 @@ pub trait ConsumerDriver: Send + Sync {
 
     /// Apply writes this consumer itself (false for steps a person does).
     fn written_by_apply(&self) -> bool;
+    /// Writing again after a failed verify is harmless (false for a command the manifest
+    /// does not call idempotent: its write is not repeated in the same run).
+    fn rewrite_safe(&self) -> bool;
     /// Writes `value` (idempotent: a repeat leaves the same state). Returns the proof when
     /// the platform's answer to the write already shows what the consumer holds, so that no
     /// request is spent proving it again.

@@ -38,6 +38,7 @@ pub mod tokens {
 
 /// Consumer kind drivers, one file per kind.
 pub mod consumers {
+    pub mod command;
     pub mod gitlab_ci_variable;
     pub mod gitlab_webhook;
     pub mod manual;
@@ -171,6 +172,8 @@ consumer_kinds! {
     ZendeskAppSetting = "zendesk_app_setting" => zendesk_app_setting::ZendeskAppSetting,
     /// A step a person does by hand; it becomes a checklist item.
     Manual = "manual" => manual::Manual,
+    /// A receiver written by running a command with the value on standard input.
+    Command = "command" => command::Command,
 }
 
 impl TokenKind {

@@ -22,7 +22,7 @@ use crate::sandbox::{Sandbox, SandboxHandle, SandboxOptions, Seed};
 use crate::zendesk::ZendeskClient;
 
 /// The example configuration and manifests, built into the binary so the demo runs anywhere.
-pub const EXAMPLE_FILES: [(&str, &str); 8] = [
+pub const EXAMPLE_FILES: [(&str, &str); 10] = [
     ("tokenops.yaml", include_str!("../../tokenops.yaml")),
     (
         "manifests/gitlab/groups.yaml",
@@ -52,7 +52,26 @@ pub const EXAMPLE_FILES: [(&str, &str); 8] = [
         "manifests/zendesk/oauth.yaml",
         include_str!("../../manifests/zendesk/oauth.yaml"),
     ),
+    ("scripts/vault-put", include_str!("../../scripts/vault-put")),
+    (
+        "scripts/vault-check",
+        include_str!("../../scripts/vault-check"),
+    ),
 ];
+
+/// The environment of the example's `command` consumers in the demo: the vault scripts'
+/// stand-in directory, and the usual system directories for the tools they use.
+fn demo_commands(dir: &Path) -> crate::clients::CommandEnv {
+    let standin = dir.join(".vault").display().to_string();
+    crate::clients::CommandEnv::new(
+        move |name| match name {
+            "TOKENOPS_VAULT_STANDIN" => Some(standin.clone()),
+            "PATH" => Some("/usr/local/bin:/usr/bin:/bin".to_string()),
+            _ => None,
+        },
+        Some(dir.to_path_buf()),
+    )
+}
 
 /// What the demo needs from the edge.
 #[derive(Debug, Clone)]
@@ -118,7 +137,11 @@ async fn run_against(
         } else {
             text.to_string()
         };
-        std::fs::write(target, text)?;
+        std::fs::write(&target, text)?;
+        if path.starts_with("scripts/") {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&target, std::fs::Permissions::from_mode(0o755))?;
+        }
     }
     let load = LoadOptions {
         config: dir.join("tokenops.yaml"),
@@ -132,6 +155,8 @@ async fn run_against(
         now: options.now,
         clients: Clients {
             progress: options.progress.clone(),
+            // The vault scripts keep only a digest in the demo directory: no 1Password.
+            commands: demo_commands(dir),
             ..sandbox_clients(&desired.config, sandbox).map_err(step_err("connect"))?
         },
     };

@@ -63,6 +63,7 @@ fn embedded_examples_are_the_shipped_files() {
         }
     }
     walk(&repo_root().join("manifests"), &repo_root(), &mut shipped);
+    walk(&repo_root().join("scripts"), &repo_root(), &mut shipped);
     shipped.push("tokenops.yaml".into());
     shipped.sort();
     let mut embedded: Vec<String> = tokenops::ops::demo::EXAMPLE_FILES

@@ -96,8 +96,8 @@ fn origins_point_at_the_declarations() {
             .file
             .ends_with("manifests/gitlab/personal.yaml")
     );
-    assert_eq!((token.origin.line, token.origin.column), (27, 5));
+    assert_eq!((token.origin.line, token.origin.column), (34, 5));
     assert_eq!(token.consumer_origins.len(), token.spec.consumers.len());
     let first = &token.consumer_origins[0];
-    assert_eq!((first.line, first.column), (36, 9));
+    assert_eq!((first.line, first.column), (43, 9));
 }

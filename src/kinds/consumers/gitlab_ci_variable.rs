@@ -237,6 +237,9 @@ impl ConsumerDriver for GitlabCiVariable {
     fn written_by_apply(&self) -> bool {
         true
     }
+    fn rewrite_safe(&self) -> bool {
+        true
+    }
     async fn write(
         &self,
         clients: &Clients,

@@ -224,6 +224,9 @@ impl ConsumerDriver for GitlabWebhook {
     fn written_by_apply(&self) -> bool {
         true
     }
+    fn rewrite_safe(&self) -> bool {
+        true
+    }
     async fn write(
         &self,
         clients: &Clients,

@@ -52,6 +52,9 @@ impl ConsumerDriver for Manual {
     fn written_by_apply(&self) -> bool {
         false
     }
+    fn rewrite_safe(&self) -> bool {
+        true
+    }
     async fn write(
         &self,
         _clients: &Clients,

@@ -194,6 +194,9 @@ impl ConsumerDriver for ZendeskAppSetting {
     fn written_by_apply(&self) -> bool {
         true
     }
+    fn rewrite_safe(&self) -> bool {
+        true
+    }
     async fn write(
         &self,
         clients: &Clients,

@@ -239,6 +239,9 @@ impl ConsumerDriver for ZendeskWebhook {
     fn written_by_apply(&self) -> bool {
         true
     }
+    fn rewrite_safe(&self) -> bool {
+        true
+    }
     async fn write(
         &self,
         clients: &Clients,

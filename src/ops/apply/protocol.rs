@@ -21,7 +21,7 @@ use secrecy::SecretString;
 
 use super::{Ctx, TokenOutcome, TokenResult};
 use crate::inventory::Holds;
-use crate::kinds::{Issued, Journal, StageCx, Stop};
+use crate::kinds::{Issued, Journal, Proof, StageCx, Stop};
 use crate::ledger::{LedgerToken, Obtain, PendingRotation, Step};
 use crate::manifest::{ConsumerSpec, TokenSpec};
 
@@ -310,7 +310,18 @@ async fn distribute_verify_finish(
         let mut verified = BTreeMap::new();
         for (i, consumer) in writable.iter().enumerate() {
             let d = consumer.driver();
-            if !proven.contains(&i) && d.verify(&ctx.clients, &value).await.is_err() {
+            let checked = if proven.contains(&i) {
+                Ok(Proof::Written)
+            } else {
+                d.verify(&ctx.clients, &value).await
+            };
+            if let Err(e) = checked {
+                if !d.rewrite_safe() {
+                    return Err(Stop::Pending(format!(
+                        "verifying {}: {e}",
+                        describe(consumer)
+                    )));
+                }
                 // A resumed rotation may find a consumer someone changed since: write it
                 // again (idempotent) and check once more.
                 d.write(&ctx.clients, &value)

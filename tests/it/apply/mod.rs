@@ -1,6 +1,7 @@
 //! `tokenops apply` against the sandbox: convergence of the GitLab demo scenario, crash
 //! safety at every step boundary, flaky platforms, secrets never leaking, and the ledger lock.
 
+mod command;
 mod converge;
 mod crash;
 mod demo;

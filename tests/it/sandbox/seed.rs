@@ -181,7 +181,7 @@ fn check_consumer(w: &World, kind: &str, c: &Json) {
                 "{c}"
             );
         }
-        "manual" => {}
+        "manual" | "command" => {}
         other => panic!("unknown consumer kind {other}"),
     }
 }

@@ -262,6 +262,15 @@ impl ScenarioBuilder {
         for (path, text) in &self.manifests {
             write_file(dir.path(), &format!("manifests/{path}"), text);
         }
+        // The example's vault scripts, run by its `command` consumer (with a stand-in vault
+        // in `.vault/`: see `Run`).
+        for name in ["vault-put", "vault-check"] {
+            use std::os::unix::fs::PermissionsExt;
+            let text = std::fs::read_to_string(repo_root().join("scripts").join(name))
+                .expect("shipped script");
+            let path = write_file(dir.path(), &format!("scripts/{name}"), &text);
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+        }
         let scenario = Scenario {
             rt: Some(rt),
             sandbox,
