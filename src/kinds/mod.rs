@@ -34,6 +34,7 @@ pub mod tokens {
     pub mod zendesk_api_token;
     pub mod zendesk_oauth_client_secret;
     pub mod zendesk_oauth_token;
+    pub mod zendesk_webhook_signing_secret;
 }
 
 /// Consumer kind drivers, one file per kind.
@@ -155,6 +156,9 @@ token_kinds! {
     /// The secret of a Zendesk OAuth client.
     ZendeskOauthClientSecret = "zendesk_oauth_client_secret"
         => zendesk_oauth_client_secret::ZendeskOauthClientSecret,
+    /// The secret a Zendesk webhook signs its requests with (reset, no overlap).
+    ZendeskWebhookSigningSecret = "zendesk_webhook_signing_secret"
+        => zendesk_webhook_signing_secret::ZendeskWebhookSigningSecret,
     /// A legacy Zendesk API token: tracked, never rotated by API.
     ZendeskApiToken = "zendesk_api_token" => zendesk_api_token::ZendeskApiToken,
     /// A random shared secret tokenops mints itself.

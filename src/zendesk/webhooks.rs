@@ -1,5 +1,6 @@
 //! Webhooks: list (cursor pagination), show, create, PATCH the credential only (PUT would
-//! replace the whole webhook and could drop settings tokenops does not know), delete.
+//! replace the whole webhook and could drop settings tokenops does not know), delete, and the
+//! signing secret (show, reset).
 
 use serde::{Deserialize, Serialize};
 
@@ -10,6 +11,16 @@ use crate::http::{ApiError, ApiRequest, encode_segment};
 #[derive(Deserialize)]
 struct One {
     webhook: Webhook,
+}
+
+#[derive(Deserialize)]
+struct SigningSecretAnswer {
+    signing_secret: SigningSecret,
+}
+
+#[derive(Deserialize)]
+struct SigningSecret {
+    secret: Option<secrecy::SecretString>,
 }
 
 #[derive(Serialize)]
@@ -74,5 +85,40 @@ impl ZendeskClient {
             format!("webhook {id} delete"),
         );
         self.api.send(req).await.map(drop)
+    }
+
+    /// `GET /api/v2/webhooks/{id}/signing_secret`: the secret Zendesk signs requests with.
+    pub async fn show_webhook_signing_secret(
+        &self,
+        id: &str,
+    ) -> Result<Option<secrecy::SecretString>, ApiError> {
+        let req = ApiRequest::get(
+            v2(format!("/webhooks/{}/signing_secret", encode_segment(id))),
+            format!("webhook {id} signing secret"),
+        );
+        Ok(self
+            .api
+            .json::<SigningSecretAnswer>(req)
+            .await?
+            .signing_secret
+            .secret)
+    }
+
+    /// `POST /api/v2/webhooks/{id}/signing_secret`: a new signing secret, effective at once
+    /// (the old one stops signing with no overlap).
+    pub async fn reset_webhook_signing_secret(
+        &self,
+        id: &str,
+    ) -> Result<Option<secrecy::SecretString>, ApiError> {
+        let req = ApiRequest::post(
+            v2(format!("/webhooks/{}/signing_secret", encode_segment(id))),
+            format!("webhook {id} signing secret reset"),
+        );
+        Ok(self
+            .api
+            .json::<SigningSecretAnswer>(req)
+            .await?
+            .signing_secret
+            .secret)
     }
 }

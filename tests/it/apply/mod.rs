@@ -11,6 +11,7 @@ mod lock;
 mod overlap;
 mod provide;
 mod replace;
+mod signing;
 pub(crate) mod zendesk;
 mod zendesk_flaky;
 

@@ -113,6 +113,15 @@ fn check_token(w: &World, kind: &str, t: &Json) {
                 "{t}"
             );
         }
+        "zendesk_webhook_signing_secret" => {
+            assert!(
+                w.zendesk[s(&t["zendesk"])]
+                    .webhooks
+                    .values()
+                    .any(|h| h.name == s(&t["webhook"])),
+                "{t}"
+            );
+        }
         "generated_secret" => {}
         other => panic!("unknown token kind {other}"),
     }
