@@ -115,6 +115,14 @@ impl Project {
         for (path, text) in manifests {
             crate::scenario::write_file(&repo.path().join("manifests"), path, text);
         }
+        // The example's vault scripts, run by its `command` consumer.
+        for name in ["vault-put", "vault-check"] {
+            use std::os::unix::fs::PermissionsExt;
+            let text = std::fs::read_to_string(repo_root().join("scripts").join(name))
+                .expect("shipped script");
+            let path = crate::scenario::write_file(repo.path(), &format!("scripts/{name}"), &text);
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+        }
         let text = std::fs::read_to_string(repo_root().join("templates/tokenops.gitlab-ci.yml"))
             .expect("template");
         let template = tokenops::yaml::from_str::<Value>(&text, "template").expect("template");
@@ -129,6 +137,8 @@ impl Project {
         };
         project.set("TOKENOPS_ESCROW_IDENTITY", identity, true);
         project.set_plain("TOKENOPS_NOW", &project.sandbox.clock().now().to_string());
+        // The vault scripts keep a digest next to tokenops.yaml instead of calling 1Password.
+        project.set_plain("TOKENOPS_VAULT_STANDIN", ".vault");
         project.point_at_sandbox();
         project
     }
