@@ -47,11 +47,19 @@ pub struct Args {
     #[arg(long, value_name = "SECONDS", default_value_t = 0)]
     pub lock_timeout: u64,
     /// Tokens rotated at the same time.
-    #[arg(long, default_value_t = 8)]
+    #[arg(long, default_value_t = DEFAULT_PARALLEL)]
     pub parallel: usize,
     /// Concurrent requests per platform instance.
     #[arg(long)]
     pub concurrency: Option<usize>,
+    /// Requests per minute per platform instance (default: 2000 GitLab, 390 Zendesk).
+    #[arg(long)]
+    pub requests_per_minute: Option<u32>,
+    /// The most the run may wait on each platform instance in all (429 pauses, an exhausted
+    /// rate limit, backoff after failures), e.g. `10m`; a wait past it fails the request
+    /// instead (default: 5m).
+    #[arg(long, value_name = "DURATION", value_parser = super::parse_max_wait)]
+    pub max_wait: Option<std::time::Duration>,
     /// Distribute a value obtained by hand (read from stdin) for this token id instead of
     /// applying the plan: for legacy Zendesk API tokens, which nobody can create by API.
     #[arg(long, value_name = "TOKEN_ID", conflicts_with = "plan_file")]
@@ -70,6 +78,9 @@ pub struct Args {
     #[arg(long, value_name = "TOKEN_ID", conflicts_with_all = ["plan_file", "provide"])]
     pub target: Vec<String>,
 }
+
+/// How many tokens `apply` rotates at the same time unless `--parallel` says otherwise.
+pub const DEFAULT_PARALLEL: usize = 8;
 
 /// Runs `apply`.
 pub fn run(args: Args, now: Option<&str>) -> anyhow::Result<Outcome> {
@@ -122,7 +133,8 @@ pub fn run(args: Args, now: Option<&str>) -> anyhow::Result<Outcome> {
         now,
         Tuning {
             concurrency: args.concurrency,
-            requests_per_minute: None,
+            requests_per_minute: args.requests_per_minute,
+            max_wait: args.max_wait,
         },
         Access::Write,
         &process_env,

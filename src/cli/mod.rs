@@ -21,6 +21,13 @@ pub mod schema;
 pub mod unlock;
 pub mod validate;
 
+/// The `--max-wait` argument: a duration such as `5m` or `90s`.
+pub fn parse_max_wait(text: &str) -> Result<std::time::Duration, String> {
+    text.parse::<crate::manifest::Duration>()
+        .map(|d| std::time::Duration::from_secs(d.as_secs()))
+        .map_err(|_| format!("`{text}` is not a duration; write it like `5m` or `90s`"))
+}
+
 /// Keep GitLab and Zendesk API tokens alive the GitOps way.
 #[derive(Debug, Parser)]
 #[command(name = "tokenops", version, about, long_about = None)]
@@ -82,9 +89,13 @@ impl Cli {
         };
         let filter = tracing_subscriber::EnvFilter::try_from_default_env()
             .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+        // Colour only on a terminal: CI job logs show escape codes as they are.
+        let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr())
+            && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
         tracing_subscriber::fmt()
             .with_env_filter(filter)
             .with_writer(std::io::stderr)
+            .with_ansi(ansi)
             .with_target(false)
             .init();
     }

@@ -6,6 +6,7 @@
 mod auth;
 mod base;
 pub mod budget;
+mod clock;
 pub mod decode;
 pub mod error;
 pub mod pages;
@@ -23,13 +24,20 @@ use tokio::sync::Semaphore;
 
 pub use auth::{Auth, InstanceAccess};
 pub use base::{check_base_url, encode_segment};
-pub use budget::{Budget, Clock, ManualClock, SystemClock};
+pub use budget::{Budget, WaitRefused};
+pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::{ApiError, Target};
 use request::Location;
 pub use request::{ApiRequest, ApiResponse};
 pub use retry::{Failure, RequestClass, RetryPolicy};
 
 pub use crate::platform::Platform;
+
+/// A request held this long by the budget makes the client say that the budget paces the run.
+const BUDGET_NOTICE: Duration = Duration::from_secs(5);
+
+/// The default of [`ClientSettings::max_wait`]: five minutes of waiting on the platform.
+pub const DEFAULT_MAX_WAIT: Duration = Duration::from_secs(300);
 
 /// Tunables of one client.
 #[derive(Debug, Clone)]
@@ -50,16 +58,21 @@ pub struct ClientSettings {
     pub max_rate_limit_waits: usize,
     /// The longest `Retry-After` honoured; a longer demand fails with `RateLimited`.
     pub max_retry_after: Duration,
+    /// The most this client may spend in all waiting on the platform (429 pauses, its
+    /// exhausted rate-limit window, backoff after failures) beyond what its own request budget
+    /// imposes; a wait that would pass it fails with `WaitLimit` instead.
+    pub max_wait: Duration,
 }
 
 impl ClientSettings {
-    /// Defaults for GitLab: 16 requests in flight, and 97.5% of GitLab.com's 2,000
-    /// authenticated requests per minute (the margin absorbs the latency between the client's
-    /// window and the server's).
+    /// Defaults for GitLab: 16 requests in flight, and GitLab.com's 2,000 authenticated
+    /// requests per minute. The budget's sliding window never puts more than that into one of
+    /// GitLab's fixed minutes, and the `RateLimit-*` headers of its answers (which count other
+    /// clients of the same account too) hold requests before the platform would refuse them.
     pub fn gitlab() -> Self {
         ClientSettings {
             concurrency: 16,
-            requests_per_minute: 1950,
+            requests_per_minute: 2000,
             ..Self::common()
         }
     }
@@ -90,6 +103,7 @@ impl ClientSettings {
             backoff_max: Duration::from_secs(30),
             max_rate_limit_waits: 10,
             max_retry_after: Duration::from_secs(300),
+            max_wait: DEFAULT_MAX_WAIT,
         }
     }
 
@@ -120,6 +134,8 @@ struct Inner {
     budget: Budget,
     permits: Semaphore,
     clock: Arc<dyn Clock>,
+    /// Whether the run was already told that the budget makes it wait.
+    budget_told: std::sync::atomic::AtomicBool,
 }
 
 impl fmt::Debug for ApiClient {
@@ -137,6 +153,31 @@ impl fmt::Debug for ApiClient {
 enum Attempt {
     Answer(u16, HeaderMap, Vec<u8>),
     Failed(Failure, reqwest::Error),
+    /// Not sent: waiting for the budget to let it through would pass `max_wait`.
+    Refused(WaitRefused),
+}
+
+/// A request the budget let through and has not been told the outcome of; handing it back
+/// on drop keeps the in-flight count right when a caller gives up on a request.
+struct InFlight<'a> {
+    budget: &'a Budget,
+    admission: Option<budget::Admission>,
+}
+
+impl InFlight<'_> {
+    fn finish(mut self, window: Option<(u64, i64)>) {
+        if let Some(admission) = self.admission.take() {
+            self.budget.finish(admission, window);
+        }
+    }
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        if let Some(admission) = self.admission.take() {
+            self.budget.finish(admission, None);
+        }
+    }
 }
 
 impl ApiClient {
@@ -187,10 +228,15 @@ impl ApiClient {
                 base,
                 http,
                 auth: auth.header(),
-                budget: Budget::new(settings.requests_per_minute, clock.clone()),
+                budget: Budget::new(
+                    settings.requests_per_minute,
+                    settings.max_wait,
+                    clock.clone(),
+                ),
                 permits: Semaphore::new(settings.concurrency.max(1)),
                 settings,
                 clock,
+                budget_told: std::sync::atomic::AtomicBool::new(false),
             }),
         })
     }
@@ -254,14 +300,23 @@ impl ApiClient {
         let mut delays = self.inner.settings.policy().delays();
         let mut attempts = 0usize;
         let mut rate_waits = 0usize;
+        // What the next wait is for, should the allowance refuse it.
+        let mut cause = "the platform's rate limit".to_string();
         loop {
             attempts += 1;
-            let attempt = self.attempt(&req, &url, &path_for_log).await;
+            let (attempt, sent_at) = self.attempt(&req, &url, &path_for_log).await;
+            let refused = |refused: WaitRefused, cause: String| ApiError::WaitLimit {
+                target: target.clone(),
+                cause,
+                waited: refused.waited,
+                limit: refused.limit,
+                asked: refused.asked,
+            };
             let failure = match attempt {
+                Attempt::Refused(r) => return Err(refused(r, cause)),
                 Attempt::Answer(status, headers, body)
                     if (200..300).contains(&status) || req.accept.contains(&status) =>
                 {
-                    self.note_remaining(&headers).await;
                     return Ok(ApiResponse {
                         status,
                         headers,
@@ -287,8 +342,10 @@ impl ApiClient {
                         asked.unwrap_or_else(|| backoff_step(&self.inner.settings, rate_waits));
                     tracing::debug!(wait_ms = wait.as_millis() as u64, "429: waiting as asked");
                     // The next attempt (and every other request of this instance) waits in
-                    // the budget until the pause is over.
-                    self.inner.budget.pause(wait).await;
+                    // the budget until the pause is over; 429s that arrive together end their
+                    // pauses at the same instant, so they cost one wait.
+                    self.inner.budget.pause(sent_at, wait);
+                    cause = "429 Too Many Requests".to_string();
                     continue;
                 }
                 Attempt::Answer(status, _, body) if status >= 500 => {
@@ -301,7 +358,10 @@ impl ApiClient {
                     }
                     match delays.next() {
                         Some(delay) => {
-                            self.inner.clock.sleep(delay).await;
+                            cause = format!("server error {status}");
+                            if let Err(r) = self.inner.budget.wait(delay).await {
+                                return Err(refused(r, cause));
+                            }
                             continue;
                         }
                         None => {
@@ -336,7 +396,12 @@ impl ApiClient {
                 return Err(ApiError::OutcomeUnknown { target, reason });
             }
             match delays.next() {
-                Some(delay) => self.inner.clock.sleep(delay).await,
+                Some(delay) => {
+                    cause = format!("a failed attempt ({})", describe(&err));
+                    if let Err(r) = self.inner.budget.wait(delay).await {
+                        return Err(refused(r, cause));
+                    }
+                }
                 None if err.is_timeout() => {
                     return Err(ApiError::Timeout {
                         target,
@@ -355,14 +420,27 @@ impl ApiClient {
         }
     }
 
-    async fn attempt(&self, req: &ApiRequest, url: &url::Url, path: &str) -> Attempt {
+    /// One attempt, and when the budget let it through.
+    async fn attempt(&self, req: &ApiRequest, url: &url::Url, path: &str) -> (Attempt, Duration) {
         let _permit = self
             .inner
             .permits
             .acquire()
             .await
             .expect("semaphore never closed");
-        self.inner.budget.acquire().await;
+        let budget = &self.inner.budget;
+        let (in_flight, sent_at) = match budget.acquire().await {
+            Ok(admission) => {
+                self.tell_budget_wait(admission.held_by_budget());
+                let at = admission.at();
+                let in_flight = InFlight {
+                    budget,
+                    admission: Some(admission),
+                };
+                (in_flight, at)
+            }
+            Err(refused) => return (Attempt::Refused(refused), self.inner.clock.elapsed()),
+        };
         let mut builder = self
             .inner
             .http
@@ -392,6 +470,11 @@ impl ApiClient {
         let latency_ms = started.elapsed().as_millis() as u64;
         match result {
             Ok((status, headers, body)) => {
+                in_flight.finish(retry::platform_window(
+                    &headers,
+                    self.inner.clock.unix_seconds(),
+                    self.inner.settings.max_retry_after,
+                ));
                 tracing::debug!(
                     platform = %self.inner.platform,
                     instance = %self.inner.instance,
@@ -401,9 +484,10 @@ impl ApiClient {
                     latency_ms,
                     "request"
                 );
-                Attempt::Answer(status, headers, body)
+                (Attempt::Answer(status, headers, body), sent_at)
             }
             Err(err) => {
+                in_flight.finish(None);
                 let failure = if err.is_connect() {
                     Failure::NotSent
                 } else {
@@ -418,27 +502,26 @@ impl ApiClient {
                     error = %describe(&err),
                     "request failed"
                 );
-                Attempt::Failed(failure, err)
+                (Attempt::Failed(failure, err), sent_at)
             }
         }
     }
 
-    /// When the platform says no request is left in its window, pauses until its reset.
-    async fn note_remaining(&self, headers: &HeaderMap) {
-        let remaining = headers
-            .get("ratelimit-remaining")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.trim().parse::<u64>().ok());
-        if remaining != Some(0) {
-            return;
-        }
-        let wait = retry::rate_limit_wait(headers, self.inner.clock.unix_seconds());
-        if let Some(wait) = wait.filter(|w| *w <= self.inner.settings.max_retry_after) {
-            tracing::debug!(
-                wait_ms = wait.as_millis() as u64,
-                "rate limit exhausted; pausing"
+    /// Says once per client, when the request budget first holds a request for long, that the
+    /// run is paced by it: a run with more requests than the budget allows per minute waits.
+    fn tell_budget_wait(&self, held: Duration) {
+        use std::sync::atomic::Ordering;
+        if held >= BUDGET_NOTICE && !self.inner.budget_told.swap(true, Ordering::Relaxed) {
+            tracing::warn!(
+                "{} {}: this run has sent {} requests in the last minute, its request budget; \
+                 the rest wait their turn (this one {} s), so the run takes about a minute more \
+                 per {} requests. Where the platform allows more, raise --requests-per-minute",
+                self.inner.platform,
+                self.inner.instance,
+                self.inner.settings.requests_per_minute,
+                held.as_secs(),
+                self.inner.settings.requests_per_minute,
             );
-            self.inner.budget.pause(wait).await;
         }
     }
 
