@@ -117,6 +117,26 @@ pub enum ApiError {
         /// The last wait the platform asked for, when it was too long to honour.
         retry_after: Option<Duration>,
     },
+    /// Waiting once more for the platform would take the run's total waiting past its limit
+    /// (`max_wait`), so the request is given up instead.
+    #[error(
+        "{target}: gave up after {cause}: this run has already waited {}s on the platform, and \
+         the next wait ({}s) would pass its limit of {}s. The request was not sent again; run \
+         again later, or allow more waiting with --max-wait",
+        waited.as_secs(), asked.as_secs().max(1), limit.as_secs()
+    )]
+    WaitLimit {
+        /// What the call was about.
+        target: Box<Target>,
+        /// What made the run wait this time ("429 Too Many Requests", "server error 503", ...).
+        cause: String,
+        /// Time already spent waiting on the platform.
+        waited: Duration,
+        /// The limit.
+        limit: Duration,
+        /// The wait that was refused.
+        asked: Duration,
+    },
     /// 5xx after the retries allowed for this kind of call.
     #[error(
         "{target}: server error {status} after {attempts} attempts ({detail}). The platform is failing; try again later"
@@ -223,6 +243,7 @@ impl ApiError {
             | ApiError::LockHeld { target, .. }
             | ApiError::Invalid { target, .. }
             | ApiError::RateLimited { target, .. }
+            | ApiError::WaitLimit { target, .. }
             | ApiError::Server { target, .. }
             | ApiError::Unexpected { target, .. }
             | ApiError::Timeout { target, .. }

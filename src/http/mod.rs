@@ -6,6 +6,7 @@
 mod auth;
 mod base;
 pub mod budget;
+mod clock;
 pub mod decode;
 pub mod error;
 pub mod pages;
@@ -23,13 +24,17 @@ use tokio::sync::Semaphore;
 
 pub use auth::{Auth, InstanceAccess};
 pub use base::{check_base_url, encode_segment};
-pub use budget::{Budget, Clock, ManualClock, SystemClock};
+pub use budget::{Budget, WaitRefused};
+pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::{ApiError, Target};
 use request::Location;
 pub use request::{ApiRequest, ApiResponse};
 pub use retry::{Failure, RequestClass, RetryPolicy};
 
 pub use crate::platform::Platform;
+
+/// The default of [`ClientSettings::max_wait`]: five minutes of waiting on the platform.
+pub const DEFAULT_MAX_WAIT: Duration = Duration::from_secs(300);
 
 /// Tunables of one client.
 #[derive(Debug, Clone)]
@@ -50,16 +55,21 @@ pub struct ClientSettings {
     pub max_rate_limit_waits: usize,
     /// The longest `Retry-After` honoured; a longer demand fails with `RateLimited`.
     pub max_retry_after: Duration,
+    /// The most this client may spend in all waiting on the platform (429 pauses, its
+    /// exhausted rate-limit window, backoff after failures) beyond what its own request budget
+    /// imposes; a wait that would pass it fails with `WaitLimit` instead.
+    pub max_wait: Duration,
 }
 
 impl ClientSettings {
-    /// Defaults for GitLab: 16 requests in flight, and 97.5% of GitLab.com's 2,000
-    /// authenticated requests per minute (the margin absorbs the latency between the client's
-    /// window and the server's).
+    /// Defaults for GitLab: 16 requests in flight, and GitLab.com's 2,000 authenticated
+    /// requests per minute. The budget's sliding window never puts more than that into one of
+    /// GitLab's fixed minutes, and the `RateLimit-*` headers of its answers (which count other
+    /// clients of the same account too) hold requests before the platform would refuse them.
     pub fn gitlab() -> Self {
         ClientSettings {
             concurrency: 16,
-            requests_per_minute: 1950,
+            requests_per_minute: 2000,
             ..Self::common()
         }
     }
@@ -90,6 +100,7 @@ impl ClientSettings {
             backoff_max: Duration::from_secs(30),
             max_rate_limit_waits: 10,
             max_retry_after: Duration::from_secs(300),
+            max_wait: DEFAULT_MAX_WAIT,
         }
     }
 
@@ -137,6 +148,31 @@ impl fmt::Debug for ApiClient {
 enum Attempt {
     Answer(u16, HeaderMap, Vec<u8>),
     Failed(Failure, reqwest::Error),
+    /// Not sent: waiting for the budget to let it through would pass `max_wait`.
+    Refused(WaitRefused),
+}
+
+/// A request the budget let through and has not been told the outcome of; handing it back
+/// on drop keeps the in-flight count right when a caller gives up on a request.
+struct InFlight<'a> {
+    budget: &'a Budget,
+    admission: Option<budget::Admission>,
+}
+
+impl InFlight<'_> {
+    fn finish(mut self, window: Option<(u64, i64)>) {
+        if let Some(admission) = self.admission.take() {
+            self.budget.finish(admission, window);
+        }
+    }
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        if let Some(admission) = self.admission.take() {
+            self.budget.finish(admission, None);
+        }
+    }
 }
 
 impl ApiClient {
@@ -187,7 +223,11 @@ impl ApiClient {
                 base,
                 http,
                 auth: auth.header(),
-                budget: Budget::new(settings.requests_per_minute, clock.clone()),
+                budget: Budget::new(
+                    settings.requests_per_minute,
+                    settings.max_wait,
+                    clock.clone(),
+                ),
                 permits: Semaphore::new(settings.concurrency.max(1)),
                 settings,
                 clock,
@@ -254,14 +294,23 @@ impl ApiClient {
         let mut delays = self.inner.settings.policy().delays();
         let mut attempts = 0usize;
         let mut rate_waits = 0usize;
+        // What the next wait is for, should the allowance refuse it.
+        let mut cause = "the platform's rate limit".to_string();
         loop {
             attempts += 1;
             let attempt = self.attempt(&req, &url, &path_for_log).await;
+            let refused = |refused: WaitRefused, cause: String| ApiError::WaitLimit {
+                target: target.clone(),
+                cause,
+                waited: refused.waited,
+                limit: refused.limit,
+                asked: refused.asked,
+            };
             let failure = match attempt {
+                Attempt::Refused(r) => return Err(refused(r, cause)),
                 Attempt::Answer(status, headers, body)
                     if (200..300).contains(&status) || req.accept.contains(&status) =>
                 {
-                    self.note_remaining(&headers).await;
                     return Ok(ApiResponse {
                         status,
                         headers,
@@ -287,8 +336,10 @@ impl ApiClient {
                         asked.unwrap_or_else(|| backoff_step(&self.inner.settings, rate_waits));
                     tracing::debug!(wait_ms = wait.as_millis() as u64, "429: waiting as asked");
                     // The next attempt (and every other request of this instance) waits in
-                    // the budget until the pause is over.
-                    self.inner.budget.pause(wait).await;
+                    // the budget until the pause is over; 429s that arrive together end their
+                    // pauses at the same instant, so they cost one wait.
+                    self.inner.budget.pause(wait);
+                    cause = "429 Too Many Requests".to_string();
                     continue;
                 }
                 Attempt::Answer(status, _, body) if status >= 500 => {
@@ -301,7 +352,10 @@ impl ApiClient {
                     }
                     match delays.next() {
                         Some(delay) => {
-                            self.inner.clock.sleep(delay).await;
+                            cause = format!("server error {status}");
+                            if let Err(r) = self.inner.budget.wait(delay).await {
+                                return Err(refused(r, cause));
+                            }
                             continue;
                         }
                         None => {
@@ -336,7 +390,12 @@ impl ApiClient {
                 return Err(ApiError::OutcomeUnknown { target, reason });
             }
             match delays.next() {
-                Some(delay) => self.inner.clock.sleep(delay).await,
+                Some(delay) => {
+                    cause = format!("a failed attempt ({})", describe(&err));
+                    if let Err(r) = self.inner.budget.wait(delay).await {
+                        return Err(refused(r, cause));
+                    }
+                }
                 None if err.is_timeout() => {
                     return Err(ApiError::Timeout {
                         target,
@@ -362,7 +421,14 @@ impl ApiClient {
             .acquire()
             .await
             .expect("semaphore never closed");
-        self.inner.budget.acquire().await;
+        let budget = &self.inner.budget;
+        let in_flight = match budget.acquire().await {
+            Ok(admission) => InFlight {
+                budget,
+                admission: Some(admission),
+            },
+            Err(refused) => return Attempt::Refused(refused),
+        };
         let mut builder = self
             .inner
             .http
@@ -392,6 +458,11 @@ impl ApiClient {
         let latency_ms = started.elapsed().as_millis() as u64;
         match result {
             Ok((status, headers, body)) => {
+                in_flight.finish(retry::platform_window(
+                    &headers,
+                    self.inner.clock.unix_seconds(),
+                    self.inner.settings.max_retry_after,
+                ));
                 tracing::debug!(
                     platform = %self.inner.platform,
                     instance = %self.inner.instance,
@@ -404,6 +475,7 @@ impl ApiClient {
                 Attempt::Answer(status, headers, body)
             }
             Err(err) => {
+                in_flight.finish(None);
                 let failure = if err.is_connect() {
                     Failure::NotSent
                 } else {
@@ -420,25 +492,6 @@ impl ApiClient {
                 );
                 Attempt::Failed(failure, err)
             }
-        }
-    }
-
-    /// When the platform says no request is left in its window, pauses until its reset.
-    async fn note_remaining(&self, headers: &HeaderMap) {
-        let remaining = headers
-            .get("ratelimit-remaining")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.trim().parse::<u64>().ok());
-        if remaining != Some(0) {
-            return;
-        }
-        let wait = retry::rate_limit_wait(headers, self.inner.clock.unix_seconds());
-        if let Some(wait) = wait.filter(|w| *w <= self.inner.settings.max_retry_after) {
-            tracing::debug!(
-                wait_ms = wait.as_millis() as u64,
-                "rate limit exhausted; pausing"
-            );
-            self.inner.budget.pause(wait).await;
         }
     }
 

@@ -93,6 +93,31 @@ pub fn rate_limit_wait(headers: &HeaderMap, unix_now: i64) -> Option<Duration> {
     None
 }
 
+/// What an answer says about the platform's request window: how many requests it still
+/// accepts and when the window resets (Unix seconds), from `RateLimit-Remaining` and
+/// `RateLimit-Reset`. `None` when either is missing or the reset is more than `horizon` away.
+pub fn platform_window(
+    headers: &HeaderMap,
+    unix_now: i64,
+    horizon: Duration,
+) -> Option<(u64, i64)> {
+    let header = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::trim)
+    };
+    let remaining = header("ratelimit-remaining")?.parse::<u64>().ok()?;
+    let reset = header("ratelimit-reset")?.parse::<i64>().ok()?;
+    let epoch = if reset > 1_000_000_000 {
+        reset
+    } else {
+        unix_now + reset
+    };
+    let ahead = epoch - unix_now;
+    (ahead >= 0 && ahead as u64 <= horizon.as_secs()).then_some((remaining, epoch))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -129,6 +154,27 @@ mod tests {
             HeaderValue::from_static("Thu, 01 Jan 1970 00:01:00 GMT"),
         );
         assert_eq!(rate_limit_wait(&h, 20), Some(Duration::from_secs(40)));
+    }
+
+    #[test]
+    fn platform_windows() {
+        let horizon = Duration::from_secs(300);
+        let mut h = HeaderMap::new();
+        h.insert("ratelimit-remaining", HeaderValue::from_static("17"));
+        assert_eq!(platform_window(&h, 1_700_000_000, horizon), None);
+        h.insert("ratelimit-reset", HeaderValue::from_static("1700000042"));
+        assert_eq!(
+            platform_window(&h, 1_700_000_000, horizon),
+            Some((17, 1_700_000_042))
+        );
+        // Zendesk: seconds from now.
+        h.insert("ratelimit-reset", HeaderValue::from_static("12"));
+        assert_eq!(platform_window(&h, 500, horizon), Some((17, 512)));
+        // A reset beyond the horizon, or in the past, says nothing usable.
+        h.insert("ratelimit-reset", HeaderValue::from_static("1700009999"));
+        assert_eq!(platform_window(&h, 1_700_000_000, horizon), None);
+        h.insert("ratelimit-reset", HeaderValue::from_static("1699999999"));
+        assert_eq!(platform_window(&h, 1_700_000_000, horizon), None);
     }
 
     #[test]
