@@ -52,6 +52,11 @@ pub struct Args {
     /// Concurrent requests per platform instance.
     #[arg(long)]
     pub concurrency: Option<usize>,
+    /// The most the run may wait on each platform instance in all (429 pauses, an exhausted
+    /// rate limit, backoff after failures), e.g. `10m`; a wait past it fails the request
+    /// instead (default: 5m).
+    #[arg(long, value_name = "DURATION", value_parser = super::parse_max_wait)]
+    pub max_wait: Option<std::time::Duration>,
     /// Distribute a value obtained by hand (read from stdin) for this token id instead of
     /// applying the plan: for legacy Zendesk API tokens, which nobody can create by API.
     #[arg(long, value_name = "TOKEN_ID", conflicts_with = "plan_file")]
@@ -123,6 +128,7 @@ pub fn run(args: Args, now: Option<&str>) -> anyhow::Result<Outcome> {
         Tuning {
             concurrency: args.concurrency,
             requests_per_minute: None,
+            max_wait: args.max_wait,
         },
         Access::Write,
         &process_env,

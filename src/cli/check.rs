@@ -40,9 +40,14 @@ pub struct Args {
     /// Concurrent requests per platform instance (default: 16 GitLab, 8 Zendesk).
     #[arg(long)]
     pub concurrency: Option<usize>,
-    /// Requests per minute per platform instance.
+    /// Requests per minute per platform instance (default: 2000 GitLab, 390 Zendesk).
     #[arg(long)]
     pub requests_per_minute: Option<u32>,
+    /// The most the run may wait on each platform instance in all (429 pauses, an exhausted
+    /// rate limit, backoff after failures), e.g. `10m`; a wait past it fails the request
+    /// instead (default: 5m).
+    #[arg(long, value_name = "DURATION", value_parser = super::parse_max_wait)]
+    pub max_wait: Option<std::time::Duration>,
 }
 
 /// Runs `check`.
@@ -65,6 +70,7 @@ pub fn run(args: Args, now: Option<&str>) -> anyhow::Result<Outcome> {
         Tuning {
             concurrency: args.concurrency,
             requests_per_minute: args.requests_per_minute,
+            max_wait: args.max_wait,
         },
         // Only the report issue is a write; the scan itself reads.
         if args.report_issue {

@@ -19,6 +19,8 @@ pub struct Tuning {
     pub concurrency: Option<usize>,
     /// Request budget per instance and minute (`None`: the client default).
     pub requests_per_minute: Option<u32>,
+    /// The most a client may wait on its platform in all (`None`: the client default).
+    pub max_wait: Option<std::time::Duration>,
 }
 
 impl Tuning {
@@ -28,6 +30,9 @@ impl Tuning {
         }
         if let Some(n) = self.requests_per_minute {
             settings.requests_per_minute = n.max(1);
+        }
+        if let Some(wait) = self.max_wait {
+            settings.max_wait = wait;
         }
     }
 }

@@ -21,6 +21,13 @@ pub mod schema;
 pub mod unlock;
 pub mod validate;
 
+/// The `--max-wait` argument: a duration such as `5m` or `90s`.
+pub fn parse_max_wait(text: &str) -> Result<std::time::Duration, String> {
+    text.parse::<crate::manifest::Duration>()
+        .map(|d| std::time::Duration::from_secs(d.as_secs()))
+        .map_err(|_| format!("`{text}` is not a duration; write it like `5m` or `90s`"))
+}
+
 /// Keep GitLab and Zendesk API tokens alive the GitOps way.
 #[derive(Debug, Parser)]
 #[command(name = "tokenops", version, about, long_about = None)]

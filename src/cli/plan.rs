@@ -79,14 +79,19 @@ pub struct Args {
     /// Plan only this token (repeatable); the plan says it is partial.
     #[arg(long, value_name = "TOKEN_ID")]
     pub target: Vec<String>,
-    /// Requests per minute per platform instance (default: 1950 GitLab, 390 Zendesk: just
-    /// under GitLab.com's and Zendesk's common limits).
+    /// Requests per minute per platform instance (default: 2000 GitLab, 390 Zendesk:
+    /// GitLab.com's limit, and just under Zendesk's common one).
     #[arg(long)]
     pub requests_per_minute: Option<u32>,
     /// The local ledger file outlives this CI job (a cache or an artifact), so do not warn
     /// that it starts empty.
     #[arg(long)]
     pub local_ledger_kept: bool,
+    /// The most the run may wait on each platform instance in all (429 pauses, an exhausted
+    /// rate limit, backoff after failures), e.g. `10m`; a wait past it fails the request
+    /// instead (default: 5m).
+    #[arg(long, value_name = "DURATION", value_parser = super::parse_max_wait)]
+    pub max_wait: Option<std::time::Duration>,
 }
 
 /// Whether stdout should get colour.
@@ -107,6 +112,7 @@ pub fn run(args: Args, now: Option<&str>) -> anyhow::Result<Outcome> {
         Tuning {
             concurrency: args.concurrency,
             requests_per_minute: args.requests_per_minute,
+            max_wait: args.max_wait,
         },
         Access::Read,
         &process_env,

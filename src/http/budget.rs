@@ -3,9 +3,10 @@
 //! * The budget: at most N requests in any 60-second window (a sliding window, stricter than
 //!   the platform's fixed per-minute windows, so a run at N never exceeds them).
 //! * The platform's own window: when answers carry `RateLimit-Remaining` and `RateLimit-Reset`,
-//!   requests are held once the platform has (by a cautious count that includes requests still
-//!   in flight) none left in its window, so other users of the same account do not push the run
-//!   into 429s.
+//!   requests are held once the platform has none left in its window, counting every request
+//!   still in flight as spent (the lowest `Remaining` seen is the latest arrival the platform
+//!   counted; only requests not yet answered can come after it), so other users of the same
+//!   account do not push the run into 429s.
 //! * Pauses: a 429's `Retry-After` holds every request of the instance until one instant; all
 //!   the requests that got that 429 wait for the same instant, so a storm costs one wait.
 //! * The waiting allowance: time spent held by the platform (pauses, its exhausted window,
@@ -40,10 +41,11 @@ struct State {
     sent: VecDeque<Duration>,
     /// Nothing is sent before this instant (a 429's `Retry-After`).
     resume_at: Duration,
+    /// When the latest pause was asked for: a 429 for a request let through before then was
+    /// refused in the window that pause already covers.
+    paused_at: Option<Duration>,
     /// What the platform last said about its window.
     platform: Option<PlatformWindow>,
-    /// Requests let through so far.
-    admitted: u64,
     /// Requests let through whose answer has not been handed back.
     in_flight: u64,
     /// Time spent waiting on the platform so far.
@@ -59,15 +61,21 @@ struct PlatformWindow {
     reset_epoch: i64,
     /// Its reset on the monotonic clock, with the margin.
     resets_at: Duration,
-    /// Requests it still accepts = `left_base - admitted` (a cautious count).
-    left_base: i64,
+    /// The lowest `RateLimit-Remaining` answered in this window.
+    remaining: u64,
 }
 
 /// A request the budget let through; hand it back with [`Budget::finish`].
 #[derive(Debug)]
 pub struct Admission {
-    number: u64,
-    in_flight_before: u64,
+    at: Duration,
+}
+
+impl Admission {
+    /// When the request was let through (monotonic).
+    pub fn at(&self) -> Duration {
+        self.at
+    }
 }
 
 /// A wait that was refused because the run has waited as long as it may.
@@ -102,8 +110,8 @@ impl Budget {
             state: Mutex::new(State {
                 sent: VecDeque::with_capacity(per_minute.min(4096)),
                 resume_at: Duration::ZERO,
+                paused_at: None,
                 platform: None,
-                admitted: 0,
                 in_flight: 0,
                 waited: Duration::ZERO,
                 counted_until: Duration::ZERO,
@@ -148,19 +156,14 @@ impl Budget {
                     _ => now,
                 };
                 let platform_until = match s.platform {
-                    Some(p) if p.left_base - s.admitted as i64 <= 0 => p.resets_at,
+                    Some(p) if p.remaining <= s.in_flight => p.resets_at,
                     _ => Duration::ZERO,
                 };
                 let held_until = s.resume_at.max(platform_until);
                 if held_until <= now && budget_until <= now {
                     s.sent.push_back(now);
-                    s.admitted += 1;
-                    let admission = Admission {
-                        number: s.admitted,
-                        in_flight_before: s.in_flight,
-                    };
                     s.in_flight += 1;
-                    return Ok(admission);
+                    return Ok(Admission { at: now });
                 }
                 // What the platform imposes beyond the budget's own wait counts as waiting.
                 self.count(&mut s, now.max(budget_until), held_until)?;
@@ -178,39 +181,48 @@ impl Budget {
 
     /// Hands back a request's admission once its answer (or failure) is in, with what the
     /// answer said about the platform's window: `(remaining, reset as Unix seconds)`.
-    pub fn finish(&self, admission: Admission, window: Option<(u64, i64)>) {
+    pub fn finish(&self, _admission: Admission, window: Option<(u64, i64)>) {
         let mut s = self.lock();
         s.in_flight = s.in_flight.saturating_sub(1);
         let Some((remaining, reset_epoch)) = window else {
             return;
         };
-        // The platform counted this request and those that reached it first; still to come
-        // are the ones let through after it and, at worst, every one in flight before it.
-        let left_base =
-            remaining as i64 + admission.number as i64 - admission.in_flight_before as i64;
+        let now = self.clock.elapsed();
         let ahead = Duration::from_secs((reset_epoch - self.clock.unix_seconds()).max(0) as u64);
-        let resets_at = self.clock.elapsed() + ahead + RESET_MARGIN;
+        let resets_at = now + ahead + RESET_MARGIN;
         match &mut s.platform {
             Some(p) if (reset_epoch - p.reset_epoch).abs() <= 1 => {
-                p.left_base = p.left_base.min(left_base);
+                p.remaining = p.remaining.min(remaining);
             }
             Some(p) if reset_epoch < p.reset_epoch => {}
+            // A late answer about a window that is already over says nothing.
+            None if resets_at <= now + RESET_MARGIN => {}
             slot => {
                 *slot = Some(PlatformWindow {
                     reset_epoch,
                     resets_at,
-                    left_base,
+                    remaining,
                 });
             }
         }
     }
 
-    /// Holds every request of this instance for `wait` from now (a 429's `Retry-After`), so
-    /// concurrent requests do not hammer the platform. Pauses asked at the same time end at
-    /// the same instant; a later end extends the pause, an earlier one changes nothing.
-    pub fn pause(&self, wait: Duration) {
+    /// Holds every request of this instance for `wait` (a 429's `Retry-After`) after the
+    /// platform refused a request let through at `sent_at`, so concurrent requests do not
+    /// hammer the platform. A request sent before the latest pause was asked for was refused
+    /// in the window that pause covers: its wait counts from when it was sent, so the 429s of
+    /// one storm end at one instant however late their answers are read. Any other 429 opens a
+    /// new pause from now. A pause only ever grows.
+    pub fn pause(&self, sent_at: Duration, wait: Duration) {
         let mut s = self.lock();
-        let until = self.clock.elapsed() + wait;
+        let now = self.clock.elapsed();
+        let until = match s.paused_at {
+            Some(paused_at) if sent_at <= paused_at => sent_at + wait,
+            _ => {
+                s.paused_at = Some(now);
+                now + wait
+            }
+        };
         if until > s.resume_at {
             s.resume_at = until;
         }
@@ -285,15 +297,34 @@ mod tests {
     async fn pauses_asked_together_are_waited_once() {
         let clock = Arc::new(ManualClock::new(0));
         let budget = Budget::new(100, LOTS, clock.clone());
-        for _ in 0..9 {
-            budget.pause(Duration::from_secs(57));
+        let sent: Vec<_> = futures_util::future::join_all((0..9).map(|_| budget.acquire()))
+            .await
+            .into_iter()
+            .map(Result::unwrap)
+            .collect();
+        clock.advance(Duration::from_millis(20));
+        // The first answer is read at once; the others only after its retry waited.
+        let mut sent = sent.into_iter();
+        let first = sent.next().unwrap();
+        budget.pause(first.at(), Duration::from_secs(57));
+        budget.finish(first, None);
+        budget.finish(budget.acquire().await.unwrap(), None);
+        for late in sent {
+            budget.pause(late.at(), Duration::from_secs(57));
+            budget.finish(late, None);
         }
         let waiters = (0..9).map(|_| budget.acquire());
         for admission in futures_util::future::join_all(waiters).await {
             budget.finish(admission.unwrap(), None);
         }
-        assert_eq!(clock.elapsed(), Duration::from_secs(57));
+        assert_eq!(clock.elapsed(), Duration::from_millis(57_020));
         assert_eq!(budget.waited(), Duration::from_secs(57));
+        // A 429 for a request sent after that pause opens a new one.
+        let after = budget.acquire().await.unwrap();
+        budget.pause(after.at(), Duration::from_secs(5));
+        budget.finish(after, None);
+        budget.finish(budget.acquire().await.unwrap(), None);
+        assert_eq!(clock.elapsed(), Duration::from_millis(62_020));
     }
 
     #[tokio::test]
@@ -305,12 +336,16 @@ mod tests {
         let second = budget.acquire().await.unwrap();
         let third = budget.acquire().await.unwrap();
         budget.finish(first, Some((2, 1_000_000_030)));
-        // The second and third may still reach the platform: nothing is left.
+        // The second and third may still take those two; once the third is answered (it
+        // reached the platform before the first), one more may go, and then nothing.
+        budget.finish(third, Some((3, 1_000_000_030)));
         let fourth = budget.acquire().await.unwrap();
+        assert_eq!(clock.elapsed(), Duration::ZERO);
+        let fifth = budget.acquire().await.unwrap();
         assert_eq!(clock.elapsed(), Duration::from_secs(31));
         budget.finish(second, None);
-        budget.finish(third, None);
         budget.finish(fourth, None);
+        budget.finish(fifth, None);
     }
 
     #[tokio::test]
@@ -318,7 +353,7 @@ mod tests {
         let clock = Arc::new(ManualClock::new(0));
         let budget = Budget::new(100, Duration::from_secs(100), clock.clone());
         budget.wait(Duration::from_secs(60)).await.unwrap();
-        budget.pause(Duration::from_secs(57));
+        budget.pause(clock.elapsed(), Duration::from_secs(57));
         let refused = budget.acquire().await.unwrap_err();
         assert_eq!(
             refused,

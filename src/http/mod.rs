@@ -298,7 +298,7 @@ impl ApiClient {
         let mut cause = "the platform's rate limit".to_string();
         loop {
             attempts += 1;
-            let attempt = self.attempt(&req, &url, &path_for_log).await;
+            let (attempt, sent_at) = self.attempt(&req, &url, &path_for_log).await;
             let refused = |refused: WaitRefused, cause: String| ApiError::WaitLimit {
                 target: target.clone(),
                 cause,
@@ -338,7 +338,7 @@ impl ApiClient {
                     // The next attempt (and every other request of this instance) waits in
                     // the budget until the pause is over; 429s that arrive together end their
                     // pauses at the same instant, so they cost one wait.
-                    self.inner.budget.pause(wait);
+                    self.inner.budget.pause(sent_at, wait);
                     cause = "429 Too Many Requests".to_string();
                     continue;
                 }
@@ -414,7 +414,8 @@ impl ApiClient {
         }
     }
 
-    async fn attempt(&self, req: &ApiRequest, url: &url::Url, path: &str) -> Attempt {
+    /// One attempt, and when the budget let it through.
+    async fn attempt(&self, req: &ApiRequest, url: &url::Url, path: &str) -> (Attempt, Duration) {
         let _permit = self
             .inner
             .permits
@@ -422,12 +423,16 @@ impl ApiClient {
             .await
             .expect("semaphore never closed");
         let budget = &self.inner.budget;
-        let in_flight = match budget.acquire().await {
-            Ok(admission) => InFlight {
-                budget,
-                admission: Some(admission),
-            },
-            Err(refused) => return Attempt::Refused(refused),
+        let (in_flight, sent_at) = match budget.acquire().await {
+            Ok(admission) => {
+                let at = admission.at();
+                let in_flight = InFlight {
+                    budget,
+                    admission: Some(admission),
+                };
+                (in_flight, at)
+            }
+            Err(refused) => return (Attempt::Refused(refused), self.inner.clock.elapsed()),
         };
         let mut builder = self
             .inner
@@ -472,7 +477,7 @@ impl ApiClient {
                     latency_ms,
                     "request"
                 );
-                Attempt::Answer(status, headers, body)
+                (Attempt::Answer(status, headers, body), sent_at)
             }
             Err(err) => {
                 in_flight.finish(None);
@@ -490,7 +495,7 @@ impl ApiClient {
                     error = %describe(&err),
                     "request failed"
                 );
-                Attempt::Failed(failure, err)
+                (Attempt::Failed(failure, err), sent_at)
             }
         }
     }

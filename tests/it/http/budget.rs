@@ -1,11 +1,12 @@
-//! The request budget and the concurrency limit, measured at the server on a manual clock.
+//! The request budget, the platform's own window, 429 storms and the run's waiting limit, and
+//! the concurrency limit, measured at the server on a manual clock or on the sandbox's clock.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use serde_json::json;
-use tokenops::http::Clock;
+use tokenops::http::{ApiError, Clock};
 
 use super::server::{Reply, serve};
 use super::{fast, gitlab};
@@ -107,4 +108,176 @@ async fn no_more_requests_are_in_flight_than_the_concurrency_allows() {
     let peak = peak.load(Ordering::SeqCst);
     assert!(peak <= 3, "{peak} requests in flight with a limit of 3");
     assert!(peak >= 2, "requests were not sent in parallel at all");
+}
+
+const SEED: &str = "gitlab:\n  - name: gitlab.com\n    admin: tokenops-admin\n    users:\n      \
+                    - { username: tokenops-admin, name: tokenops, admin: true }\n";
+
+/// A sandbox whose clock starts 30 s into a minute, and a GitLab client whose waits move
+/// that same clock.
+async fn sandbox_client(
+    settings: tokenops::http::ClientSettings,
+) -> (
+    tokenops::sandbox::SandboxHandle,
+    tokenops::gitlab::GitLabClient,
+) {
+    use tokenops::sandbox::{Sandbox, SandboxOptions, Seed};
+    let seed = Seed::from_yaml_str(SEED, "<budget test>").unwrap();
+    let start = "2026-11-28T12:00:30Z".parse().unwrap();
+    let sandbox = Sandbox::start(seed, SandboxOptions::at(start))
+        .await
+        .unwrap();
+    let access = tokenops::http::InstanceAccess {
+        name: "gitlab.com".to_string(),
+        url: sandbox.gitlab_url("gitlab.com"),
+        credential: sandbox.gitlab_admin_token("gitlab.com"),
+        email: None,
+    };
+    let client =
+        tokenops::gitlab::GitLabClient::with_clock(&access, settings, sandbox.clock().for_http())
+            .unwrap();
+    (sandbox, client)
+}
+
+fn seconds_since(sandbox: &tokenops::sandbox::SandboxHandle, start: jiff::Timestamp) -> f64 {
+    sandbox.clock().now().duration_since(start).as_secs_f64()
+}
+
+/// Spends `n` requests of the sandbox's current minute from outside the client under test.
+async fn spend(sandbox: &tokenops::sandbox::SandboxHandle, n: usize) {
+    let other = reqwest::Client::new();
+    let url = format!("{}/api/v4/user", sandbox.gitlab_url("gitlab.com"));
+    let admin = sandbox.gitlab_admin_token("gitlab.com");
+    let calls = (0..n).map(|_| {
+        other
+            .get(&url)
+            .header(
+                "private-token",
+                secrecy::ExposeSecret::expose_secret(&admin),
+            )
+            .send()
+    });
+    for response in futures_util::future::join_all(calls).await {
+        assert_eq!(response.unwrap().status(), 200);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sixteen_429s_at_once_cost_one_retry_after_wait() {
+    use tokenops::sandbox::FaultSpec;
+    let (sandbox, client) = sandbox_client(tokenops::http::ClientSettings::gitlab()).await;
+    // Answers take half a second, so all 16 requests reach the sandbox (and are refused)
+    // before the first refusal is read and the client's wait moves the sandbox clock.
+    sandbox.faults().set(
+        "*",
+        FaultSpec {
+            budget_per_minute: Some(16),
+            latency: Duration::from_millis(500),
+            ..FaultSpec::default()
+        },
+    );
+    // Another job has spent this minute's requests: the next 16 are refused, each with
+    // `Retry-After: 30` (the minute's end).
+    spend(&sandbox, 16).await;
+    let start = sandbox.clock().now();
+    let calls = (0..16).map(|_| client.current_user());
+    for result in futures_util::future::join_all(calls).await {
+        result.unwrap();
+    }
+    let stats = sandbox.requests();
+    assert_eq!(stats.count_status("GET /api/v4/user", 429), 16);
+    assert_eq!(stats.count_status("GET /api/v4/user", 200), 32);
+    // One wait until the minute's end, not one per 429 (the old budget made it several in a
+    // row: a pause asked while another request slept in the budget counted from then on).
+    assert_eq!(seconds_since(&sandbox, start), 30.0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_window_another_client_spent_half_of_gets_no_429() {
+    use tokenops::sandbox::FaultSpec;
+    let mut settings = tokenops::http::ClientSettings::gitlab();
+    settings.requests_per_minute = 40;
+    let (sandbox, client) = sandbox_client(settings).await;
+    sandbox.faults().set(
+        "*",
+        FaultSpec {
+            budget_per_minute: Some(40),
+            ..FaultSpec::default()
+        },
+    );
+    // Another job of the same account spends 25 of this minute's 40 requests.
+    spend(&sandbox, 25).await;
+    let start = sandbox.clock().now();
+    let calls = (0..100).map(|_| client.current_user());
+    for result in futures_util::future::join_all(calls).await {
+        result.unwrap();
+    }
+    let stats = sandbox.requests();
+    assert_eq!(stats.by_status.get(&429), None, "{:?}", stats.by_status);
+    assert_eq!(stats.total, 125);
+    // 15 left in this minute (30 s of it to go), then 40 a minute: the last 5 go at 2:30.
+    let took = seconds_since(&sandbox, start);
+    assert!((150.0..=153.0).contains(&took), "{took} s");
+}
+
+/// 16 concurrent reads against a platform that answers 429 forever with `headers`; returns
+/// the manual clock's reading at the end and the errors.
+async fn persistent_429(headers: &[(&'static str, &'static str)]) -> (Duration, Vec<String>) {
+    let headers = headers.to_vec();
+    let server = serve(move |_, _| {
+        let mut reply = Reply::text(429, "Retry later");
+        for (name, value) in &headers {
+            reply = reply.header(name, value);
+        }
+        reply
+    })
+    .await;
+    let mut settings = fast();
+    settings.backoff_base = Duration::from_millis(500);
+    settings.backoff_max = Duration::from_secs(30);
+    settings.concurrency = 16;
+    let (client, clock) = gitlab(&server.origin, settings);
+    let calls = (0..16).map(|_| client.current_user());
+    let errors = futures_util::future::join_all(calls)
+        .await
+        .into_iter()
+        .map(|r| r.unwrap_err())
+        .map(|e| {
+            assert!(
+                matches!(e, ApiError::WaitLimit { .. } | ApiError::RateLimited { .. }),
+                "{e}"
+            );
+            e.to_string()
+        })
+        .collect();
+    (clock.elapsed(), errors)
+}
+
+#[tokio::test]
+async fn a_persistent_429_with_a_negative_retry_after_waits_less_than_the_run_limit() {
+    // An unreadable Retry-After falls back to the backoff, shared by every request.
+    let (waited, _) = persistent_429(&[("retry-after", "-5")]).await;
+    assert!(waited <= Duration::from_secs(300), "{waited:?}");
+}
+
+#[tokio::test]
+async fn a_persistent_429_without_any_header_waits_less_than_the_run_limit() {
+    let (waited, _) = persistent_429(&[]).await;
+    assert!(waited <= Duration::from_secs(300), "{waited:?}");
+}
+
+#[tokio::test]
+async fn a_persistent_429_stops_at_the_run_limit_and_says_so() {
+    // Ten waits of 60 s each would be allowed per request; the run stops at 300 s in all.
+    let (waited, errors) = persistent_429(&[("retry-after", "60")]).await;
+    assert_eq!(waited, Duration::from_secs(300));
+    assert!(
+        errors.iter().all(|e| e.contains("--max-wait")
+            && e.contains(
+                "GitLab gitlab.com: GET current user: gave up after 429 Too Many Requests"
+            )
+            && e.contains("already waited 300s")
+            && e.contains("limit of 300s")),
+        "{errors:?}"
+    );
 }
