@@ -1,8 +1,10 @@
 //! Fetching every page of a list: GitLab offset pagination (`x-next-page`, empty at the end;
-//! no reliance on `x-total`, which vanishes above 10,000 rows), GitLab keyset pagination
+//! when the first page says how many pages there are, `x-total-pages`, the others are asked
+//! for at once; without it, above 10,000 rows, one after the other), GitLab keyset pagination
 //! (`Link: rel="next"` followed verbatim), and Zendesk cursor pagination (`links.next` until
 //! `meta.has_more` is false).
 
+use futures_util::future::try_join_all;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
@@ -35,23 +37,108 @@ pub fn link_next(header: &str) -> Option<String> {
     None
 }
 
+/// The first page of a GitLab list and what its headers say about the rest.
+#[derive(Debug)]
+pub struct GitlabPage<T> {
+    /// The page's items.
+    pub items: Vec<T>,
+    /// Items in the whole list (`x-total`; absent above 10,000 rows and on keyset lists).
+    pub total: Option<u64>,
+    /// Pages in the whole list (`x-total-pages`, same caveats).
+    pub total_pages: Option<u64>,
+    base: ApiRequest,
+    next: Option<ApiRequest>,
+}
+
+impl<T> GitlabPage<T> {
+    /// Requests it takes to read the rest of the list: exact when the totals are known, else
+    /// at least one when there is a next page.
+    pub fn pages_left(&self) -> u64 {
+        match (self.total_pages, &self.next) {
+            (Some(pages), _) => pages.saturating_sub(1),
+            (None, Some(_)) => 1,
+            (None, None) => 0,
+        }
+    }
+}
+
 impl ApiClient {
-    /// Every item of a GitLab list, page after page. `first` is the first request: for offset
-    /// lists the client adds `per_page=100`; for keyset lists pass `pagination=keyset`,
-    /// `order_by` and `sort` yourself. Later pages follow `x-next-page` when the answer has it,
-    /// else `Link: rel="next"`; the list ends when neither says there is more.
+    /// Every item of a GitLab list. `first` is the first request: for offset lists the client
+    /// adds `per_page=100`; for keyset lists pass `pagination=keyset`, `order_by` and `sort`
+    /// yourself. See [`ApiClient::gitlab_rest`] for how the other pages are read.
     pub async fn gitlab_all<T: DeserializeOwned>(
         &self,
         first: ApiRequest,
     ) -> Result<Vec<T>, ApiError> {
-        let base_req = first.query("per_page", PER_PAGE);
-        let mut items = Vec::new();
-        let mut next = base_req.clone();
+        let page = self.gitlab_first_page(first).await?;
+        self.gitlab_rest(page).await
+    }
+
+    /// The first page of a GitLab list (`per_page=100` added), with its totals.
+    pub async fn gitlab_first_page<T: DeserializeOwned>(
+        &self,
+        first: ApiRequest,
+    ) -> Result<GitlabPage<T>, ApiError> {
+        let base = first.query("per_page", PER_PAGE);
+        let response = self.send(base.clone()).await?;
+        let number = |name: &str| response.header(name).and_then(|v| v.trim().parse().ok());
+        let (total, total_pages) = (number("x-total"), number("x-total-pages"));
+        let next = gitlab_next(&response, &base);
+        Ok(GitlabPage {
+            items: response.json()?,
+            total,
+            total_pages,
+            base,
+            next,
+        })
+    }
+
+    /// The whole list from its first page. When the first page gave `x-total-pages` and an
+    /// offset `x-next-page`, the other pages are asked for at once (the client's concurrency
+    /// limit still applies) and joined in order; otherwise, and past the announced last page
+    /// should the list have grown, pages follow `x-next-page`, else `Link: rel="next"`, until
+    /// neither says there is more.
+    pub async fn gitlab_rest<T: DeserializeOwned>(
+        &self,
+        page: GitlabPage<T>,
+    ) -> Result<Vec<T>, ApiError> {
+        let GitlabPage {
+            mut items,
+            total_pages,
+            base,
+            next,
+            ..
+        } = page;
+        let Some(mut next) = next else {
+            return Ok(items);
+        };
+        let offset = next.query.iter().any(|(k, _)| k == "page");
+        if let (Some(pages), true) = (total_pages, offset)
+            && pages > 1
+        {
+            let pages = pages.min(MAX_PAGES as u64);
+            let base = &base;
+            let answers = try_join_all((2..=pages).map(|n| async move {
+                let response = self.send(base.clone().query("page", n)).await?;
+                let items: Vec<T> = response.json()?;
+                Ok::<_, ApiError>((items, gitlab_next(&response, base)))
+            }))
+            .await?;
+            let mut after_last = None;
+            for (page_items, page_next) in answers {
+                items.extend(page_items);
+                after_last = page_next;
+            }
+            match after_last {
+                Some(req) => next = req,
+                None => return Ok(items),
+            }
+        }
         for _ in 0..MAX_PAGES {
             let response = self.send(next).await?;
             let page: Vec<T> = response.json()?;
             items.extend(page);
-            match gitlab_next(&response, &base_req) {
+            match gitlab_next(&response, &base) {
                 Some(req) => next = req,
                 None => return Ok(items),
             }

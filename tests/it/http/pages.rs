@@ -1,4 +1,5 @@
-//! Pagination to the end: GitLab offset without `x-total`, GitLab keyset, Zendesk cursor.
+//! Pagination to the end: GitLab offset with totals (the other pages at once) and without
+//! `x-total`, GitLab keyset, Zendesk cursor.
 
 use serde_json::json;
 use tokenops::gitlab::{TokenFilter, TokenState};
@@ -55,6 +56,50 @@ async fn offset_pages_are_followed_past_ten_thousand_rows_without_totals() {
         assert_eq!(query_param(&seen.uri, "per_page").as_deref(), Some("100"));
         assert_eq!(query_param(&seen.uri, "state").as_deref(), Some("active"));
     }
+}
+
+#[tokio::test]
+async fn offset_pages_with_totals_are_asked_for_at_once_and_joined_in_order() {
+    use std::sync::{Arc, Mutex};
+    use std::time::{Duration, Instant};
+    const ROWS: u64 = 750;
+    let arrivals: Arc<Mutex<Vec<Instant>>> = Arc::default();
+    let log = arrivals.clone();
+    let server = serve(move |seen, _| {
+        log.lock().unwrap().push(Instant::now());
+        let page: u64 = query_param(&seen.uri, "page")
+            .map(|p| p.parse().unwrap())
+            .unwrap_or(1);
+        let start = (page - 1) * 100;
+        let end = (start + 100).min(ROWS);
+        let items: Vec<_> = (start..end).map(|i| token_json(i + 1)).collect();
+        let next = if end < ROWS {
+            (page + 1).to_string()
+        } else {
+            String::new()
+        };
+        // Earlier pages answer last: the join must keep page order anyway.
+        let delay = Duration::from_millis(10 * (9 - page.min(9)));
+        Reply::json(200, json!(items))
+            .header("x-next-page", next)
+            .header("x-total", ROWS)
+            .header("x-total-pages", ROWS.div_ceil(100))
+            .after(delay)
+    })
+    .await;
+    let (client, _) = gitlab(&server.origin, fast());
+    let tokens = client
+        .list_personal_tokens(&TokenFilter::default())
+        .await
+        .unwrap();
+    assert_eq!(tokens.len() as u64, ROWS);
+    assert!(tokens.iter().enumerate().all(|(i, t)| t.id == i as u64 + 1));
+    assert_eq!(server.count(), 8);
+    // One after the other, pages 2 to 8 would arrive at least 270 ms apart (the delays of
+    // pages 2 to 7).
+    let arrivals = arrivals.lock().unwrap();
+    let spread = arrivals[7].duration_since(arrivals[1]);
+    assert!(spread < Duration::from_millis(150), "{spread:?}");
 }
 
 #[tokio::test]
