@@ -242,6 +242,13 @@ pub struct Discover {
     /// GitLab groups whose projects and subgroups are searched for tokens.
     #[serde(default)]
     pub gitlab_groups: Vec<String>,
+    /// Also list the pipeline trigger tokens of every project under `gitlab_groups`: one more
+    /// request per project. Trigger tokens expire only where the instance enables trigger token
+    /// expiry (GitLab's `trigger_token_expiration` feature flag, undocumented on GitLab.com);
+    /// elsewhere they never expire, so there is nothing to report and the lists are skipped.
+    /// Declared trigger tokens are checked either way.
+    #[serde(default)]
+    pub gitlab_pipeline_triggers: bool,
     /// Zendesk instances whose legacy API tokens are listed.
     #[serde(default)]
     pub zendesk: Vec<String>,

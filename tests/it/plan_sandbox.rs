@@ -75,6 +75,7 @@ fn builder(manifest: &str) -> ScenarioBuilder {
                 gitlab_users: names(&["ops-bot"]),
                 gitlab_groups: names(&["ops"]),
                 zendesk: names(&["global"]),
+                ..Discover::default()
             },
             ..CheckSettings::default()
         })

@@ -69,12 +69,13 @@ pub enum CheckError {
 }
 
 /// The scan `check` makes: server-filtered to active tokens expiring within the window,
-/// pipeline triggers and Zendesk OAuth tokens included. The filter day is one past the window
-/// (GitLab's docs do not say whether `expires_before` includes its day); [`classify`] then
-/// keeps exactly the window.
-pub fn scan_kinds(now: Timestamp, within_days: i64) -> ScanKinds {
+/// Zendesk OAuth tokens included, and pipeline triggers when `triggers` (the instance lets
+/// them expire: `check.discover.gitlab_pipeline_triggers`). The filter day is one past the
+/// window (GitLab's docs do not say whether `expires_before` includes its day); [`classify`]
+/// then keeps exactly the window.
+pub fn scan_kinds(now: Timestamp, within_days: i64, triggers: bool) -> ScanKinds {
     ScanKinds {
-        triggers: true,
+        triggers,
         expires_before: Some(add_days(utc_date(now), within_days + 1)),
         zendesk_oauth: true,
     }
@@ -98,7 +99,11 @@ pub async fn gather(
         &Ledger::default(),
         clients,
         now,
-        Some(scan_kinds(now, within_days)),
+        Some(scan_kinds(
+            now,
+            within_days,
+            desired.config.check.discover.gitlab_pipeline_triggers,
+        )),
     )
     .await
 }
