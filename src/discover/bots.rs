@@ -1,18 +1,29 @@
-//! The administrator's shortcut of the check scan: instead of one token list per project and
-//! subgroup, one instance-wide list of active tokens expiring within the window (project and
-//! group tokens are personal access tokens of their bot users), then one user lookup per
-//! distinct owner to learn which project or group each bot belongs to (its user name is
-//! `project_<id>_bot_…` or `group_<id>_bot_…`). Used only when tokenops's credential is an
-//! administrator's and the lookups cost fewer requests than the per-owner lists would.
+//! The administrator's ways of reading the check scan's project and group tokens, and the
+//! choice between them by what each costs.
+//!
+//! Project and group tokens are personal access tokens of their bot users (`project_<id>_bot…`,
+//! `group_<id>_bot…`), so an administrator can read every active token expiring in the window
+//! from one instance-wide list (a page per 100 tokens) instead of one list per project and
+//! subgroup. What the list does not say is which project or group a token's bot belongs to;
+//! that costs either one user lookup per distinct owner, or the pages of the instance's bot
+//! users (one search, a page per 100 bots), whichever is fewer.
+//!
+//! The choice is made from what is known before each request is spent: the per-owner way costs
+//! one request per owner; the instance-wide way at least the list's pages, which its first page
+//! counts. Only when that first page shows the list is cheaper is the rest read; only then is
+//! the cost of placing the owners compared (the bot users' first page counts them too).
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use futures_util::future::join_all;
 use jiff::civil::Date;
 
-use crate::gitlab::{AccessToken, GitLabClient, TokenFilter, TokenState};
+use crate::gitlab::{AccessToken, GitLabClient, TokenFilter, TokenState, User};
 use crate::http::ApiError;
 use crate::manifest::GitlabOwner;
+
+/// What the bot users' search asks for: every project and group bot's user name contains it.
+pub const BOT_SEARCH: &str = "_bot";
 
 /// Scope projects and groups by numeric id.
 #[derive(Debug, Default)]
@@ -24,7 +35,7 @@ pub struct Candidates {
 }
 
 impl Candidates {
-    /// How many per-owner lists the shortcut would replace.
+    /// How many per-owner lists the instance-wide list would replace.
     pub fn len(&self) -> usize {
         self.projects.len() + self.groups.len()
     }
@@ -53,14 +64,30 @@ impl Candidates {
     }
 }
 
-/// Active tokens of the candidates expiring on or before `before`, by owner; `None` when
-/// the shortcut does not apply (not an administrator, or more owners to look up than it saves).
-pub async fn expiring_by_owner(
+/// What the instance-wide list found.
+#[derive(Debug, Default)]
+pub struct InstanceWide {
+    /// Active tokens of the candidates expiring in the window, by owner.
+    pub owned: Vec<(GitlabOwner, AccessToken)>,
+    /// Active tokens of the listed users expiring in the window, by user id.
+    pub personal: BTreeMap<u64, Vec<AccessToken>>,
+    /// How the owners were placed, for the debug log.
+    pub placed_by: &'static str,
+}
+
+/// Active tokens expiring on or before `before` of the candidates and of `users` (id to
+/// user name, whose personal lists the per-owner way would read), read instance-wide; `None`
+/// when the per-owner lists cost fewer requests. The caller has made sure the credential is
+/// an administrator's.
+pub async fn instance_wide(
     client: &GitLabClient,
     before: Date,
     candidates: &Candidates,
-) -> Result<Option<Vec<(GitlabOwner, AccessToken)>>, ApiError> {
-    if candidates.is_empty() || client.current_user().await?.is_admin != Some(true) {
+    users: &BTreeMap<u64, String>,
+) -> Result<Option<InstanceWide>, ApiError> {
+    // The per-owner way: one list per owner and per listed user.
+    let per_owner = (candidates.len() + users.len()) as u64;
+    if candidates.is_empty() || per_owner <= 1 {
         return Ok(None);
     }
     let filter = TokenFilter {
@@ -68,27 +95,110 @@ pub async fn expiring_by_owner(
         expires_before: Some(before),
         ..TokenFilter::default()
     };
-    let tokens = client.list_personal_tokens(&filter).await?;
-    let users: BTreeSet<u64> = tokens.iter().filter_map(|t| t.user_id).collect();
-    if users.len() * 2 > candidates.len() {
+    let first = client.personal_tokens_first_page(&filter).await?;
+    // From here the per-owner way still costs `per_owner`; this one at least the rest of the
+    // list, and one more request if any token's owner is yet to be placed.
+    let unplaced = first
+        .items
+        .iter()
+        .any(|t| t.user_id.is_some_and(|id| !users.contains_key(&id)));
+    if first.pages_left() + u64::from(unplaced) >= per_owner {
+        tracing::debug!(
+            pages = first.pages_left() + 1,
+            per_owner,
+            "instance-wide token list not used: the per-owner lists cost less"
+        );
         return Ok(None);
     }
-    let mut owners = BTreeMap::new();
-    for user in join_all(users.iter().map(|id| client.user(*id))).await {
-        let user = user?;
-        if let Some(owner) = candidates.owner_of(&user.username) {
-            owners.insert(user.id, owner);
+    let tokens = client.api().gitlab_rest(first).await?;
+    let owners: BTreeSet<u64> = tokens
+        .iter()
+        .filter_map(|t| t.user_id)
+        .filter(|id| !users.contains_key(id))
+        .collect();
+    let Some((names, placed_by)) = place(client, &owners, per_owner).await? else {
+        return Ok(None);
+    };
+    let mut found = InstanceWide {
+        placed_by,
+        ..InstanceWide::default()
+    };
+    for token in tokens {
+        let Some(user) = token.user_id else { continue };
+        if users.contains_key(&user) {
+            found.personal.entry(user).or_default().push(token);
+        } else if let Some(owner) = names.get(&user).and_then(|n| candidates.owner_of(n)) {
+            found.owned.push((owner, token));
         }
     }
-    Ok(Some(
-        tokens
-            .into_iter()
-            .filter_map(|t| {
-                let owner = owners.get(&t.user_id?)?.clone();
-                Some((owner, t))
-            })
-            .collect(),
-    ))
+    Ok(Some(found))
+}
+
+/// The user names of `owners`, by the cheaper of one lookup each and the bot users' pages;
+/// `None` when both cost more than the `per_owner` lists would.
+async fn place(
+    client: &GitLabClient,
+    owners: &BTreeSet<u64>,
+    per_owner: u64,
+) -> Result<Option<(BTreeMap<u64, String>, &'static str)>, ApiError> {
+    let lookups = owners.len() as u64;
+    if lookups == 0 {
+        return Ok(Some((BTreeMap::new(), "nobody")));
+    }
+    // The bot users' first page costs one request, so it can only pay off for 3 owners or more.
+    if lookups >= 3 {
+        let first = client.search_users_first_page(BOT_SEARCH).await?;
+        // Without totals (more than 10,000 matches) the pages are at least 100.
+        let pages = match first.total_pages {
+            Some(pages) => pages.max(1),
+            None => 100 + first.pages_left(),
+        };
+        let listing = pages - 1;
+        if listing < lookups && listing < per_owner {
+            let bots = client.api().gitlab_rest(first).await?;
+            let mut names = by_id(bots, owners);
+            // Anyone the search did not return is looked up: no owner is left unplaced.
+            let missing: BTreeSet<u64> = owners
+                .iter()
+                .copied()
+                .filter(|id| !names.contains_key(id))
+                .collect();
+            names.extend(look_up(client, &missing).await?);
+            return Ok(Some((names, "the bot users' pages")));
+        }
+    }
+    if lookups >= per_owner {
+        tracing::debug!(
+            lookups,
+            per_owner,
+            "instance-wide token list not used: placing its owners costs more"
+        );
+        return Ok(None);
+    }
+    Ok(Some((
+        look_up(client, owners).await?,
+        "one lookup per owner",
+    )))
+}
+
+fn by_id(users: Vec<User>, wanted: &BTreeSet<u64>) -> BTreeMap<u64, String> {
+    users
+        .into_iter()
+        .filter(|u| wanted.contains(&u.id))
+        .map(|u| (u.id, u.username))
+        .collect()
+}
+
+async fn look_up(
+    client: &GitLabClient,
+    ids: &BTreeSet<u64>,
+) -> Result<BTreeMap<u64, String>, ApiError> {
+    let mut names = BTreeMap::new();
+    for user in join_all(ids.iter().map(|id| client.user(*id))).await {
+        let user = user?;
+        names.insert(user.id, user.username);
+    }
+    Ok(names)
 }
 
 #[cfg(test)]
@@ -105,11 +215,19 @@ mod tests {
             Some(GitlabOwner::Project("ops/sync".into()))
         );
         assert_eq!(
+            c.owner_of("project_12_bot2"),
+            Some(GitlabOwner::Project("ops/sync".into()))
+        );
+        assert_eq!(
             c.owner_of("group_7_bot_77"),
             Some(GitlabOwner::Group("ops/tools".into()))
         );
         assert_eq!(c.owner_of("project_13_bot_1"), None);
         assert_eq!(c.owner_of("project_12_robot"), None);
         assert_eq!(c.owner_of("ops-bot"), None);
+        assert!(
+            BOT_SEARCH.len() >= 3,
+            "GitLab matches parts only from 3 characters"
+        );
     }
 }

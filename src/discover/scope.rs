@@ -1,9 +1,11 @@
 //! The discovery scopes of `check.discover`: every active token of the listed users, of the
-//! projects and subgroups under the listed groups, and of the listed Zendesk instances,
-//! marked with the manifest token that declares it (if any). Lists already fetched for
-//! declared tokens are reused, never fetched twice.
+//! projects and subgroups under the listed groups (their pipeline triggers too where the
+//! instance lets those expire), and of the listed Zendesk instances, marked with the manifest
+//! token that declares it (if any). Lists already fetched for declared tokens are reused,
+//! never fetched twice; for `check`, an administrator's project, group and personal tokens are
+//! read whichever way costs fewer requests ([`super::bots`]).
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use futures_util::future::join_all;
 use jiff::civil::Date;
@@ -12,6 +14,7 @@ use super::bots::{self, Candidates};
 use super::fetch;
 use super::lists::{Fetched, ListKey, Listing};
 use super::{Clients, Failure};
+use crate::gitlab::{GitLabClient, TokenFilter, TokenState};
 use crate::inventory::{DiscoveredToken, LiveRecord};
 use crate::kinds::gitlab::record_of;
 use crate::manifest::{Desired, GitlabOwner};
@@ -95,92 +98,11 @@ pub async fn scan(
     if let Some(gitlab) = scope_gitlab(desired)
         && let Some(client) = clients.gitlab.get(&gitlab)
     {
-        for user in &scope.gitlab_users {
-            keys.insert(kinds.user_key(fetched, &gitlab, user));
-        }
-        let groups = join_all(scope.gitlab_groups.iter().map(|group| async move {
-            let projects = client.group_projects(group, true).await;
-            let subgroups = client.descendant_groups(group).await;
-            (group, projects, subgroups)
-        }))
-        .await;
-        // Projects and subgroups whose lists no declared token needs: read through the
-        // administrator's shortcut when it applies, else one filtered list each.
-        let mut candidates = Candidates::default();
-        for (group, projects, subgroups) in groups {
-            keys.insert(kinds.owner_key(fetched, &gitlab, GitlabOwner::Group(group.clone())));
-            let owners = match (projects, subgroups) {
-                (Ok(projects), Ok(subgroups)) => projects
-                    .into_iter()
-                    .map(|p| (p.id, GitlabOwner::Project(p.path_with_namespace)))
-                    .chain(
-                        subgroups
-                            .into_iter()
-                            .map(|g| (g.id, GitlabOwner::Group(g.full_path))),
-                    )
-                    .collect::<Vec<_>>(),
-                (Err(err), _) | (_, Err(err)) => {
-                    failures.push(Failure {
-                        needed_by: format!("check.discover group {group}"),
-                        reason: err.to_string(),
-                    });
-                    continue;
-                }
-            };
-            for (id, owner) in owners {
-                if let GitlabOwner::Project(path) = &owner
-                    && kinds.triggers
-                {
-                    keys.insert(ListKey::GitlabTriggers {
-                        gitlab: gitlab.clone(),
-                        project: path.clone(),
-                    });
-                }
-                let key = kinds.owner_key(fetched, &gitlab, owner.clone());
-                match (&key, owner) {
-                    (ListKey::GitlabOwnerTokensExpiring { .. }, GitlabOwner::Project(p)) => {
-                        candidates.projects.insert(id, p);
-                    }
-                    (ListKey::GitlabOwnerTokensExpiring { .. }, GitlabOwner::Group(g)) => {
-                        candidates.groups.insert(id, g);
-                    }
-                    _ => {
-                        keys.insert(key);
-                    }
-                }
-            }
-        }
-        let shortcut = match kinds.expires_before {
-            Some(before) => bots::expiring_by_owner(client, before, &candidates)
-                .await
-                .unwrap_or_else(|err| {
-                    tracing::debug!("instance-wide token list not used: {err}");
-                    None
-                }),
-            None => None,
-        };
-        match shortcut {
-            Some(tokens) => {
-                for (owner, token) in tokens {
-                    let (kind, path) = match &owner {
-                        GitlabOwner::Project(p) => ("gitlab_project_access_token", p),
-                        GitlabOwner::Group(g) => ("gitlab_group_access_token", g),
-                    };
-                    let record = record_of(&token);
-                    if kinds.wants(&record) {
-                        early.push(discovered(desired, &gitlab, kind, path, record));
-                    }
-                }
-            }
-            None => {
-                for path in candidates.projects.into_values() {
-                    keys.insert(kinds.owner_key(fetched, &gitlab, GitlabOwner::Project(path)));
-                }
-                for path in candidates.groups.into_values() {
-                    keys.insert(kinds.owner_key(fetched, &gitlab, GitlabOwner::Group(path)));
-                }
-            }
-        }
+        let (found, gitlab_failures, gitlab_keys) =
+            scan_gitlab(desired, client, &gitlab, fetched, kinds).await;
+        early = found;
+        failures = gitlab_failures;
+        keys = gitlab_keys;
     }
     for zendesk in &scope.zendesk {
         keys.insert(ListKey::ZendeskApiTokens {
@@ -299,6 +221,217 @@ pub async fn scan(
         }
     }
     (found, failures)
+}
+
+/// The GitLab part of the scan: the listed users' personal tokens and the project and group
+/// tokens under the listed groups. Returns what it found itself, what failed, and the lists
+/// still to fetch. For `check` (a window is set) the listed users are looked up and the
+/// groups listed together with learning whether the credential is an administrator's; then
+/// the project, group and personal tokens are read the cheapest way ([`bots::instance_wide`]),
+/// else one filtered list per owner and per user.
+async fn scan_gitlab(
+    desired: &Desired,
+    client: &GitLabClient,
+    gitlab: &str,
+    fetched: &Fetched,
+    kinds: ScanKinds,
+) -> (Vec<DiscoveredToken>, Vec<Failure>, BTreeSet<ListKey>) {
+    let scope = &desired.config.check.discover;
+    let mut failures = Vec::new();
+    let mut keys = BTreeSet::new();
+    let mut found = Vec::new();
+    // Users whose whole list a declared token needs anyway, and everyone outside `check`,
+    // go through the shared lists; the others are read here.
+    let direct: Vec<&String> = scope
+        .gitlab_users
+        .iter()
+        .filter(|user| {
+            let key = kinds.user_key(fetched, gitlab, user);
+            let direct = matches!(key, ListKey::GitlabUserTokensExpiring { .. });
+            if !direct {
+                keys.insert(key);
+            }
+            direct
+        })
+        .collect();
+    let whoami = async {
+        match kinds.expires_before {
+            Some(_) => client.current_user().await.ok(),
+            None => None,
+        }
+    };
+    let lookups = join_all(direct.iter().map(|user| client.user_by_username(user)));
+    let listings = join_all(scope.gitlab_groups.iter().map(|group| async move {
+        let (projects, subgroups) = futures_util::future::join(
+            client.group_projects(group, true),
+            client.descendant_groups(group),
+        )
+        .await;
+        (group, projects, subgroups)
+    }));
+    let (me, looked_up, groups) = futures_util::future::join3(whoami, lookups, listings).await;
+    let admin = me.is_some_and(|me| me.is_admin == Some(true));
+    let mut users = BTreeMap::new();
+    for (name, result) in direct.iter().zip(looked_up) {
+        match result {
+            Ok(Some(user)) => {
+                users.insert(user.id, (*name).clone());
+            }
+            Ok(None) => failures.push(Failure {
+                needed_by: format!("check.discover.gitlab_users {name}"),
+                reason: format!(
+                    "{gitlab}: no user named `{name}`; check `check.discover.gitlab_users` in \
+                     tokenops.yaml"
+                ),
+            }),
+            Err(err) => failures.push(Failure {
+                needed_by: format!("check.discover.gitlab_users {name}"),
+                reason: err.to_string(),
+            }),
+        }
+    }
+    // Projects, subgroups and the listed groups whose lists no declared token needs: read
+    // instance-wide when that is cheaper, else one filtered list each.
+    let mut candidates = Candidates::default();
+    for (group, projects, subgroups) in groups {
+        let (projects, subgroups) = match (projects, subgroups) {
+            (Ok(projects), Ok(subgroups)) => (projects, subgroups),
+            (Err(err), _) | (_, Err(err)) => {
+                failures.push(Failure {
+                    needed_by: format!("check.discover group {group}"),
+                    reason: err.to_string(),
+                });
+                continue;
+            }
+        };
+        // The listed group's own id, when a project or subgroup in it says it.
+        let group_id = projects
+            .iter()
+            .filter_map(|p| p.namespace.as_ref())
+            .find(|n| n.full_path == *group)
+            .map(|n| n.id)
+            .or_else(|| {
+                subgroups
+                    .iter()
+                    .find(|g| {
+                        g.full_path
+                            .rsplit_once('/')
+                            .is_some_and(|(up, _)| up == group)
+                    })
+                    .and_then(|g| g.parent_id)
+            });
+        let owners = group_id
+            .map(|id| (id, GitlabOwner::Group(group.clone())))
+            .into_iter()
+            .chain(
+                projects
+                    .into_iter()
+                    .map(|p| (p.id, GitlabOwner::Project(p.path_with_namespace))),
+            )
+            .chain(
+                subgroups
+                    .into_iter()
+                    .map(|g| (g.id, GitlabOwner::Group(g.full_path))),
+            );
+        if group_id.is_none() {
+            keys.insert(kinds.owner_key(fetched, gitlab, GitlabOwner::Group(group.clone())));
+        }
+        for (id, owner) in owners {
+            if let GitlabOwner::Project(path) = &owner
+                && kinds.triggers
+            {
+                keys.insert(ListKey::GitlabTriggers {
+                    gitlab: gitlab.to_string(),
+                    project: path.clone(),
+                });
+            }
+            let key = kinds.owner_key(fetched, gitlab, owner.clone());
+            match (&key, owner) {
+                (ListKey::GitlabOwnerTokensExpiring { .. }, GitlabOwner::Project(p)) => {
+                    candidates.projects.insert(id, p);
+                }
+                (ListKey::GitlabOwnerTokensExpiring { .. }, GitlabOwner::Group(g)) => {
+                    candidates.groups.insert(id, g);
+                }
+                _ => {
+                    keys.insert(key);
+                }
+            }
+        }
+    }
+    let instance_wide = match kinds.expires_before {
+        Some(before) if admin => bots::instance_wide(client, before, &candidates, &users)
+            .await
+            .unwrap_or_else(|err| {
+                tracing::debug!("instance-wide token list not used: {err}");
+                None
+            }),
+        _ => None,
+    };
+    let personal = match instance_wide {
+        Some(read) => {
+            tracing::debug!(
+                tokens = read.owned.len(),
+                placed_by = read.placed_by,
+                "project and group tokens read instance-wide"
+            );
+            for (owner, token) in read.owned {
+                let (kind, path) = match &owner {
+                    GitlabOwner::Project(p) => ("gitlab_project_access_token", p),
+                    GitlabOwner::Group(g) => ("gitlab_group_access_token", g),
+                };
+                let record = record_of(&token);
+                if kinds.wants(&record) {
+                    found.push(discovered(desired, gitlab, kind, path, record));
+                }
+            }
+            let mut personal = read.personal;
+            users
+                .keys()
+                .map(|id| (*id, Ok(personal.remove(id).unwrap_or_default())))
+                .collect::<Vec<_>>()
+        }
+        None => {
+            for path in candidates.projects.into_values() {
+                keys.insert(kinds.owner_key(fetched, gitlab, GitlabOwner::Project(path)));
+            }
+            for path in candidates.groups.into_values() {
+                keys.insert(kinds.owner_key(fetched, gitlab, GitlabOwner::Group(path)));
+            }
+            let before = kinds.expires_before;
+            join_all(users.keys().map(|id| async move {
+                let filter = TokenFilter {
+                    user_id: Some(*id),
+                    state: Some(TokenState::Active),
+                    expires_before: before,
+                    ..TokenFilter::default()
+                };
+                (*id, client.list_personal_tokens(&filter).await)
+            }))
+            .await
+        }
+    };
+    for (id, tokens) in personal {
+        let name = &users[&id];
+        match tokens {
+            Ok(tokens) => {
+                for record in tokens.iter().map(record_of).filter(|r| kinds.wants(r)) {
+                    found.push(discovered(
+                        desired,
+                        gitlab,
+                        "gitlab_personal_access_token",
+                        name,
+                        record,
+                    ));
+                }
+            }
+            Err(err) => failures.push(Failure {
+                needed_by: format!("check.discover.gitlab_users {name}"),
+                reason: err.to_string(),
+            }),
+        }
+    }
+    (found, failures, keys)
 }
 
 /// The OAuth tokens of a Zendesk instance, named by their client's identifier.

@@ -392,6 +392,19 @@ pub struct Project {
     /// Archived.
     #[serde(default)]
     pub archived: Option<bool>,
+    /// The group or user namespace the project lives in.
+    #[serde(default)]
+    pub namespace: Option<Namespace>,
+}
+
+/// The namespace of a project, as project lists show it.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Namespace {
+    /// Id (a group's id for group namespaces).
+    pub id: u64,
+    /// Full path, e.g. `support/ops`.
+    #[serde(default)]
+    pub full_path: String,
 }
 
 /// A group.
@@ -408,6 +421,9 @@ pub struct Group {
     /// Web link.
     #[serde(default)]
     pub web_url: Option<String>,
+    /// The parent group's id (`None` for a top-level group).
+    #[serde(default)]
+    pub parent_id: Option<u64>,
 }
 
 /// The lock body of GitLab's Terraform state API. Every field is required by GitLab.

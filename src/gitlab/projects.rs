@@ -3,6 +3,7 @@
 
 use super::models::{Group, Project, User};
 use super::{GitLabClient, encode_segment, v4};
+use crate::http::pages::GitlabPage;
 use crate::http::{ApiError, ApiRequest};
 
 impl GitLabClient {
@@ -76,6 +77,17 @@ impl GitLabClient {
             ApiRequest::get(v4("/users"), format!("user {username}")).query("username", username);
         let users: Vec<User> = self.api.json(req).await?;
         Ok(users.into_iter().find(|u| u.username == username))
+    }
+
+    /// The first page of `GET /users?search=…` (offset pagination, so the answer counts the
+    /// matches; finish it with `api().gitlab_rest`). Matches user names and display names.
+    pub async fn search_users_first_page(
+        &self,
+        search: &str,
+    ) -> Result<GitlabPage<User>, ApiError> {
+        let req = ApiRequest::get(v4("/users"), format!("users matching `{search}`"))
+            .query("search", search);
+        self.api.gitlab_first_page(req).await
     }
 
     /// `GET /users` with keyset pagination (`order_by=id`), every page.

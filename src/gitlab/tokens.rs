@@ -8,7 +8,18 @@ use serde::Serialize;
 
 use super::models::{AccessToken, NewAccessToken, TokenFilter, TokenState};
 use super::{GitLabClient, Owner, v4};
+use crate::http::pages::GitlabPage;
 use crate::http::{ApiError, ApiRequest, Auth};
+
+fn personal_tokens(filter: &TokenFilter) -> ApiRequest {
+    ApiRequest::get(v4("/personal_access_tokens"), "personal access tokens")
+        .query_opt("user_id", filter.user_id)
+        .query_opt("state", filter.state.map(TokenState::as_str))
+        .query_opt("revoked", filter.revoked)
+        .query_opt("search", filter.search.as_deref())
+        .query_opt("expires_before", filter.expires_before)
+        .query_opt("expires_after", filter.expires_after)
+}
 
 #[derive(Serialize)]
 struct ExpiresAt {
@@ -21,14 +32,17 @@ impl GitLabClient {
         &self,
         filter: &TokenFilter,
     ) -> Result<Vec<AccessToken>, ApiError> {
-        let req = ApiRequest::get(v4("/personal_access_tokens"), "personal access tokens")
-            .query_opt("user_id", filter.user_id)
-            .query_opt("state", filter.state.map(TokenState::as_str))
-            .query_opt("revoked", filter.revoked)
-            .query_opt("search", filter.search.as_deref())
-            .query_opt("expires_before", filter.expires_before)
-            .query_opt("expires_after", filter.expires_after);
-        self.api.gitlab_all(req).await
+        self.api.gitlab_all(personal_tokens(filter)).await
+    }
+
+    /// The first page of `GET /personal_access_tokens` with filters, with the list's totals
+    /// (finish it with `api().gitlab_rest`). An administrator sees every user's tokens,
+    /// project and group tokens included (they belong to bot users).
+    pub async fn personal_tokens_first_page(
+        &self,
+        filter: &TokenFilter,
+    ) -> Result<GitlabPage<AccessToken>, ApiError> {
+        self.api.gitlab_first_page(personal_tokens(filter)).await
     }
 
     /// `GET /personal_access_tokens/:id`. A non-admin gets 401 (not 404) for ids it cannot see.

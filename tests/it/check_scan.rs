@@ -1,20 +1,30 @@
-//! The check scan's request economy against the sandbox: server-side filters on every list,
-//! and the administrator's shortcut (one instance-wide list, one lookup per bot owner) that
-//! replaces the per-project token lists when it is cheaper; the report is the same either way.
+//! The check scan's request economy against the sandbox: server-side filters on every list;
+//! for an administrator, one instance-wide list whose owners are placed by lookups or by the
+//! bot users' pages, whichever is fewer, instead of one list per project when that is
+//! cheaper (decided from the first page's count); pipeline triggers only when the instance
+//! lets them expire; and the run's waiting limit. The report is the same whichever way.
 
 use std::fmt::Write as _;
 
+use tokenops::cli::env::override_var;
+use tokenops::http::Platform;
 use tokenops::manifest::{CheckSettings, Discover};
+use tokenops::sandbox::FaultSpec;
 
 use crate::scenario::{Scenario, names};
 
-/// `projects` projects under `ops` (the first `expiring` with a token expiring in 5 days, the
-/// others in 200), a subgroup with a group token expiring in 3 days, and a project outside.
-fn seed(projects: usize, expiring: usize) -> String {
+/// `projects` projects under `ops/team` (the first `expiring` with a token expiring in 5 days,
+/// the others in 200), a group token of `ops/team` expiring in 3 days, `outside` tokens
+/// expiring in 2 days in a project outside the scopes, a personal token of `ops-bot`
+/// expiring in 4 days, and a pipeline trigger of the first project expiring in 6 days.
+fn seed(projects: usize, expiring: usize, outside: usize) -> String {
     let mut s = String::from(
         "gitlab:\n  - name: gitlab.com\n    admin: tokenops-admin\n    users:\n      \
-         - { username: tokenops-admin, name: tokenops, admin: true }\n    groups:\n      \
-         - { path: ops }\n      - { path: ops/team }\n      - { path: other }\n    projects:\n",
+         - { username: tokenops-admin, name: tokenops, admin: true }\n      \
+         - { username: ops-bot, name: Ops Bot }\n      \
+         - { username: scanner, name: Scanner }\n    groups:\n      \
+         - { path: ops, members: { scanner: owner, ops-bot: owner } }\n      \
+         - { path: ops/team }\n      - { path: other }\n    projects:\n",
     );
     for p in 0..projects {
         let _ = writeln!(s, "      - {{ path: ops/team/p{p} }}");
@@ -28,12 +38,26 @@ fn seed(projects: usize, expiring: usize) -> String {
              expires_at: +{days}d, created_at: -10d, last_used_at: -1d }}"
         );
     }
+    for o in 0..outside {
+        let _ = writeln!(
+            s,
+            "      - {{ project: other/x, name: outside-{o}, scopes: [api], access_level: developer, \
+             expires_at: +2d, created_at: -10d }}"
+        );
+    }
     s.push_str(
         "      - { group: ops/team, name: team-bot, scopes: [api], access_level: reporter, \
          expires_at: +3d, created_at: -10d, last_used_at: -1d }\n      \
-         - { project: other/x, name: outside, scopes: [api], access_level: developer, \
-         expires_at: +2d, created_at: -10d }\n",
+         - { user: ops-bot, name: cli, scopes: [api], expires_at: +4d, created_at: -10d, \
+         last_used_at: -1d }\n      \
+         - { user: scanner, name: scan, scopes: [read_api], expires_at: +300d, created_at: -10d }\n",
     );
+    if projects > 0 {
+        s.push_str(
+            "    triggers:\n      - { project: ops/team/p0, description: deploy, owner: ops-bot, \
+             expires_at: +6d, created_at: -10d }\n",
+        );
+    }
     s
 }
 
@@ -45,9 +69,36 @@ tokens:
       - manual: { instructions: Paste it into the receiver }
 "#;
 
-/// Runs `check --format json`; the (kind, owner, name, suggestion) of each entry, sorted.
-fn entries(sc: &Scenario) -> Vec<(String, String, String, String)> {
-    let out = sc.run(&["check", "--format", "json"], 2);
+/// `seed(projects, expiring, outside)` with `discover`.
+fn scenario(projects: usize, expiring: usize, outside: usize, discover: Discover) -> Scenario {
+    Scenario::seeded(&seed(projects, expiring, outside))
+        .check(CheckSettings {
+            discover,
+            ..CheckSettings::default()
+        })
+        .manifest("m.yaml", MANIFEST)
+        .start()
+}
+
+/// The `ops` group discovered.
+fn ops() -> Discover {
+    Discover {
+        gitlab_groups: names(&["ops"]),
+        ..Discover::default()
+    }
+}
+
+/// Runs `check --format json` (with the personal token named `token` instead of the
+/// administrator's when given); the (kind, owner, name, suggestion) of each entry, sorted.
+fn entries_as(sc: &Scenario, token: Option<&str>) -> Vec<(String, String, String, String)> {
+    let mut run = sc.cmd(&["check", "--format", "json"]);
+    if let Some(token) = token {
+        run = run.env(
+            &override_var(Platform::GitLab, "gitlab.com", "TOKEN"),
+            sc.token_value(token),
+        );
+    }
+    let out = run.expect(2);
     let doc: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
     let mut list: Vec<_> = doc["entries"]
         .as_array()
@@ -66,72 +117,155 @@ fn entries(sc: &Scenario) -> Vec<(String, String, String, String)> {
     list
 }
 
-/// `seed(projects, expiring)` with the `ops` group discovered.
-fn scenario(projects: usize, expiring: usize) -> Scenario {
-    Scenario::seeded(&seed(projects, expiring))
-        .check(CheckSettings {
-            discover: Discover {
-                gitlab_groups: names(&["ops"]),
-                ..Discover::default()
-            },
-            ..CheckSettings::default()
-        })
-        .manifest("m.yaml", MANIFEST)
-        .start()
+fn entries(sc: &Scenario) -> Vec<(String, String, String, String)> {
+    entries_as(sc, None)
+}
+
+fn entry(kind: &str, owner: &str, name: &str) -> (String, String, String, String) {
+    (kind.into(), owner.into(), name.into(), "\"declare\"".into())
+}
+
+/// What the scan finds in `seed(12, 3, _)` under `ops`.
+fn twelve_three() -> Vec<(String, String, String, String)> {
+    vec![
+        entry("gitlab_group_access_token", "group ops/team", "team-bot"),
+        entry("gitlab_project_access_token", "project ops/team/p0", "t0"),
+        entry("gitlab_project_access_token", "project ops/team/p1", "t1"),
+        entry("gitlab_project_access_token", "project ops/team/p2", "t2"),
+    ]
 }
 
 #[test]
-fn the_admin_shortcut_replaces_per_project_lists_and_finds_the_same_tokens() {
-    let sc = scenario(12, 3);
+fn an_administrator_reads_project_tokens_instance_wide_and_places_owners_by_the_bot_users() {
+    let sc = scenario(12, 3, 0, ops());
     let found = entries(&sc);
     let stats = sc.requests();
     assert_eq!(stats.count("GET /api/v4/projects/:id/access_tokens"), 0);
-    // One lookup per distinct owner of an expiring token: 3 project bots, the subgroup's bot
-    // and the bot of the project outside the scope (which is then ignored).
+    assert_eq!(stats.count("GET /api/v4/groups/:id/access_tokens"), 0);
+    assert_eq!(stats.count("GET /api/v4/personal_access_tokens"), 1);
+    // Six owners to place (3 project bots, the subgroup's, the outside project's, and
+    // ops-bot, a person): one page of bot users instead of six lookups, and a lookup for the
+    // one owner those pages do not name.
+    assert_eq!(stats.count("GET /api/v4/users"), 1);
+    assert_eq!(stats.count("GET /api/v4/users/:id"), 1);
+    // Who am I, the group's projects and subgroups, the token list, the bot users, ops-bot.
+    assert_eq!(stats.total, 6, "{:?}", stats.by_route);
+    assert_eq!(found, twelve_three());
+}
+
+#[test]
+fn the_listed_users_personal_tokens_come_from_the_same_instance_wide_list() {
+    let discover = Discover {
+        gitlab_users: names(&["ops-bot"]),
+        ..ops()
+    };
+    let sc = scenario(12, 3, 0, discover);
+    let found = entries(&sc);
+    let stats = sc.requests();
+    // The user name lookup and the bot users; no list of ops-bot's own.
+    assert_eq!(stats.count("GET /api/v4/users"), 2);
+    assert_eq!(stats.count("GET /api/v4/personal_access_tokens"), 1);
+    assert_eq!(stats.total, 6, "{:?}", stats.by_route);
+    let mut expected = twelve_three();
+    expected.push(entry("gitlab_personal_access_token", "user ops-bot", "cli"));
+    expected.sort();
+    assert_eq!(found, expected);
+}
+
+#[test]
+fn two_owners_to_place_are_looked_up_one_by_one() {
+    // Only the subgroup's bot and the outside project's expire: two lookups beat a page of
+    // bot users plus nothing.
+    let sc = scenario(12, 0, 0, ops());
+    let found = entries(&sc);
+    let stats = sc.requests();
+    assert_eq!(stats.count("GET /api/v4/users/:id"), 2);
+    assert_eq!(stats.count("GET /api/v4/users"), 0);
+    assert_eq!(stats.count("GET /api/v4/projects/:id/access_tokens"), 0);
     assert_eq!(
-        stats.count("GET /api/v4/users/:id"),
-        5,
-        "{:?}",
-        stats.by_route
+        found,
+        vec![entry(
+            "gitlab_group_access_token",
+            "group ops/team",
+            "team-bot"
+        )]
     );
+}
+
+#[test]
+fn when_the_instance_wide_list_costs_more_its_first_page_says_so_and_each_owner_is_listed() {
+    // 400 expiring tokens elsewhere on the instance: five pages, against four lists in scope
+    // (two projects, the subgroup and the group). Only the first page is spent on finding out.
+    let sc = scenario(2, 2, 400, ops());
+    let found = entries(&sc);
+    let stats = sc.requests();
+    assert_eq!(stats.count("GET /api/v4/personal_access_tokens"), 1);
+    assert_eq!(stats.count("GET /api/v4/projects/:id/access_tokens"), 2);
+    assert_eq!(stats.count("GET /api/v4/groups/:id/access_tokens"), 2);
+    assert_eq!(stats.count("GET /api/v4/users/:id"), 0);
     assert_eq!(
         found,
         vec![
-            (
-                "gitlab_group_access_token".into(),
-                "group ops/team".into(),
-                "team-bot".into(),
-                "\"declare\"".into()
-            ),
-            (
-                "gitlab_project_access_token".into(),
-                "project ops/team/p0".into(),
-                "t0".into(),
-                "\"declare\"".into()
-            ),
-            (
-                "gitlab_project_access_token".into(),
-                "project ops/team/p1".into(),
-                "t1".into(),
-                "\"declare\"".into()
-            ),
-            (
-                "gitlab_project_access_token".into(),
-                "project ops/team/p2".into(),
-                "t2".into(),
-                "\"declare\"".into()
-            ),
+            entry("gitlab_group_access_token", "group ops/team", "team-bot"),
+            entry("gitlab_project_access_token", "project ops/team/p0", "t0"),
+            entry("gitlab_project_access_token", "project ops/team/p1", "t1"),
         ]
     );
 }
 
 #[test]
-fn when_lookups_would_cost_more_the_scan_lists_each_project_with_filters() {
-    // 5 of 6 projects expiring: looking up 7 owners saves nothing over 7 lists.
-    let sc = scenario(6, 5);
-    let found = entries(&sc);
+fn a_group_owner_lists_each_project_with_filters_and_finds_the_same_tokens() {
+    let sc = scenario(12, 3, 0, ops());
+    let found = entries_as(&sc, Some("scan"));
     let stats = sc.requests();
-    assert_eq!(stats.count("GET /api/v4/projects/:id/access_tokens"), 6);
-    assert_eq!(stats.count("GET /api/v4/users/:id"), 0);
-    assert_eq!(found.len(), 6, "{found:?}");
+    assert_eq!(stats.count("GET /api/v4/personal_access_tokens"), 0);
+    assert_eq!(stats.count("GET /api/v4/projects/:id/access_tokens"), 12);
+    assert_eq!(stats.count("GET /api/v4/groups/:id/access_tokens"), 2);
+    assert_eq!(stats.count("GET /api/v4/projects/:id/triggers"), 0);
+    // Who am I, projects, subgroups, and one list per project and group.
+    assert_eq!(stats.total, 3 + 14, "{:?}", stats.by_route);
+    assert_eq!(found, twelve_three());
+}
+
+#[test]
+fn pipeline_triggers_are_listed_only_where_the_instance_lets_them_expire() {
+    let mut sc = scenario(12, 3, 0, ops());
+    assert_eq!(entries(&sc), twelve_three());
+    assert_eq!(sc.requests().count("GET /api/v4/projects/:id/triggers"), 0);
+    sc.sandbox.clear_requests();
+    sc.set_config(|c| c.check.discover.gitlab_pipeline_triggers = true);
+    let found = entries(&sc);
+    assert_eq!(sc.requests().count("GET /api/v4/projects/:id/triggers"), 12);
+    assert!(
+        found.iter().any(
+            |(kind, owner, name, _)| kind == "gitlab_pipeline_trigger_token"
+                && owner == "project ops/team/p0"
+                && name == "deploy"
+        ),
+        "{found:?}"
+    );
+}
+
+#[test]
+fn a_run_that_would_wait_past_max_wait_fails_at_once_naming_the_flag() {
+    let sc = scenario(2, 1, 0, ops());
+    // Every request is refused with `Retry-After: 60`.
+    sc.faults().set(
+        "*",
+        FaultSpec {
+            error_rate: 1.0,
+            statuses: vec![429],
+            ..FaultSpec::default()
+        },
+    );
+    let started = std::time::Instant::now();
+    let out = sc.cmd(&["check", "--max-wait", "10s"]).expect(1);
+    assert!(started.elapsed() < std::time::Duration::from_secs(10));
+    let stderr = out.stderr;
+    assert!(
+        stderr.contains("gave up after 429 Too Many Requests")
+            && stderr.contains("would pass its limit of 10s")
+            && stderr.contains("--max-wait"),
+        "{stderr}"
+    );
 }
