@@ -47,7 +47,7 @@ pub struct Args {
     #[arg(long, value_name = "SECONDS", default_value_t = 0)]
     pub lock_timeout: u64,
     /// Tokens rotated at the same time.
-    #[arg(long, default_value_t = 8)]
+    #[arg(long, default_value_t = DEFAULT_PARALLEL)]
     pub parallel: usize,
     /// Concurrent requests per platform instance.
     #[arg(long)]
@@ -75,6 +75,9 @@ pub struct Args {
     #[arg(long, value_name = "TOKEN_ID", conflicts_with_all = ["plan_file", "provide"])]
     pub target: Vec<String>,
 }
+
+/// How many tokens `apply` rotates at the same time unless `--parallel` says otherwise.
+pub const DEFAULT_PARALLEL: usize = 8;
 
 /// Runs `apply`.
 pub fn run(args: Args, now: Option<&str>) -> anyhow::Result<Outcome> {
