@@ -52,6 +52,9 @@ pub struct Args {
     /// Concurrent requests per platform instance.
     #[arg(long)]
     pub concurrency: Option<usize>,
+    /// Requests per minute per platform instance (default: 2000 GitLab, 390 Zendesk).
+    #[arg(long)]
+    pub requests_per_minute: Option<u32>,
     /// The most the run may wait on each platform instance in all (429 pauses, an exhausted
     /// rate limit, backoff after failures), e.g. `10m`; a wait past it fails the request
     /// instead (default: 5m).
@@ -130,7 +133,7 @@ pub fn run(args: Args, now: Option<&str>) -> anyhow::Result<Outcome> {
         now,
         Tuning {
             concurrency: args.concurrency,
-            requests_per_minute: None,
+            requests_per_minute: args.requests_per_minute,
             max_wait: args.max_wait,
         },
         Access::Write,

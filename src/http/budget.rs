@@ -69,12 +69,18 @@ struct PlatformWindow {
 #[derive(Debug)]
 pub struct Admission {
     at: Duration,
+    held: Duration,
 }
 
 impl Admission {
     /// When the request was let through (monotonic).
     pub fn at(&self) -> Duration {
         self.at
+    }
+
+    /// How long the budget itself (not the platform) held the request.
+    pub fn held_by_budget(&self) -> Duration {
+        self.held
     }
 }
 
@@ -137,6 +143,7 @@ impl Budget {
     /// Waits until one more request fits (the budget, the platform's window, any pause), then
     /// records it. Refused when the wait the platform imposes would exceed the allowance.
     pub async fn acquire(&self) -> Result<Admission, WaitRefused> {
+        let mut held = Duration::ZERO;
         loop {
             let until = {
                 let mut s = self.lock();
@@ -163,11 +170,12 @@ impl Budget {
                 if held_until <= now && budget_until <= now {
                     s.sent.push_back(now);
                     s.in_flight += 1;
-                    return Ok(Admission { at: now });
+                    return Ok(Admission { at: now, held });
                 }
                 // What the platform imposes beyond the budget's own wait counts as waiting.
                 self.count(&mut s, now.max(budget_until), held_until)?;
                 let until = held_until.max(budget_until);
+                held += budget_until.saturating_sub(now.max(held_until));
                 tracing::debug!(
                     wait_ms = (until - now).as_millis() as u64,
                     by_budget = budget_until > held_until,

@@ -33,6 +33,9 @@ pub use retry::{Failure, RequestClass, RetryPolicy};
 
 pub use crate::platform::Platform;
 
+/// A request held this long by the budget makes the client say that the budget paces the run.
+const BUDGET_NOTICE: Duration = Duration::from_secs(5);
+
 /// The default of [`ClientSettings::max_wait`]: five minutes of waiting on the platform.
 pub const DEFAULT_MAX_WAIT: Duration = Duration::from_secs(300);
 
@@ -131,6 +134,8 @@ struct Inner {
     budget: Budget,
     permits: Semaphore,
     clock: Arc<dyn Clock>,
+    /// Whether the run was already told that the budget makes it wait.
+    budget_told: std::sync::atomic::AtomicBool,
 }
 
 impl fmt::Debug for ApiClient {
@@ -231,6 +236,7 @@ impl ApiClient {
                 permits: Semaphore::new(settings.concurrency.max(1)),
                 settings,
                 clock,
+                budget_told: std::sync::atomic::AtomicBool::new(false),
             }),
         })
     }
@@ -425,6 +431,7 @@ impl ApiClient {
         let budget = &self.inner.budget;
         let (in_flight, sent_at) = match budget.acquire().await {
             Ok(admission) => {
+                self.tell_budget_wait(admission.held_by_budget());
                 let at = admission.at();
                 let in_flight = InFlight {
                     budget,
@@ -497,6 +504,24 @@ impl ApiClient {
                 );
                 (Attempt::Failed(failure, err), sent_at)
             }
+        }
+    }
+
+    /// Says once per client, when the request budget first holds a request for long, that the
+    /// run is paced by it: a run with more requests than the budget allows per minute waits.
+    fn tell_budget_wait(&self, held: Duration) {
+        use std::sync::atomic::Ordering;
+        if held >= BUDGET_NOTICE && !self.inner.budget_told.swap(true, Ordering::Relaxed) {
+            tracing::warn!(
+                "{} {}: this run has sent {} requests in the last minute, its request budget; \
+                 the rest wait their turn (this one {} s), so the run takes about a minute more \
+                 per {} requests. Where the platform allows more, raise --requests-per-minute",
+                self.inner.platform,
+                self.inner.instance,
+                self.inner.settings.requests_per_minute,
+                held.as_secs(),
+                self.inner.settings.requests_per_minute,
+            );
         }
     }
 

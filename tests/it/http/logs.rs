@@ -83,3 +83,35 @@ async fn debug_logs_name_the_call_but_never_the_secret() {
         "part of a credential reached the logs:\n{logs}"
     );
 }
+
+#[tokio::test]
+async fn a_run_paced_by_its_budget_is_told_once_how_the_budget_makes_it_wait() {
+    let captured = Captured::default();
+    let writer = captured.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::WARN)
+        .with_ansi(false)
+        .with_writer(move || writer.clone())
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+    let server = serve(|_, _| Reply::json(200, json!({"id": 1, "username": "ops-bot"}))).await;
+    let mut settings = fast();
+    settings.requests_per_minute = 2;
+    let (client, clock) = gitlab(&server.origin, settings);
+    for _ in 0..6 {
+        client.current_user().await.unwrap();
+    }
+    // Requests 3 and 5 wait for the window: two minutes, one notice.
+    assert_eq!(
+        tokenops::http::Clock::elapsed(&*clock),
+        std::time::Duration::from_secs(120)
+    );
+    let text = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    assert_eq!(text.matches("request budget").count(), 1, "{text}");
+    assert!(
+        text.contains("GitLab gitlab.com: this run has sent 2 requests in the last minute")
+            && text.contains("this one 60 s")
+            && text.contains("--requests-per-minute"),
+        "{text}"
+    );
+}
