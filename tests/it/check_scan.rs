@@ -263,7 +263,8 @@ fn a_run_that_would_wait_past_max_wait_fails_at_once_naming_the_flag() {
     assert!(started.elapsed() < std::time::Duration::from_secs(10));
     let stderr = out.stderr;
     assert!(
-        stderr.contains("gave up after 429 Too Many Requests")
+        stderr.contains("GitLab gitlab.com: GET group ops")
+            && stderr.contains("gave up after")
             && stderr.contains("would pass its limit of 10s")
             && stderr.contains("--max-wait"),
         "{stderr}"

@@ -166,13 +166,13 @@ async fn spend(sandbox: &tokenops::sandbox::SandboxHandle, n: usize) {
 async fn sixteen_429s_at_once_cost_one_retry_after_wait() {
     use tokenops::sandbox::FaultSpec;
     let (sandbox, client) = sandbox_client(tokenops::http::ClientSettings::gitlab()).await;
-    // Answers take half a second, so all 16 requests reach the sandbox (and are refused)
-    // before the first refusal is read and the client's wait moves the sandbox clock.
+    // Answers take a second, so all 16 requests reach the sandbox (and are refused) before
+    // the first refusal is read and the client's wait moves the sandbox clock.
     sandbox.faults().set(
         "*",
         FaultSpec {
             budget_per_minute: Some(16),
-            latency: Duration::from_millis(500),
+            latency: Duration::from_secs(1),
             ..FaultSpec::default()
         },
     );
@@ -197,6 +197,9 @@ async fn a_window_another_client_spent_half_of_gets_no_429() {
     use tokenops::sandbox::FaultSpec;
     let mut settings = tokenops::http::ClientSettings::gitlab();
     settings.requests_per_minute = 40;
+    // Fewer in flight than are left: the first answers arrive before the window could be
+    // overrun by requests sent before anything was known about it.
+    settings.concurrency = 4;
     let (sandbox, client) = sandbox_client(settings).await;
     sandbox.faults().set(
         "*",
