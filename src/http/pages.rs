@@ -1,7 +1,8 @@
 //! Fetching every page of a list: GitLab offset pagination (`x-next-page`, empty at the end;
 //! no reliance on `x-total`, which vanishes above 10,000 rows), GitLab keyset pagination
 //! (`Link: rel="next"` followed verbatim), and Zendesk cursor pagination (`links.next` until
-//! `meta.has_more` is false).
+//! `meta.has_more` is false). A page number, link or cursor that comes back a second time,
+//! or a list longer than [`MAX_PAGES`], is an error naming the list, never a silent cut.
 
 use serde::de::DeserializeOwned;
 use serde_json::Value;
@@ -11,8 +12,55 @@ use super::{ApiClient, ApiError, ApiRequest, ApiResponse};
 /// Largest page size both platforms accept.
 pub const PER_PAGE: u32 = 100;
 
-/// A safety stop against a server that keeps returning a `next` link.
-const MAX_PAGES: usize = 100_000;
+/// A safety stop against a server that keeps returning new `next` links: one million items.
+pub const MAX_PAGES: usize = 10_000;
+
+/// The `next` pointers already followed in one list.
+struct Seen {
+    pointers: std::collections::HashSet<String>,
+    pages: usize,
+}
+
+impl Seen {
+    fn new(first: String) -> Seen {
+        Seen {
+            pointers: std::iter::once(first).collect(),
+            pages: 0,
+        }
+    }
+
+    /// Counts one more page read; fails past the limit.
+    fn page(&mut self, response: &ApiResponse) -> Result<(), ApiError> {
+        self.pages += 1;
+        if self.pages >= MAX_PAGES {
+            return Err(ApiError::Pagination {
+                target: Box::new(response.target().clone()),
+                detail: format!("still a `next` after {MAX_PAGES} pages"),
+            });
+        }
+        Ok(())
+    }
+
+    /// Records `pointer` (what the next request is keyed by); fails when it was seen.
+    fn next(
+        &mut self,
+        response: &ApiResponse,
+        what: &str,
+        pointer: String,
+    ) -> Result<(), ApiError> {
+        if self.pointers.insert(pointer.clone()) {
+            return Ok(());
+        }
+        Err(ApiError::Pagination {
+            target: Box::new(response.target().clone()),
+            detail: format!(
+                "after page {} the {what} points at {} again",
+                self.pages,
+                response.shown(&pointer)
+            ),
+        })
+    }
+}
 
 /// The `rel="next"` target of an RFC 8288 `Link` header.
 pub fn link_next(header: &str) -> Option<String> {
@@ -47,16 +95,25 @@ impl ApiClient {
         let base_req = first.query("per_page", PER_PAGE);
         let mut items = Vec::new();
         let mut next = base_req.clone();
-        for _ in 0..MAX_PAGES {
+        let first_page = base_req
+            .query
+            .iter()
+            .find(|(k, _)| k == "page")
+            .map_or("1".to_string(), |(_, v)| page_key(v));
+        let mut seen = Seen::new(format!("page {first_page}"));
+        loop {
             let response = self.send(next).await?;
+            seen.page(&response)?;
             let page: Vec<T> = response.json()?;
             items.extend(page);
             match gitlab_next(&response, &base_req) {
-                Some(req) => next = req,
+                Some((req, pointer, what)) => {
+                    seen.next(&response, what, pointer)?;
+                    next = req;
+                }
                 None => return Ok(items),
             }
         }
-        Ok(items)
     }
 
     /// Every item of a Zendesk cursor-paginated list: `first` gets `page[size]=100`, items are
@@ -69,15 +126,20 @@ impl ApiClient {
         let object = first.object().to_string();
         let mut next = first.query("page[size]", PER_PAGE);
         let mut items = Vec::new();
-        for _ in 0..MAX_PAGES {
+        let mut seen = Seen::new(String::new());
+        loop {
             let response = self.send(next).await?;
+            seen.page(&response)?;
             let mut page: Value = response.json()?;
             let list = page.get_mut(key).map(Value::take).unwrap_or(Value::Null);
             let list: Vec<T> = match list {
                 Value::Null => Vec::new(),
                 other => serde_json::from_value(other).map_err(|err| ApiError::Decode {
                     target: Box::new(response.target().clone()),
-                    detail: format!("`{key}`: {err}"),
+                    detail: format!(
+                        "`{key}`: {}",
+                        response.shown(&super::decode::without_quoted_values(&err.to_string()))
+                    ),
                 })?,
             };
             items.extend(list);
@@ -90,27 +152,47 @@ impl ApiClient {
                 .and_then(Value::as_str)
                 .filter(|s| !s.is_empty());
             match (has_more, link) {
-                (true, Some(link)) => next = ApiRequest::follow(link, object.clone()),
+                (true, Some(link)) => {
+                    seen.next(&response, "`links.next`", link.to_string())?;
+                    next = ApiRequest::follow(link, object.clone());
+                }
                 _ => return Ok(items),
             }
         }
-        Ok(items)
     }
 }
 
-/// The request for the page after `response`, if there is one.
-fn gitlab_next(response: &ApiResponse, base_req: &ApiRequest) -> Option<ApiRequest> {
+/// A page number as a key: `02` and `2` are the same page.
+fn page_key(page: &str) -> String {
+    let page = page.trim();
+    page.parse::<u64>()
+        .map_or_else(|_| page.to_string(), |n| n.to_string())
+}
+
+/// The request for the page after `response`, if there is one, with the pointer it is keyed
+/// by and what the pointer is called.
+fn gitlab_next(
+    response: &ApiResponse,
+    base_req: &ApiRequest,
+) -> Option<(ApiRequest, String, &'static str)> {
     if let Some(page) = response.header("x-next-page") {
         let page = page.trim();
         if page.is_empty() {
             return None;
         }
-        return Some(base_req.clone().query("page", page));
+        return Some((
+            base_req.clone().query("page", page),
+            format!("page {}", page_key(page)),
+            "`x-next-page` header",
+        ));
     }
-    response
-        .header("link")
-        .and_then(link_next)
-        .map(|link| ApiRequest::follow(link, base_req.object().to_string()))
+    response.header("link").and_then(link_next).map(|link| {
+        (
+            ApiRequest::follow(link.clone(), base_req.object().to_string()),
+            link,
+            "`Link: rel=\"next\"` header",
+        )
+    })
 }
 
 #[cfg(test)]
