@@ -68,14 +68,22 @@ pub fn cut(text: &str, limit: usize) -> Cow<'_, str> {
 }
 
 /// Foreign text as it may be echoed in a message: on one line and at most
-/// [`ECHO_LIMIT`] characters (cut before escaping, so the work is bounded too).
+/// [`ECHO_LIMIT`] characters.
 pub fn echo(text: &str) -> String {
-    let count = text.chars().count();
-    if count <= ECHO_LIMIT {
-        return one_line(text).into_owned();
+    shown(text, ECHO_LIMIT)
+}
+
+/// `text` on one line and at most `limit` characters (cut before escaping, so the work is
+/// bounded by `limit` too).
+pub fn shown(text: &str, limit: usize) -> String {
+    let mut chars = text.char_indices();
+    match chars.nth(limit) {
+        None => one_line(text).into_owned(),
+        Some((at, _)) => {
+            let count = limit + 1 + chars.count();
+            format!("{}… ({count} characters in all)", one_line(&text[..at]))
+        }
     }
-    let head: String = text.chars().take(ECHO_LIMIT).collect();
-    format!("{}… ({count} characters in all)", one_line(&head))
 }
 
 /// Prefixes of credentials the platforms issue (GitLab's documented token prefixes) and of
