@@ -27,7 +27,8 @@ impl GitLabClient {
         .accept_status(404);
         let response = self.api.send(req).await?;
         if response.status == 404 {
-            let detail = crate::http::decode::decode_error_body(&response.body).message;
+            let detail =
+                crate::http::decode::decode_error_body(&response.body, &response.secrets()).message;
             if detail.to_ascii_lowercase().contains("project") {
                 return Err(ApiError::NotFound {
                     target: Box::new(response.target().clone()),

@@ -82,6 +82,9 @@ impl Auth {
             Auth::ZendeskApiToken { token, .. } => {
                 out.push(Zeroizing::new(token.expose_secret().to_string()));
             }
+            Auth::Basic { password, .. } => {
+                out.push(Zeroizing::new(password.expose_secret().to_string()));
+            }
             Auth::None => {}
         }
         if let Some((_, value)) = self.header()

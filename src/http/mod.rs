@@ -23,7 +23,7 @@ use serde::de::DeserializeOwned;
 use tokio::sync::Semaphore;
 
 pub use auth::{Auth, InstanceAccess};
-pub use base::{check_base_url, encode_segment};
+pub use base::{UrlProblem, base_url_problem, check_base_url, encode_segment, shown as shown_url};
 pub use budget::{Budget, Clock, ManualClock, SystemClock};
 pub use error::{ApiError, Target};
 pub use redact::Secrets;
