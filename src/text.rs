@@ -86,6 +86,56 @@ pub fn shown(text: &str, limit: usize) -> String {
     }
 }
 
+/// Text in Markdown (a table cell, a list item of a note or an issue): on one line, and every character that
+/// Markdown, GitLab references (`@user`, `#1`, `~label`, `%milestone`, `$snippet`, `&epic`) or
+/// HTML give a meaning to written as a backslash escape, so it reads as it is. Paired
+/// backticks stay inline code (where nothing is interpreted); a lone one is escaped.
+pub fn markdown(text: &str) -> String {
+    let line = one_line(text);
+    let spans = line.matches('`').count() % 2 == 0;
+    let mut in_code = false;
+    let mut out = String::with_capacity(line.len() + 8);
+    for c in line.chars() {
+        if c == '`' && spans {
+            in_code = !in_code;
+            out.push(c);
+            continue;
+        }
+        if c == '|' || (!in_code && md_special(c)) {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+fn md_special(c: char) -> bool {
+    matches!(
+        c,
+        '\\' | '`'
+            | '*'
+            | '_'
+            | '['
+            | ']'
+            | '<'
+            | '>'
+            | '#'
+            | '!'
+            | '~'
+            | '@'
+            | '$'
+            | '%'
+            | '&'
+            | '{'
+            | '}'
+    )
+}
+
+/// Text as Markdown inline code: on one line, backticks replaced so it cannot close the span.
+pub fn markdown_code(text: &str) -> String {
+    format!("`{}`", one_line(text).replace('`', "'"))
+}
+
 /// Prefixes of credentials the platforms issue (GitLab's documented token prefixes) and of
 /// the age secret key the escrow uses.
 const PREFIXES: [&str; 15] = [
