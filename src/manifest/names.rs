@@ -11,6 +11,9 @@ pub const ID_PATTERN: &str = "^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$";
 /// The longest environment-variable name accepted.
 pub const MAX_ENV: usize = 255;
 
+/// A POSIX environment-variable name, for the JSON Schema.
+pub const ENV_PATTERN: &str = "^[A-Za-z_][A-Za-z0-9_]{0,254}$";
+
 /// Why `id` is not a valid token id or instance name, if it is not.
 pub fn id_problem(id: &str) -> Option<String> {
     let count = id.chars().count();
