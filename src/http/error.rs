@@ -226,8 +226,8 @@ pub enum ApiError {
     /// The environment variable that should hold an instance's credential holds something
     /// else (the escrow's age identity).
     #[error(
-        "{platform} instance `{instance}`: {env_var} holds an age secret key \
-         (AGE-SECRET-KEY-1…), not the instance's credential; it is not sent. Put the \
+        "{platform} instance `{instance}`: {env_var} holds an age secret key (the escrow \
+         identity), not the instance's credential; it is not sent. Put the \
          instance's access token in {env_var} and keep the escrow identity only in its own \
          variable"
     )]

@@ -159,7 +159,7 @@ impl LocalLedger {
     }
 
     /// Removes temporary files an earlier run left when it was killed mid-write (this run
-    /// holds the lock, so no other writer owns them).
+    /// holds the lock, so no other writer owns a ledger's temporary file).
     fn remove_leftovers(&self) {
         let (Some(dir), Some(name)) = (parent(&self.path), self.path.file_name()) else {
             return;
@@ -172,7 +172,16 @@ impl LocalLedger {
         for entry in entries.flatten() {
             let file_name = entry.file_name();
             let file_name = file_name.to_string_lossy();
-            if file_name.starts_with(&prefix) || file_name.starts_with(&lock_prefix) {
+            // A lock note being prepared belongs to a run racing for the lock right now;
+            // only one left long ago by a killed run is litter.
+            let stale_note = file_name.starts_with(&lock_prefix)
+                && entry
+                    .metadata()
+                    .and_then(|m| m.modified())
+                    .ok()
+                    .and_then(|t| t.elapsed().ok())
+                    .is_some_and(|age| age > Duration::from_secs(600));
+            if file_name.starts_with(&prefix) || stale_note {
                 let _ = std::fs::remove_file(entry.path());
             }
         }

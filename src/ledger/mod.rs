@@ -259,9 +259,11 @@ pub enum LedgerError {
     },
     /// The ledger could not be written (read-only file or directory, full disk).
     #[error(
-        "cannot write the ledger {path}: {reason}{}. The ledger on disk is the one from the \
-         last successful write: rotations recorded there resume on the next apply, and what \
-         this run did after it is in the run's summary only. {fix}, then run apply again",
+        "cannot write the ledger {path}: {reason}{}. The ledger on disk is the one from this \
+         run's last successful write; what the run did after it is not recorded there, and a \
+         consumer may still hold a value that was just replaced. {fix}, then run apply again \
+         at once: it finishes every rotation the ledger shows as unfinished, re-reading the \
+         platform where an answer was not recorded",
         if *leftover { "" } else { " (no temporary file was left behind)" }
     )]
     Write {

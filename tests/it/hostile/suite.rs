@@ -1,0 +1,1 @@
+//! The adversarial corpus as one run, with its figures.
