@@ -92,7 +92,7 @@ pub fn shown(text: &str, limit: usize) -> String {
 /// backticks stay inline code (where nothing is interpreted); a lone one is escaped.
 pub fn markdown(text: &str) -> String {
     let line = one_line(text);
-    let spans = line.matches('`').count() % 2 == 0;
+    let spans = line.matches('`').count().is_multiple_of(2);
     let mut in_code = false;
     let mut out = String::with_capacity(line.len() + 8);
     for c in line.chars() {

@@ -283,26 +283,37 @@ fn check_state(file: &Path, root: &Node, config: &Config, diags: &mut Diagnostic
     }
 }
 
-/// The escrow recipient must be an age X25519 recipient, as `apply` requires.
+/// The escrow recipient must be an age X25519 recipient, as `apply` requires. What is there
+/// instead is not echoed: it may be the secret key pasted in by mistake.
 fn check_escrow(file: &Path, root: &Node, config: &Config, diags: &mut Diagnostics) {
     let Some(escrow) = &config.escrow else { return };
-    if <age::x25519::Recipient as std::str::FromStr>::from_str(escrow.recipient.trim()).is_err() {
-        let node = root
-            .get("escrow")
-            .and_then(|e| e.get("recipient"))
-            .unwrap_or(root);
-        diags.push(
-            at(
-                file,
-                node,
-                format!(
-                    "`{}` is not an age X25519 recipient",
-                    echo(&escrow.recipient)
-                ),
-            )
-            .hint("generate a key with `age-keygen` and put its public `age1…` line here"),
-        );
+    let text = escrow.recipient.trim();
+    if <age::x25519::Recipient as std::str::FromStr>::from_str(text).is_ok() {
+        return;
     }
+    let node = root
+        .get("escrow")
+        .and_then(|e| e.get("recipient"))
+        .unwrap_or(root);
+    let secret = text
+        .get(..15)
+        .is_some_and(|h| h.eq_ignore_ascii_case("AGE-SECRET-KEY-"));
+    let diag = if secret {
+        at(
+            file,
+            node,
+            "escrow.recipient holds an age secret key (not shown): the secret key must never be in tokenops.yaml",
+        )
+        .hint("remove it from the file (and from its history), keep it in the identity variable, and put its public recipient here (`age-keygen -y` prints it)")
+    } else {
+        at(
+            file,
+            node,
+            "escrow.recipient is not an age X25519 recipient (`age1…`; the value is not shown)",
+        )
+        .hint("generate a key with `age-keygen` and put its public `age1…` line here")
+    };
+    diags.push(diag);
 }
 
 pub(super) fn undeclared(

@@ -5,17 +5,6 @@ use std::time::Duration;
 
 use super::{ONE_TOKEN, config, project, run};
 
-/// Peak resident memory of the children this process waited for, in KiB (Linux reports the
-/// largest child so far).
-pub fn children_peak_kib() -> i64 {
-    // SAFETY: getrusage writes into the struct we pass and has no other effect.
-    unsafe {
-        let mut usage: libc::rusage = std::mem::zeroed();
-        libc::getrusage(libc::RUSAGE_CHILDREN, &mut usage);
-        usage.ru_maxrss
-    }
-}
-
 /// A manifest of `tokens: [1,1,…]` just under the 10 MiB file limit.
 pub fn numbers_manifest() -> String {
     let n = (9_900_000 - 12) / 2;

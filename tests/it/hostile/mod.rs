@@ -93,13 +93,15 @@ impl Outcome {
         self.code == Some(101) || self.stderr.contains("panicked at")
     }
 
-    /// Whether it ended as a refusal should: exit 1, a message that says `error`, no panic,
-    /// no control character a terminal would act on.
+    /// Whether it ended as a refusal should: exit 1, a message that says `error` (or an
+    /// apply summary giving each token's state), no panic, no control character a terminal
+    /// would act on.
     pub fn clear_refusal(&self) -> bool {
+        let all = self.all();
         self.code == Some(1)
             && !self.panicked()
-            && self.all().contains("error")
-            && !self.all().contains('\u{1b}')
+            && (all.contains("error") || all.contains("Summary:"))
+            && !all.contains('\u{1b}')
     }
 
     /// Panics unless the run was a clear refusal that leaked none of `secrets`.
@@ -150,7 +152,7 @@ pub fn run(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Outcome {
 /// A scripted server in a runtime of its own, so the binary can be run synchronously.
 pub struct Hostile {
     /// Serves the script (kept alive while the test runs).
-    pub rt: tokio::runtime::Runtime,
+    pub _rt: tokio::runtime::Runtime,
     /// The server.
     pub server: Scripted,
 }
@@ -167,7 +169,7 @@ impl Hostile {
             .build()
             .expect("runtime");
         let server = rt.block_on(serve(script));
-        Hostile { rt, server }
+        Hostile { _rt: rt, server }
     }
 
     /// A project pointing `gitlab.com` at this server, with `extra` config.

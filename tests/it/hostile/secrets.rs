@@ -10,7 +10,7 @@ use crate::http::server::{Reply, serve};
 use crate::http::{fast, gitlab};
 
 /// Every way a server might hand the credential back.
-fn echoes(credential: &str) -> Vec<(u16, Reply)> {
+pub fn echoes(credential: &str) -> Vec<(u16, Reply)> {
     let escaped: String = credential
         .chars()
         .map(|c| format!("\\u{:04x}", c as u32))
@@ -70,6 +70,11 @@ fn echoes(credential: &str) -> Vec<(u16, Reply)> {
             ),
         ),
     ]
+}
+
+/// Standard base64 of `text` (how a Basic header carries a credential).
+pub fn base64_of(text: &str) -> String {
+    base64(text.as_bytes())
 }
 
 fn base64(bytes: &[u8]) -> String {
