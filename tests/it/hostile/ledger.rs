@@ -8,7 +8,7 @@ use tokenops::http::{ClientSettings, InstanceAccess};
 use tokenops::ledger::LedgerError;
 use tokenops::ledger::http::HttpLedger;
 
-use crate::harness::{SandboxRun, demo_sandbox};
+use crate::scenario::Scenario;
 
 /// Documents that must never be read as a ledger.
 pub const DAMAGED: [(&str, &str); 10] = [
@@ -30,14 +30,13 @@ pub const DAMAGED: [(&str, &str); 10] = [
     ("empty", ""),
 ];
 
-fn ledger_path(run: &SandboxRun) -> std::path::PathBuf {
-    run.dir.path().join(".tokenops/state.json")
+fn ledger_path(sc: &Scenario) -> std::path::PathBuf {
+    sc.path().join(".tokenops/state.json")
 }
 
 /// Requests that changed something on the platform.
-fn writes(run: &SandboxRun) -> Vec<String> {
-    run.handle
-        .requests()
+fn writes(sc: &Scenario) -> Vec<String> {
+    sc.requests()
         .entries
         .iter()
         .filter(|e| e.method != "GET")
@@ -47,14 +46,13 @@ fn writes(run: &SandboxRun) -> Vec<String> {
 
 #[test]
 fn a_ledger_of_the_wrong_shape_is_refused_and_left_as_it_was() {
-    let run = SandboxRun::gitlab_demo();
-    std::fs::create_dir_all(ledger_path(&run).parent().unwrap()).unwrap();
+    let sc = Scenario::gitlab_example().start();
+    std::fs::create_dir_all(ledger_path(&sc).parent().unwrap()).unwrap();
     for (what, text) in DAMAGED {
-        std::fs::write(ledger_path(&run), text).unwrap();
+        std::fs::write(ledger_path(&sc), text).unwrap();
         for args in [&["plan"][..], &["apply", "--auto-approve"][..]] {
-            let out = run.cmd(args).output().unwrap();
-            let stderr = String::from_utf8_lossy(&out.stderr);
-            assert_eq!(out.status.code(), Some(1), "{what}, {args:?}: {stderr}");
+            let out = sc.cmd(args).expect(1);
+            let stderr = &out.stderr;
             assert!(
                 stderr.contains("state.json")
                     && (stderr.to_lowercase().contains("restore") || stderr.contains("newer")),
@@ -62,14 +60,14 @@ fn a_ledger_of_the_wrong_shape_is_refused_and_left_as_it_was() {
             );
             assert!(!stderr.contains("panicked"), "{stderr}");
             assert_eq!(
-                std::fs::read_to_string(ledger_path(&run)).unwrap(),
+                std::fs::read_to_string(ledger_path(&sc)).unwrap(),
                 text,
                 "{what}: the file was rewritten"
             );
         }
     }
     assert_eq!(
-        writes(&run),
+        writes(&sc),
         Vec::<String>::new(),
         "nothing was minted or written"
     );
@@ -77,38 +75,22 @@ fn a_ledger_of_the_wrong_shape_is_refused_and_left_as_it_was() {
 
 #[test]
 fn a_ledger_without_a_format_version_is_read_and_migrated() {
-    let run = SandboxRun::gitlab_demo();
-    let out = run.apply(&[]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stdout)
-    );
-    let written = run.ledger_text();
+    let sc = Scenario::gitlab_example().start();
+    sc.run(&["apply", "--auto-approve"], 0);
+    let written = sc.ledger();
     assert!(written.contains("\"format\": 1"), "{written}");
     // The same ledger as the version before the format wrote it.
     let mut old: serde_json::Value = serde_json::from_str(&written).unwrap();
     old.as_object_mut().unwrap().remove("format");
     std::fs::write(
-        ledger_path(&run),
+        ledger_path(&sc),
         serde_json::to_string_pretty(&old).unwrap(),
     )
     .unwrap();
-    let plan = run.cmd(&["plan", "--detailed-exitcode"]).output().unwrap();
-    assert_eq!(
-        plan.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&plan.stderr)
-    );
-    // Anything due later is rotated and the ledger gets its version back.
-    let later = run.cmd(&["apply", "--auto-approve"]).output().unwrap();
-    assert!(
-        later.status.success(),
-        "{}",
-        String::from_utf8_lossy(&later.stderr)
-    );
-    let migrated = run.ledger_text();
+    sc.run(&["plan", "--detailed-exitcode"], 0);
+    // The next write gives the ledger its version back, and loses nothing.
+    sc.run(&["apply", "--auto-approve"], 0);
+    let migrated = sc.ledger();
     assert!(migrated.contains("\"format\": 1"), "{migrated}");
     let before: serde_json::Value = serde_json::from_str(&written).unwrap();
     let after: serde_json::Value = serde_json::from_str(&migrated).unwrap();
@@ -117,7 +99,8 @@ fn a_ledger_without_a_format_version_is_read_and_migrated() {
 
 #[tokio::test]
 async fn a_terraform_state_in_the_shared_ledger_is_refused() {
-    let sandbox = demo_sandbox().await;
+    let sc = Scenario::demo().start();
+    let sandbox = &sc.sandbox;
     let access = InstanceAccess {
         name: "gitlab.com".into(),
         url: sandbox.gitlab_url("gitlab.com"),

@@ -18,8 +18,8 @@ mod write_failure;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use crate::harness::tokenops;
 use crate::http::server::{Reply, Scripted, Seen, serve};
+use crate::scenario::plain_command;
 
 /// The credential the hostile tests give tokenops for `gitlab.com`; no output may hold it.
 pub const CREDENTIAL: &str = "glpat-Hostile0Credential0abcdefGHIJ";
@@ -124,7 +124,7 @@ impl Outcome {
 /// Runs `tokenops ARGS…` in `dir` with `env` (and `GITLAB_TOKEN` = [`CREDENTIAL`] unless
 /// `env` sets it), no proxy variables from the outside.
 pub fn run(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Outcome {
-    let mut cmd = tokenops(dir);
+    let mut cmd = plain_command(dir);
     for var in [
         "HTTP_PROXY",
         "HTTPS_PROXY",
@@ -182,4 +182,17 @@ impl Hostile {
 /// real value.
 pub fn sent_credential(seen: &Seen) -> String {
     seen.header("private-token").unwrap_or_default()
+}
+
+/// A scenario's run (`sc.cmd(..)….expect(Exit::Any)`, leak-checked by the scenario) as an
+/// [`Outcome`], timed.
+pub fn timed(run: impl FnOnce() -> crate::scenario::Output) -> Outcome {
+    let started = Instant::now();
+    let out = run();
+    Outcome {
+        code: out.code,
+        stdout: out.stdout,
+        stderr: out.stderr,
+        elapsed: started.elapsed(),
+    }
 }

@@ -4,8 +4,8 @@
 //! merge-request note as Markdown.
 
 use super::{AGE_IDENTITY, CREDENTIAL, Hostile, ONE_TOKEN, config, project, run};
-use crate::harness::SandboxEnv;
 use crate::http::server::Reply;
+use crate::scenario::{Scenario, names};
 
 fn with_token_env(var: &str) -> String {
     format!(
@@ -150,25 +150,26 @@ fn a_hundred_thousand_character_id_is_refused_and_not_echoed_whole() {
 #[test]
 fn names_a_server_sends_cannot_forge_plan_lines_or_markdown() {
     let forged = "x\n= forged (gitlab_personal_access_token) ok\u{1b}[2J @all [click](https://evil.example) <!--";
-    let env = SandboxEnv::start_with(
-        tokenops::sandbox::Seed::default_demo(),
-        "version: 1\ngitlab:\n  - name: gitlab.com\n    url: https://gitlab.com\n    token_env: GITLAB_TOKEN\n\
-         check:\n  discover: { gitlab_users: [support-ops-bot] }\n",
-        &[(
+    let sc = Scenario::demo()
+        .config(|c| {
+            c.zendesk.clear();
+            c.check.discover.gitlab_users = names(&["support-ops-bot"]);
+        })
+        .manifest(
             "tokens.yaml",
             "tokens:\n  - id: s\n    generated_secret: { length: 32 }\n",
-        )],
-    );
-    env.with_gitlab(|gl| {
+        )
+        .start();
+    sc.with_gitlab(|gl| {
         for token in gl.tokens.values_mut() {
             token.name = forged.to_string();
         }
     });
-    let text = env.run_checked("plan", &[], 0);
+    let text = sc.run(&["plan"], 0).stdout;
     assert!(!text.contains('\u{1b}'), "{text}");
     assert!(!text.lines().any(|l| l.starts_with("= forged")), "{text}");
     assert!(text.contains("\\n= forged"), "{text}");
-    let md = env.run_checked("plan", &["--format", "markdown"], 0);
+    let md = sc.run(&["plan", "--format", "markdown"], 0).stdout;
     assert!(!md.contains('\u{1b}'), "{md}");
     assert!(!md.lines().any(|l| l.starts_with("= forged")), "{md}");
     assert!(!md.contains(" @all") && md.contains("\\@all"), "{md}");

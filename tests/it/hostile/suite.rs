@@ -14,12 +14,13 @@ use serde_json::json;
 
 use super::bounds::numbers_manifest;
 use super::ledger::DAMAGED;
-use super::write_failure::apply_with_file_limit;
+use super::write_failure::{apply_with_file_limit, own_escrow};
 use super::{
     AGE_IDENTITY, CREDENTIAL, Hostile, ONE_TOKEN, Outcome, config, project, run, sent_credential,
+    timed,
 };
-use crate::harness::SandboxRun;
 use crate::http::server::{Reply, Seen};
+use crate::scenario::{Exit, Scenario};
 
 /// How a case must end.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -363,42 +364,26 @@ fn manifest_cases(out: &mut Vec<Case>) {
     }
 }
 
-/// Runs `args` in `run`'s project and returns the outcome.
-fn sandbox_outcome(run: &SandboxRun, args: &[&str], identity: Option<&str>) -> Outcome {
-    let mut cmd = run.cmd(args);
-    if let Some(identity) = identity {
-        cmd.env("TOKENOPS_ESCROW_IDENTITY", identity);
-    }
-    let started = Instant::now();
-    let out = cmd.output().unwrap();
-    Outcome {
-        code: out.status.code(),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        elapsed: started.elapsed(),
-    }
-}
-
-fn issued(run: &SandboxRun) -> Vec<String> {
-    let mut all: Vec<String> = run
-        .handle
-        .issued_values()
-        .iter()
-        .map(|v| v.expose_secret().to_string())
-        .collect();
-    all.push(run.identity.clone());
-    all
+/// Runs `args` in the scenario's project (with another escrow identity when given).
+fn sandbox_outcome(sc: &Scenario, args: &[&str], identity: Option<&str>) -> Outcome {
+    timed(|| {
+        let mut run = sc.cmd(args);
+        if let Some(identity) = identity {
+            run = run.env("TOKENOPS_ESCROW_IDENTITY", identity);
+        }
+        run.expect(Exit::Any)
+    })
 }
 
 /// Damaged, unwritable and undecryptable ledgers.
 fn ledger_cases(out: &mut Vec<Case>) {
-    let sandbox = SandboxRun::gitlab_demo();
-    let path = sandbox.dir.path().join(".tokenops/state.json");
+    let sc = Scenario::gitlab_example().start();
+    let path = sc.path().join(".tokenops/state.json");
     std::fs::create_dir_all(path.parent().unwrap()).unwrap();
     for (what, doc) in DAMAGED {
         std::fs::write(&path, doc).unwrap();
         for args in [&["plan"][..], &["apply", "--auto-approve"][..]] {
-            let outcome = sandbox_outcome(&sandbox, args, None);
+            let outcome = sandbox_outcome(&sc, args, None);
             let unchanged = std::fs::read_to_string(&path).unwrap() == doc;
             out.push(Case {
                 name: format!("ledger: {what} ({})", args[0]),
@@ -408,15 +393,16 @@ fn ledger_cases(out: &mut Vec<Case>) {
                     Expect::Survives
                 },
                 outcome,
-                secrets: issued(&sandbox),
+                secrets: sc.secrets(),
             });
         }
     }
-    // A write that fails after tokens were rotated; then the next apply with a wrong
-    // identity, and with the escrow cut short.
-    let failing = SandboxRun::gitlab_demo();
+    // A write that fails after tokens were rotated.
+    let (failing, identity) = own_escrow();
     let started = Instant::now();
-    let o = apply_with_file_limit(&failing, 3_000);
+    let o = apply_with_file_limit(&failing, &identity, 3_000);
+    let mut secrets = failing.secrets();
+    secrets.push(identity.expose_secret().to_string());
     out.push(Case {
         name: "ledger: write fails mid-run (apply)".into(),
         expect: Expect::Refused,
@@ -426,23 +412,17 @@ fn ledger_cases(out: &mut Vec<Case>) {
             stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
             elapsed: started.elapsed(),
         },
-        secrets: issued(&failing),
+        secrets,
     });
     // A run killed right after a rotation was escrowed; the next apply with a wrong
     // identity, then with the escrow cut short.
-    let crashed = SandboxRun::gitlab_demo();
-    let killed = crashed
+    let crashed = Scenario::gitlab_example().start();
+    crashed
         .cmd(&["apply", "--auto-approve"])
         .env("TOKENOPS_TEST_CRASH_AT", "gl-ops-bot-automation:staged")
-        .output()
-        .unwrap();
-    assert_eq!(
-        killed.status.code(),
-        None,
-        "the run was killed at the fault point"
-    );
-    assert!(crashed.ledger_text().contains("BEGIN AGE ENCRYPTED FILE"));
-    let good = crashed.ledger_text();
+        .expect(Exit::Killed);
+    let good = crashed.ledger();
+    assert!(good.contains("BEGIN AGE ENCRYPTED FILE"));
     let (other, _) = tokenops::ops::apply::escrow::generate_identity();
     out.push(Case {
         name: "ledger: escrow sealed to another key (apply)".into(),
@@ -452,15 +432,15 @@ fn ledger_cases(out: &mut Vec<Case>) {
             &["apply", "--auto-approve"],
             Some(other.expose_secret()),
         ),
-        secrets: issued(&crashed),
+        secrets: crashed.secrets(),
     });
     let cut = good.replace("-----END AGE ENCRYPTED FILE-----", "");
-    std::fs::write(crashed.dir.path().join(".tokenops/state.json"), cut).unwrap();
+    crashed.write(".tokenops/state.json", &cut);
     out.push(Case {
         name: "ledger: escrow cut short (apply)".into(),
         expect: Expect::Refused,
         outcome: sandbox_outcome(&crashed, &["apply", "--auto-approve"], None),
-        secrets: issued(&crashed),
+        secrets: crashed.secrets(),
     });
 }
 

@@ -1,31 +1,44 @@
 //! A ledger write that fails mid-run (here: the file-size limit of the process, which fails
 //! a write the way a full disk does) ends with an error that names the ledger, says what the
-//! ledger on disk still holds and what to do, and leaves no temporary file behind.
+//! ledger on disk still holds and what to do, and leaves no temporary file behind; the next
+//! apply, once the cause is gone, finishes what was left.
 
 use std::os::unix::process::CommandExt;
 use std::process::Command;
 
-use secrecy::ExposeSecret;
+use secrecy::{ExposeSecret, SecretString};
 
-use crate::harness::SandboxRun;
+use crate::scenario::Scenario;
 
-/// `tokenops apply --auto-approve` against `run`, with writes larger than `limit` bytes
+/// A GitLab example scenario whose escrow recipient is one this test holds the identity of,
+/// so that it can run the binary itself (with a file-size limit).
+pub fn own_escrow() -> (Scenario, SecretString) {
+    let mut sc = Scenario::gitlab_example().start();
+    let (identity, recipient) = tokenops::ops::apply::escrow::generate_identity();
+    sc.set_config(|c| c.escrow.as_mut().expect("escrow on").recipient = recipient);
+    (sc, identity)
+}
+
+/// `tokenops apply --auto-approve` against `sc`, with writes larger than `limit` bytes
 /// failing (EFBIG) as on a full disk.
-pub fn apply_with_file_limit(run: &SandboxRun, limit: u64) -> std::process::Output {
+pub fn apply_with_file_limit(
+    sc: &Scenario,
+    identity: &SecretString,
+    limit: u64,
+) -> std::process::Output {
     let mut cmd = Command::new(assert_cmd::cargo::cargo_bin("tokenops"));
-    cmd.current_dir(run.dir.path())
+    cmd.current_dir(sc.path())
         .env("NO_COLOR", "1")
         .env_remove("RUST_LOG")
+        .env_remove(tokenops::cli::apply::CRASH_ENV)
         .env(
             "TOKENOPS_GITLAB_GITLAB_COM_URL",
-            run.handle.gitlab_url("gitlab.com"),
+            sc.sandbox.gitlab_url("gitlab.com"),
         )
-        .env(
-            "TOKENOPS_GITLAB_GITLAB_COM_TOKEN",
-            run.handle.gitlab_admin_token("gitlab.com").expose_secret(),
-        )
-        .env("TOKENOPS_ESCROW_IDENTITY", &run.identity)
-        .args(["--now", &run.now, "apply", "--auto-approve"]);
+        .env("TOKENOPS_GITLAB_GITLAB_COM_TOKEN", sc.admin())
+        .env("TOKENOPS_ESCROW_IDENTITY", identity.expose_secret())
+        .env(tokenops::cli::env::NOW_VAR, sc.now().to_string())
+        .args(["apply", "--auto-approve"]);
     // SAFETY: between fork and exec only async-signal-safe calls are made (signal, setrlimit).
     unsafe {
         cmd.pre_exec(move || {
@@ -43,8 +56,8 @@ pub fn apply_with_file_limit(run: &SandboxRun, limit: u64) -> std::process::Outp
     cmd.output().expect("run tokenops apply")
 }
 
-fn leftovers(run: &SandboxRun) -> Vec<String> {
-    std::fs::read_dir(run.dir.path().join(".tokenops"))
+fn leftovers(sc: &Scenario) -> Vec<String> {
+    std::fs::read_dir(sc.path().join(".tokenops"))
         .map(|entries| {
             entries
                 .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
@@ -58,11 +71,13 @@ fn leftovers(run: &SandboxRun) -> Vec<String> {
 fn a_failed_ledger_write_says_what_to_do_and_leaves_no_temporary_file() {
     // 300 bytes: the very first write fails; 3,000: a write after tokens were rotated.
     for limit in [300, 3_000] {
-        let run = SandboxRun::gitlab_demo();
-        let out = apply_with_file_limit(&run, limit);
+        let (sc, identity) = own_escrow();
+        let out = apply_with_file_limit(&sc, &identity, limit);
         let stdout = String::from_utf8_lossy(&out.stdout);
         let stderr = String::from_utf8_lossy(&out.stderr);
         let all = format!("{stdout}\n{stderr}");
+        sc.assert_no_secret_in("apply with a failing ledger", &all);
+        assert!(!all.contains(identity.expose_secret()), "{all}");
         assert_eq!(out.status.code(), Some(1), "limit {limit}: {all}");
         assert!(!all.contains("panicked"), "{all}");
         assert!(
@@ -72,28 +87,18 @@ fn a_failed_ledger_write_says_what_to_do_and_leaves_no_temporary_file() {
         assert!(all.contains(".tokenops/state.json"), "{all}");
         assert!(all.contains("run apply again"), "{all}");
         assert!(!all.contains("cannot read the ledger"), "{all}");
-        assert_eq!(leftovers(&run), Vec::<String>::new(), "limit {limit}");
-        run.handle.issued_values().iter().for_each(|v| {
-            assert!(!all.contains(v.expose_secret()), "a value leaked: {all}");
-        });
+        assert_eq!(leftovers(&sc), Vec::<String>::new(), "limit {limit}");
         // What is on disk is still a ledger the next run can read.
-        let text = run.ledger_text();
+        let text = sc.ledger();
         if !text.is_empty() {
             tokenops::ledger::document::parse(text.as_bytes(), "state.json")
                 .unwrap_or_else(|e| panic!("limit {limit}: the ledger on disk is damaged: {e}"));
         }
         // Once the cause is gone, the next apply finishes what was left.
-        let again = run.apply(&[]);
-        assert!(
-            again.status.success(),
-            "limit {limit}, the next apply: {}",
-            String::from_utf8_lossy(&again.stdout)
-        );
-        crate::apply::assert_converged(&run);
-        assert!(
-            !run.ledger_text().contains("\"pending\""),
-            "{}",
-            run.ledger_text()
-        );
+        sc.cmd(&["apply", "--auto-approve"])
+            .env("TOKENOPS_ESCROW_IDENTITY", identity.expose_secret())
+            .expect(0);
+        crate::apply::assert_converged(&sc);
+        assert!(!sc.ledger().contains("\"pending\""), "{}", sc.ledger());
     }
 }
