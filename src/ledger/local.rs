@@ -224,7 +224,7 @@ fn attempt(lock_path: &Path, holder: &str) -> std::io::Result<Attempt> {
                 // A run taking over a crashed run's file holds it for the instant before its
                 // own replaces it: trust the note only if the file is still there a moment on.
                 if still_in_place(&current, lock_path)? {
-                    std::thread::sleep(Duration::from_millis(10));
+                    std::thread::sleep(Duration::from_millis(2));
                 }
                 if still_in_place(&current, lock_path)? {
                     Ok(Attempt::Held(note))

@@ -7,32 +7,34 @@ use std::time::Duration;
 
 use tokenops::ledger::local::{LocalLedger, LockError};
 
+fn assert_complete(holder: &str, me: &str) {
+    assert!(
+        holder.starts_with("pid ") && holder.ends_with("12:00:00Z"),
+        "holder note {holder:?}"
+    );
+    assert_ne!(holder, me, "a run read its own note");
+}
+
 #[test]
 fn racing_runs_always_read_a_complete_holder_note() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("state.json");
+    // Runs taking and releasing the lock as fast as they can: whoever finds it taken at the
+    // instant it is taken or released reads the whole note of the run holding it.
     let held = AtomicUsize::new(0);
-    let refused = AtomicUsize::new(0);
     std::thread::scope(|s| {
         for t in 0..6 {
-            let (path, held, refused) = (&path, &held, &refused);
+            let (path, held) = (&path, &held);
             s.spawn(move || {
                 let me = format!("pid {t} on runner-{t}, started 2026-11-28T12:00:00Z");
-                for _ in 0..300 {
+                for _ in 0..1500 {
                     match LocalLedger::lock(path, &me, Duration::ZERO) {
                         Ok(lock) => {
                             held.fetch_add(1, Ordering::Relaxed);
                             std::thread::yield_now();
                             drop(lock);
                         }
-                        Err(LockError::Held { holder, .. }) => {
-                            refused.fetch_add(1, Ordering::Relaxed);
-                            assert!(
-                                holder.starts_with("pid ") && holder.ends_with("12:00:00Z"),
-                                "holder note {holder:?}"
-                            );
-                            assert_ne!(holder, me, "a run read its own note");
-                        }
+                        Err(LockError::Held { holder, .. }) => assert_complete(&holder, &me),
                         Err(other) => panic!("{other}"),
                     }
                 }
@@ -40,7 +42,33 @@ fn racing_runs_always_read_a_complete_holder_note() {
         }
     });
     assert!(held.load(Ordering::Relaxed) > 0);
-    assert!(refused.load(Ordering::Relaxed) > 0, "the runs did race");
+    // And a run that holds it for a while is named to everyone who tries meanwhile.
+    let long = LocalLedger::lock(
+        &path,
+        "pid 99 on runner-99, started 2026-11-28T12:00:00Z",
+        Duration::ZERO,
+    )
+    .expect("free");
+    let refused = AtomicUsize::new(0);
+    std::thread::scope(|s| {
+        for t in 0..4 {
+            let (path, refused) = (&path, &refused);
+            s.spawn(move || {
+                let me = format!("pid {t} on runner-{t}, started 2026-11-28T12:00:00Z");
+                for _ in 0..20 {
+                    match LocalLedger::lock(path, &me, Duration::ZERO) {
+                        Err(LockError::Held { holder, .. }) => {
+                            assert_eq!(holder, "pid 99 on runner-99, started 2026-11-28T12:00:00Z");
+                            refused.fetch_add(1, Ordering::Relaxed);
+                        }
+                        other => panic!("expected the lock held by pid 99, got {other:?}"),
+                    }
+                }
+            });
+        }
+    });
+    assert_eq!(refused.load(Ordering::Relaxed), 80);
+    drop(long);
     let left: Vec<String> = std::fs::read_dir(dir.path())
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())

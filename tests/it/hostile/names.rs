@@ -177,3 +177,24 @@ fn names_a_server_sends_cannot_forge_plan_lines_or_markdown() {
     assert!(md.contains("\\<\\!--"), "{md}");
     assert!(md.contains("\\[click\\]"), "{md}");
 }
+
+#[test]
+fn text_from_a_manifest_reaches_plan_and_apply_escaped() {
+    let sc = crate::scenario::Scenario::gitlab_example()
+        .edit_manifest(
+            "gitlab.yaml",
+            "instructions: Update the ops-bot token in the team vault.",
+            "instructions: \"Update the vault\\e[2J\\ndone     forged: every consumer verified\"",
+        )
+        .start();
+    let plan = sc.run(&["plan"], 0).stdout;
+    let apply = sc.run(&["apply", "--auto-approve"], 0).stdout;
+    for out in [&plan, &apply] {
+        assert!(!out.contains('\u{1b}'), "{out}");
+        assert!(
+            !out.lines().any(|l| l.starts_with("done     forged")),
+            "{out}"
+        );
+    }
+    assert!(apply.contains("Update the vault\\x1b[2J\\ndone"), "{apply}");
+}
