@@ -1,7 +1,8 @@
 //! The environment variables `tokenops.yaml` names: each must be a POSIX name, and each
-//! holds one thing only. The escrow identity is never an instance's credential (it would be
-//! sent to the platform as one), and no variable is the credential of two instances (the
-//! value would reach a host it does not belong to).
+//! holds one thing only (an instance's credential and its read credential may share one).
+//! The escrow identity is never an instance's credential (it would be sent to the platform
+//! as one), and no variable is the credential of two instances (the value would reach a host
+//! it does not belong to).
 
 use std::path::Path;
 
@@ -23,12 +24,19 @@ enum Role {
         platform: &'static str,
         instance: String,
     },
+    /// The read-only credential of an instance (for `plan`, `check`, `import`).
+    ReadCredential {
+        platform: &'static str,
+        instance: String,
+    },
     /// The sign-in email of a Zendesk instance (not a secret, but not a credential either).
     Email { instance: String },
     /// The escrow's age identity.
     Identity,
     /// The user name or password of the `http` ledger.
     State { what: &'static str },
+    /// The token of the `gitlab` ledger.
+    StateToken,
 }
 
 impl Role {
@@ -37,11 +45,18 @@ impl Role {
             Role::Credential { platform, instance } => {
                 format!("the credential of {platform} instance `{}`", echo(instance))
             }
+            Role::ReadCredential { platform, instance } => {
+                format!(
+                    "the read credential of {platform} instance `{}`",
+                    echo(instance)
+                )
+            }
             Role::Email { instance } => {
                 format!("the sign-in email of zendesk instance `{}`", echo(instance))
             }
             Role::Identity => "the escrow identity (`escrow.identity_env`)".to_string(),
             Role::State { what } => format!("the ledger's {what} (`state.{what}_env`)"),
+            Role::StateToken => "the ledger's token (`state.token_env`)".to_string(),
         }
     }
 }
@@ -86,6 +101,16 @@ pub fn check_env_names(file: &Path, root: &Node, config: &Config, diags: &mut Di
             },
             node: entry.get("token_env").unwrap_or(entry),
         });
+        if let Some(read) = &g.read_token_env {
+            named.push(Named {
+                var: read,
+                role: Role::ReadCredential {
+                    platform: "gitlab",
+                    instance: g.name.clone(),
+                },
+                node: entry.get("read_token_env").unwrap_or(entry),
+            });
+        }
     }
     for (i, z) in config.zendesk.iter().enumerate() {
         let entry = item(root, "zendesk", i).unwrap_or(root);
@@ -96,6 +121,14 @@ pub fn check_env_names(file: &Path, root: &Node, config: &Config, diags: &mut Di
         for (field, var, role) in [
             ("oauth_token_env", &z.oauth_token_env, credential()),
             ("api_token_env", &z.api_token_env, credential()),
+            (
+                "read_oauth_token_env",
+                &z.read_oauth_token_env,
+                Role::ReadCredential {
+                    platform: "zendesk",
+                    instance: z.name.clone(),
+                },
+            ),
             (
                 "email_env",
                 &z.email_env,
@@ -112,6 +145,18 @@ pub fn check_env_names(file: &Path, root: &Node, config: &Config, diags: &mut Di
                 });
             }
         }
+    }
+    if let LedgerSettings::Gitlab {
+        token_env: Some(var),
+        ..
+    } = &config.state
+    {
+        let state = root.get("state").unwrap_or(root);
+        named.push(Named {
+            var,
+            role: Role::StateToken,
+            node: state.get("token_env").unwrap_or(state),
+        });
     }
     if let LedgerSettings::Http {
         username_env,
@@ -202,6 +247,37 @@ pub fn check_env_names(file: &Path, root: &Node, config: &Config, diags: &mut Di
 /// The one sharing that is fine: the `http` ledger's password may be the credential of the
 /// GitLab instance that serves the state (that is whom it is sent to).
 fn allowed_twice(config: &Config, a: &Role, b: &Role) -> bool {
+    // The `gitlab` ledger's token may be the credential of the instance holding the state.
+    if let LedgerSettings::Gitlab { gitlab, .. } = &config.state
+        && let (Role::Credential { instance, .. }, Role::StateToken)
+        | (Role::StateToken, Role::Credential { instance, .. }) = (a, b)
+    {
+        return gitlab.as_deref().is_none_or(|g| g == instance);
+    }
+    // An instance's read credential may be the same variable as its credential.
+    if let (
+        Role::Credential {
+            platform: p,
+            instance: i,
+        },
+        Role::ReadCredential {
+            platform: q,
+            instance: j,
+        },
+    )
+    | (
+        Role::ReadCredential {
+            platform: q,
+            instance: j,
+        },
+        Role::Credential {
+            platform: p,
+            instance: i,
+        },
+    ) = (a, b)
+    {
+        return p == q && i == j;
+    }
     let (instance, state) = match (a, b) {
         (Role::Credential { instance, .. }, Role::State { what: "password" })
         | (Role::State { what: "password" }, Role::Credential { instance, .. }) => {

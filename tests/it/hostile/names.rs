@@ -198,3 +198,25 @@ fn text_from_a_manifest_reaches_plan_and_apply_escaped() {
     }
     assert!(apply.contains("Update the vault\\x1b[2J\\ndone"), "{apply}");
 }
+
+#[test]
+fn a_read_credential_may_share_its_instance_variable_but_not_the_identity() {
+    let shared = "version: 1\ngitlab:\n  - name: a\n    url: https://a.example.com\n    token_env: T\n    read_token_env: T\n";
+    let dir = project(shared, "tokens: []\n");
+    let out = run(dir.path(), &["validate"], &[]);
+    assert_eq!(out.code, Some(0), "{}", out.all());
+    let identity = shared.replace(
+        "read_token_env: T",
+        "read_token_env: TOKENOPS_ESCROW_IDENTITY",
+    );
+    let dir = project(&identity, "tokens: []\n");
+    let out = run(dir.path(), &["validate"], &[]);
+    out.assert_refused(&[]);
+    assert!(out.stdout.contains("tokenops.yaml:6:21"), "{}", out.stdout);
+    assert!(
+        out.stdout
+            .contains("read credential of gitlab instance `a`"),
+        "{}",
+        out.stdout
+    );
+}
