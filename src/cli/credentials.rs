@@ -472,8 +472,10 @@ mod tests {
 
     #[test]
     fn an_age_identity_is_never_sent_as_a_credential() {
-        let key = "AGE-SECRET-KEY-1QQQQQQQQQQQQ";
-        let lookup = env(&[("GITLAB_TOKEN", key), ("ZENDESK_GLOBAL_OAUTH_TOKEN", key)]);
+        let lookup = env(&[
+            ("GITLAB_TOKEN", "AGE-SECRET-KEY-1QQQQQQQQQQQQ"),
+            ("ZENDESK_GLOBAL_OAUTH_TOKEN", "AGE-SECRET-KEY-1QQQQQQQQQQQQ"),
+        ]);
         let err = gitlab_access(&gitlab(), Access::Write, &lookup).unwrap_err();
         let text = err.to_string();
         assert!(
