@@ -50,6 +50,7 @@ pub mod plan;
 pub mod platform;
 pub mod progress;
 pub mod sandbox;
+pub mod text;
 pub mod time;
 pub mod yaml;
 pub mod zendesk;

@@ -16,7 +16,9 @@ fn main() -> ExitCode {
     match tokenops::cli::run(cli) {
         Ok(outcome) => exit_code(outcome),
         Err(err) => {
-            eprintln!("error: {err:#}");
+            // Messages quote files and servers; no control character reaches the terminal.
+            let text = format!("{err:#}");
+            eprintln!("error: {}", tokenops::text::keep_lines(&text));
             ExitCode::from(1)
         }
     }

@@ -118,6 +118,10 @@ impl Node {
 /// Deepest nesting of sequences and mappings accepted (manifests need a handful of levels).
 pub const MAX_DEPTH: usize = 64;
 
+/// Most values one file may hold (tens of thousands of tokens), so that a file of tiny
+/// values cannot make the tree, and the work over it, grow without bound.
+pub const MAX_NODES: usize = 1_000_000;
+
 /// Parses `text` into a [`Node`] tree, straight from the parser's events (no intermediate
 /// serde layer: this is the hot path of `validate`). Plain scalars are typed with the YAML 1.2
 /// core schema; aliases are expanded within a budget; `<<` merge keys are applied; duplicate
@@ -247,6 +251,11 @@ impl TreeBuilder {
 
     fn push(&mut self, node: Node, anchor: usize) -> Result<(), String> {
         self.direct += 1;
+        if self.direct > MAX_NODES {
+            return Err(format!(
+                "the file holds more than {MAX_NODES} values; reading stopped here"
+            ));
+        }
         if anchor != 0 {
             let size = count_nodes(&node);
             self.anchors.insert(anchor, (node.clone(), size));

@@ -6,12 +6,13 @@
 //! read protected variables, plans with unprotected read-only credentials. The
 //! `TOKENOPS_<PLATFORM>_<NAME>_READ_TOKEN` and `_TOKEN` overrides come first. A credential that
 //! is missing is an error naming the instance, the variables and where the pipeline template
-//! sets them.
+//! sets them. A refused URL names where it came from; an age secret key found where a
+//! credential belongs is never sent.
 
-use secrecy::SecretString;
+use secrecy::{ExposeSecret, SecretString};
 
 use super::env::{Lookup, override_var};
-use crate::http::{ApiError, InstanceAccess, Platform, check_base_url};
+use crate::http::{ApiError, InstanceAccess, Platform};
 use crate::manifest::{GitlabInstance, ZendeskInstance};
 
 /// What the command does with a platform.
@@ -216,12 +217,51 @@ fn url(
     configured: &str,
     lookup: Lookup<'_>,
 ) -> Result<String, ApiError> {
-    let url = match find(lookup, &override_var(platform, name, "URL")) {
-        Found::Set(url) => url,
-        _ => configured.to_string(),
+    let url_override = override_var(platform, name, "URL");
+    let (url, source_name) = match find(lookup, &url_override) {
+        Found::Set(url) => (url, url_override),
+        _ => (configured.to_string(), "tokenops.yaml".to_string()),
     };
-    check_base_url(&url)?;
+    crate::http::base_url_problem(&url).map_err(|p| ApiError::InstanceUrl {
+        platform,
+        instance: name.to_string(),
+        source_name,
+        url: p.url,
+        reason: p.reason,
+    })?;
     Ok(url)
+}
+
+/// Whether `value` is an age secret key: the escrow identity must never be sent to a
+/// platform as a credential.
+fn is_age_identity(value: &str) -> bool {
+    value
+        .trim()
+        .get(..15)
+        .is_some_and(|head| head.eq_ignore_ascii_case("AGE-SECRET-KEY-"))
+}
+
+/// Refuses `access` when its credential is an age secret key, naming the first of
+/// `candidates` that holds one.
+fn refuse_identity(
+    platform: Platform,
+    access: InstanceAccess,
+    candidates: &[String],
+    lookup: Lookup<'_>,
+) -> Result<InstanceAccess, CredentialError> {
+    if !is_age_identity(access.credential.expose_secret()) {
+        return Ok(access);
+    }
+    let env_var = candidates
+        .iter()
+        .find(|v| lookup(v).is_some_and(|x| is_age_identity(&x)))
+        .cloned()
+        .unwrap_or_else(|| "the credential's variable".to_string());
+    Err(CredentialError::Url(ApiError::WrongCredential {
+        platform,
+        instance: access.name,
+        env_var,
+    }))
 }
 
 /// A GitLab instance's URL and the credential for `access`.
@@ -256,17 +296,43 @@ pub fn gitlab_access(
         }
         err
     })?;
-    Ok(InstanceAccess {
+    let found = InstanceAccess {
         name: name.clone(),
         url,
         credential: SecretString::from(credential),
         email: None,
-    })
+    };
+    let candidates: Vec<String> = names.into_iter().map(|(n, _)| n).collect();
+    refuse_identity(Platform::GitLab, found, &candidates, lookup)
 }
 
 /// A Zendesk instance's URL and the credential for `access` (with the email a legacy API
 /// token is paired with, when that is the credential).
 pub fn zendesk_access(
+    instance: &ZendeskInstance,
+    access: Access,
+    lookup: Lookup<'_>,
+) -> Result<InstanceAccess, CredentialError> {
+    let found = zendesk_found(instance, access, lookup)?;
+    let name = &instance.name;
+    let mut candidates = vec![
+        override_var(Platform::Zendesk, name, "READ_TOKEN"),
+        override_var(Platform::Zendesk, name, "TOKEN"),
+    ];
+    candidates.extend(
+        [
+            &instance.read_oauth_token_env,
+            &instance.oauth_token_env,
+            &instance.api_token_env,
+        ]
+        .into_iter()
+        .flatten()
+        .cloned(),
+    );
+    refuse_identity(Platform::Zendesk, found, &candidates, lookup)
+}
+
+fn zendesk_found(
     instance: &ZendeskInstance,
     access: Access,
     lookup: Lookup<'_>,
@@ -387,6 +453,42 @@ mod tests {
 
     fn secret(access: &InstanceAccess) -> &str {
         access.credential.expose_secret()
+    }
+
+    #[test]
+    fn a_refused_url_names_the_instance_and_where_it_came_from() {
+        let lookup = env(&[
+            ("GITLAB_TOKEN", "glpat-w"),
+            (
+                "TOKENOPS_GITLAB_GITLAB_COM_URL",
+                "http://gitlab.example.com",
+            ),
+        ]);
+        let err = gitlab_access(&gitlab(), Access::Write, &lookup).unwrap_err();
+        let text = err.to_string();
+        assert!(text.contains("`gitlab.com`"), "{text}");
+        assert!(text.contains("TOKENOPS_GITLAB_GITLAB_COM_URL"), "{text}");
+    }
+
+    #[test]
+    fn an_age_identity_is_never_sent_as_a_credential() {
+        let lookup = env(&[
+            ("GITLAB_TOKEN", "AGE-SECRET-KEY-1QQQQQQQQQQQQ"),
+            ("ZENDESK_GLOBAL_OAUTH_TOKEN", "AGE-SECRET-KEY-1QQQQQQQQQQQQ"),
+        ]);
+        let err = gitlab_access(&gitlab(), Access::Write, &lookup).unwrap_err();
+        let text = err.to_string();
+        assert!(
+            text.contains("GITLAB_TOKEN holds an age secret key"),
+            "{text}"
+        );
+        assert!(!text.contains("QQQQ"), "{text}");
+        let err = zendesk_access(&zendesk(), Access::Write, &lookup).unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("ZENDESK_GLOBAL_OAUTH_TOKEN holds an age"),
+            "{err}"
+        );
     }
 
     #[test]

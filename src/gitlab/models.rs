@@ -4,12 +4,12 @@
 
 use jiff::Timestamp;
 use jiff::civil::Date;
-use secrecy::{ExposeSecret, SecretString};
+use secrecy::SecretString;
 use serde::{Deserialize, Serialize, Serializer};
 
 /// Serializes a secret into a request body (the only place a secret is written out).
 pub(crate) fn expose<S: Serializer>(secret: &SecretString, ser: S) -> Result<S::Ok, S::Error> {
-    ser.serialize_str(secret.expose_secret())
+    ser.serialize_str(crate::http::redact::in_flight(secret))
 }
 
 /// A personal, project, group or service-account access token (they share one record).

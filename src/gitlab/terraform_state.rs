@@ -27,7 +27,8 @@ impl GitLabClient {
         .accept_status(404);
         let response = self.api.send(req).await?;
         if response.status == 404 {
-            let detail = crate::http::decode::decode_error_body(&response.body).message;
+            let detail =
+                crate::http::decode::decode_error_body(&response.body, &response.secrets()).message;
             if detail.to_ascii_lowercase().contains("project") {
                 return Err(ApiError::NotFound {
                     target: Box::new(response.target().clone()),
@@ -119,30 +120,38 @@ impl GitLabClient {
         }
         let target = Box::new(response.target().clone());
         match serde_json::from_slice::<LockInfo>(&response.body) {
-            Ok(holder) if !holder.id.is_empty() => Err(lock_held(target, holder, project, name)),
+            Ok(holder) if !holder.id.is_empty() => {
+                Err(lock_held(target, &response, holder, project, name))
+            }
             _ => Err(ApiError::Conflict {
                 target,
-                detail: crate::http::decode::decode_error_body(&response.body).message,
+                detail: crate::http::decode::decode_error_body(&response.body, &response.secrets())
+                    .message,
             }),
         }
     }
 }
 
+/// The holder named in a 409: every field is the server's text, so it is cleaned.
 fn lock_held(
     target: Box<crate::http::Target>,
+    response: &crate::http::ApiResponse,
     holder: LockInfo,
     project: &str,
     name: &str,
 ) -> ApiError {
     ApiError::LockHeld {
         target,
-        lock_id: holder.id,
+        lock_id: response.shown_id(&holder.id),
         who: if holder.who.is_empty() {
             "another user".to_string()
         } else {
-            holder.who
+            response.shown(&holder.who)
         },
-        since: format!("since {}, for {}", holder.created, holder.operation),
+        since: response.shown(&format!(
+            "since {}, for {}",
+            holder.created, holder.operation
+        )),
         unlock_path: format!("{}/lock?ID=…", state_path(project, name)),
     }
 }

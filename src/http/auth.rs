@@ -71,6 +71,33 @@ impl fmt::Debug for Auth {
 }
 
 impl Auth {
+    /// Every form of this credential a server could echo: the raw value and the header value
+    /// made of it.
+    pub(crate) fn secrets(&self) -> Vec<Zeroizing<String>> {
+        let mut out = Vec::new();
+        match self {
+            Auth::PrivateToken(token) | Auth::Bearer(token) => {
+                out.push(Zeroizing::new(token.expose_secret().to_string()));
+            }
+            Auth::ZendeskApiToken { token, .. } => {
+                out.push(Zeroizing::new(token.expose_secret().to_string()));
+            }
+            Auth::Basic { password, .. } => {
+                out.push(Zeroizing::new(password.expose_secret().to_string()));
+            }
+            Auth::None => {}
+        }
+        if let Some((_, value)) = self.header()
+            && let Ok(text) = value.to_str()
+        {
+            out.push(Zeroizing::new(text.to_string()));
+            if let Some((_, rest)) = text.split_once(' ') {
+                out.push(Zeroizing::new(rest.to_string()));
+            }
+        }
+        out
+    }
+
     /// The header this credential becomes, marked sensitive so it is never printed.
     pub(crate) fn header(&self) -> Option<(HeaderName, HeaderValue)> {
         let (name, value) = match self {
@@ -104,8 +131,9 @@ impl Auth {
     }
 }
 
-/// Standard base64 with padding (only for the Basic header; not worth a dependency).
-fn base64(bytes: &[u8]) -> String {
+/// Standard base64 with padding (for the Basic header and for finding an echoed one; not worth
+/// a dependency).
+pub(crate) fn base64(bytes: &[u8]) -> String {
     const TABLE: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
     for chunk in bytes.chunks(3) {

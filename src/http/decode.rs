@@ -1,8 +1,11 @@
 //! Turns a platform's error body into one readable sentence. GitLab and Zendesk use several
 //! shapes (`message` as string or object, `error` + `error_description`, `description` +
 //! `details`, an `errors` array, plain text, HTML); all are accepted, none is required.
+//! Whatever the body says is cleaned (see `redact`) before it becomes part of a message.
 
 use serde_json::Value;
+
+use super::redact::Secrets;
 
 /// What an error body said.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -13,11 +16,23 @@ pub struct Decoded {
     pub scope: Option<String>,
 }
 
-/// The longest excerpt of a non-JSON body kept in a message.
-const MAX_TEXT: usize = 300;
+/// The most of a body that is read to find its message.
+const MAX_BODY: usize = 64 * 1024;
 
-/// Decodes an error body of either platform.
-pub fn decode_error_body(body: &[u8]) -> Decoded {
+/// Decodes an error body of either platform, removing `secrets` and anything shaped like a
+/// credential from what it says.
+pub fn decode_error_body(body: &[u8], secrets: &Secrets) -> Decoded {
+    let raw = decode_raw(body);
+    Decoded {
+        message: secrets.clean(&raw.message),
+        scope: raw
+            .scope
+            .map(|s| crate::text::cut(&secrets.clean(&s), 40).into_owned()),
+    }
+}
+
+fn decode_raw(body: &[u8]) -> Decoded {
+    let body = &body[..body.len().min(MAX_BODY)];
     let text = String::from_utf8_lossy(body);
     let trimmed = text.trim();
     if trimmed.is_empty() {
@@ -33,10 +48,45 @@ pub fn decode_error_body(body: &[u8]) -> Decoded {
             scope: None,
         },
         Err(_) => Decoded {
-            message: shorten(trimmed),
+            message: trimmed.to_string(),
             scope: None,
         },
     }
+}
+
+/// A serde error message without the values it quotes from the body (`invalid type: string
+/// "…"`, ``unknown variant `…` ``): a server could put a credential there. Field and variant
+/// names of the expected shape (short lower-case words) are kept.
+pub fn without_quoted_values(message: &str) -> String {
+    let mut out = String::with_capacity(message.len());
+    let mut rest = message;
+    while let Some(open) = rest.find(['"', '`']) {
+        let quote = rest.as_bytes()[open] as char;
+        out.push_str(&rest[..=open]);
+        let after = &rest[open + 1..];
+        match after.find(quote) {
+            Some(close) => {
+                let inner = &after[..close];
+                let name_like = inner.len() <= 32
+                    && inner
+                        .bytes()
+                        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+                if quote == '`' && name_like {
+                    out.push_str(inner);
+                } else {
+                    out.push('…');
+                }
+                out.push(quote);
+                rest = &after[close + 1..];
+            }
+            None => {
+                out.push('…');
+                rest = "";
+            }
+        }
+    }
+    out.push_str(rest);
+    out
 }
 
 fn decode_json(value: &Value) -> Decoded {
@@ -82,11 +132,11 @@ fn decode_json(value: &Value) -> Decoded {
         if let Value::String(s) = value {
             parts.push(s.clone());
         } else {
-            parts.push(shorten(&value.to_string()));
+            parts.push(value.to_string());
         }
     }
     Decoded {
-        message: shorten(&parts.join("; ")),
+        message: parts.join("; "),
         scope,
     }
 }
@@ -119,21 +169,12 @@ fn push_flat(out: &mut Vec<String>, value: &Value) {
     }
 }
 
-fn shorten(text: &str) -> String {
-    if text.chars().count() <= MAX_TEXT {
-        text.to_string()
-    } else {
-        let cut: String = text.chars().take(MAX_TEXT).collect();
-        format!("{cut}…")
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn msg(body: &str) -> String {
-        decode_error_body(body.as_bytes()).message
+        decode_error_body(body.as_bytes(), &Secrets::default()).message
     }
 
     #[test]
@@ -149,6 +190,7 @@ mod tests {
         );
         let scoped = decode_error_body(
             br#"{"error":"insufficient_scope","error_description":"higher privileges","scope":"api"}"#,
+            &Secrets::default(),
         );
         assert_eq!(scoped.scope.as_deref(), Some("api"));
         assert_eq!(msg("Retry later\n"), "Retry later");
@@ -186,5 +228,23 @@ mod tests {
         );
         assert_eq!(msg(r#""Not Found""#), "Not Found");
         assert_eq!(msg(""), "no details in the response");
+    }
+
+    #[test]
+    fn quoted_values_are_dropped() {
+        assert_eq!(
+            without_quoted_values(
+                "invalid type: string \"glpat-abc\", expected u64 at line 1 column 9"
+            ),
+            "invalid type: string \"…\", expected u64 at line 1 column 9"
+        );
+        assert_eq!(
+            without_quoted_values("missing field `id` at line 1 column 2"),
+            "missing field `id` at line 1 column 2"
+        );
+        assert_eq!(
+            without_quoted_values("unknown variant `Wf5pKRdCE2vvz9FyRPp4`, expected `a`"),
+            "unknown variant `…`, expected `a`"
+        );
     }
 }

@@ -198,6 +198,19 @@ pub enum ApiError {
         /// Why the answer is missing.
         reason: String,
     },
+    /// A paginated list that does not end: a page or cursor came back a second time, or the
+    /// list ran past the page limit. The partial list is not used.
+    #[error(
+        "{target}: the list does not end ({detail}); nothing was decided from the partial \
+         list. The platform, or a proxy in between, sends the same `next` again; run again \
+         later, and tell the instance's administrators if it persists"
+    )]
+    Pagination {
+        /// What the call was about (names the list).
+        target: Box<Target>,
+        /// What repeated.
+        detail: String,
+    },
     /// The response could not be read as the expected shape.
     #[error("{target}: the response could not be read: {detail}")]
     Decode {
@@ -213,6 +226,38 @@ pub enum ApiError {
         url: String,
         /// Why it is refused and how to fix it.
         reason: String,
+    },
+    /// An instance's URL (from tokenops.yaml or an override variable) is refused.
+    #[error(
+        "{platform} instance `{instance}`: the URL from {source_name} ({url}) is refused: {reason}"
+    )]
+    InstanceUrl {
+        /// Which platform.
+        platform: Platform,
+        /// The instance name.
+        instance: String,
+        /// Where the URL came from: `tokenops.yaml` or the override variable's name.
+        source_name: String,
+        /// The URL as it may be shown (no user information, no query values).
+        url: String,
+        /// Why it is refused and how to fix it.
+        reason: String,
+    },
+    /// The environment variable that should hold an instance's credential holds something
+    /// else (the escrow's age identity).
+    #[error(
+        "{platform} instance `{instance}`: {env_var} holds an age secret key (the escrow \
+         identity), not the instance's credential; it is not sent. Put the \
+         instance's access token in {env_var} and keep the escrow identity only in its own \
+         variable"
+    )]
+    WrongCredential {
+        /// Which platform.
+        platform: Platform,
+        /// The instance name.
+        instance: String,
+        /// The variable that held it.
+        env_var: String,
     },
     /// The environment variable that should hold an instance's credential is unset or empty.
     #[error(
@@ -249,8 +294,12 @@ impl ApiError {
             | ApiError::Timeout { target, .. }
             | ApiError::Transport { target, .. }
             | ApiError::OutcomeUnknown { target, .. }
+            | ApiError::Pagination { target, .. }
             | ApiError::Decode { target, .. } => Some(&**target),
-            ApiError::InsecureUrl { .. } | ApiError::MissingCredential { .. } => None,
+            ApiError::InsecureUrl { .. }
+            | ApiError::InstanceUrl { .. }
+            | ApiError::WrongCredential { .. }
+            | ApiError::MissingCredential { .. } => None,
         }
     }
 

@@ -10,6 +10,7 @@ mod clock;
 pub mod decode;
 pub mod error;
 pub mod pages;
+pub mod redact;
 mod request;
 pub mod retry;
 
@@ -23,10 +24,11 @@ use serde::de::DeserializeOwned;
 use tokio::sync::Semaphore;
 
 pub use auth::{Auth, InstanceAccess};
-pub use base::{check_base_url, encode_segment};
+pub use base::{UrlProblem, base_url_problem, check_base_url, encode_segment, shown as shown_url};
 pub use budget::{Budget, WaitRefused};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::{ApiError, Target};
+pub use redact::Secrets;
 use request::Location;
 pub use request::{ApiRequest, ApiResponse};
 pub use retry::{Failure, RequestClass, RetryPolicy};
@@ -130,6 +132,7 @@ struct Inner {
     base: url::Url,
     http: reqwest::Client,
     auth: Option<(HeaderName, HeaderValue)>,
+    secrets: Secrets,
     settings: ClientSettings,
     budget: Budget,
     permits: Semaphore,
@@ -149,10 +152,15 @@ impl fmt::Debug for ApiClient {
     }
 }
 
+/// The largest answer read (a Terraform state holding a large ledger fits many times).
+pub const MAX_BODY: usize = 64 * 1024 * 1024;
+
 /// What one attempt came to.
 enum Attempt {
     Answer(u16, HeaderMap, Vec<u8>),
     Failed(Failure, reqwest::Error),
+    /// The answer was larger than [`MAX_BODY`].
+    TooLarge,
     /// Not sent: waiting for the budget to let it through would pass `max_wait`.
     Refused(WaitRefused),
 }
@@ -210,23 +218,28 @@ impl ApiClient {
         clock: Arc<dyn Clock>,
     ) -> Result<Self, ApiError> {
         let base = check_base_url(base_url)?;
-        let http = reqwest::Client::builder()
+        let mut builder = reqwest::Client::builder()
             .timeout(settings.timeout)
             .connect_timeout(settings.timeout.min(Duration::from_secs(10)))
             .user_agent(concat!("tokenops/", env!("CARGO_PKG_VERSION")))
             .redirect(reqwest::redirect::Policy::none())
-            .https_only(false)
-            .build()
-            .map_err(|err| ApiError::InsecureUrl {
-                url: base.to_string(),
-                reason: format!("the HTTP client could not be set up: {err}"),
-            })?;
+            .https_only(false);
+        if base::is_loopback(&base) {
+            // A proxy named in HTTP_PROXY would see a loopback `http://` request, credential
+            // and all, in clear: loopback never goes through one.
+            builder = builder.no_proxy();
+        }
+        let http = builder.build().map_err(|err| ApiError::InsecureUrl {
+            url: base::shown(base.as_str()),
+            reason: format!("the HTTP client could not be set up: {err}"),
+        })?;
         Ok(ApiClient {
             inner: Arc::new(Inner {
                 platform,
                 instance: instance.to_string(),
                 base,
                 http,
+                secrets: Secrets::new(std::sync::Arc::new(auth.secrets())),
                 auth: auth.header(),
                 budget: Budget::new(
                     settings.requests_per_minute,
@@ -295,6 +308,7 @@ impl ApiClient {
     /// becomes an `ApiError`.
     pub async fn send(&self, req: ApiRequest) -> Result<ApiResponse, ApiError> {
         let target = Box::new(self.target(&req.method, &req.object));
+        let secrets = self.inner.secrets.with(req.secrets.clone());
         let url = self.url_for(&req)?;
         let path_for_log = url.path().to_string();
         let mut delays = self.inner.settings.policy().delays();
@@ -322,6 +336,7 @@ impl ApiClient {
                         headers,
                         body,
                         target,
+                        secrets,
                     });
                 }
                 Attempt::Answer(429, headers, _) => {
@@ -349,7 +364,7 @@ impl ApiClient {
                     continue;
                 }
                 Attempt::Answer(status, _, body) if status >= 500 => {
-                    let detail = decode::decode_error_body(&body).message;
+                    let detail = decode::decode_error_body(&body, &secrets).message;
                     if !req.class.may_retry(Failure::ServerError) {
                         return Err(ApiError::OutcomeUnknown {
                             target,
@@ -378,8 +393,22 @@ impl ApiClient {
                     return Err(ApiError::from_status(
                         target,
                         status,
-                        decode::decode_error_body(&body),
+                        decode::decode_error_body(&body, &secrets),
                     ));
+                }
+                Attempt::TooLarge => {
+                    let detail = format!(
+                        "the answer is larger than {} MiB and was not read; check that the \
+                         instance URL points at the platform's API",
+                        MAX_BODY >> 20
+                    );
+                    if !req.class.may_retry(Failure::Lost) {
+                        return Err(ApiError::OutcomeUnknown {
+                            target,
+                            reason: detail,
+                        });
+                    }
+                    return Err(ApiError::Decode { target, detail });
                 }
                 Attempt::Failed(failure, err) => (failure, err),
             };
@@ -393,6 +422,7 @@ impl ApiClient {
                         describe(&err)
                     )
                 };
+                let reason = secrets.clean(&reason);
                 return Err(ApiError::OutcomeUnknown { target, reason });
             }
             match delays.next() {
@@ -413,7 +443,7 @@ impl ApiClient {
                     return Err(ApiError::Transport {
                         target,
                         attempts,
-                        detail: describe(&err),
+                        detail: secrets.clean(&describe(&err)),
                     });
                 }
             }
@@ -460,16 +490,27 @@ impl ApiClient {
         }
         let started = Instant::now();
         let result = async {
-            let response = builder.send().await?;
+            let mut response = builder.send().await?;
             let status = response.status().as_u16();
             let headers = response.headers().clone();
-            let body = response.bytes().await?;
-            Ok::<_, reqwest::Error>((status, headers, body.to_vec()))
+            // Read at most MAX_BODY: a server that never stops sending must not fill memory.
+            let mut body = Vec::new();
+            while let Some(chunk) = response.chunk().await? {
+                if body.len() + chunk.len() > MAX_BODY {
+                    return Ok(None);
+                }
+                body.extend_from_slice(&chunk);
+            }
+            Ok::<_, reqwest::Error>(Some((status, headers, body)))
         }
         .await;
         let latency_ms = started.elapsed().as_millis() as u64;
         match result {
-            Ok((status, headers, body)) => {
+            Ok(None) => {
+                in_flight.finish(None);
+                (Attempt::TooLarge, sent_at)
+            }
+            Ok(Some((status, headers, body))) => {
                 in_flight.finish(retry::platform_window(
                     &headers,
                     self.inner.clock.unix_seconds(),

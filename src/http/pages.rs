@@ -2,7 +2,8 @@
 //! when the first page says how many pages there are, `x-total-pages`, the others are asked
 //! for at once; without it, above 10,000 rows, one after the other), GitLab keyset pagination
 //! (`Link: rel="next"` followed verbatim), and Zendesk cursor pagination (`links.next` until
-//! `meta.has_more` is false).
+//! `meta.has_more` is false). A page number, link or cursor that comes back a second time,
+//! or a list longer than [`MAX_PAGES`], is an error naming the list, never a silent cut.
 
 use futures_util::future::try_join_all;
 use serde::de::DeserializeOwned;
@@ -13,8 +14,55 @@ use super::{ApiClient, ApiError, ApiRequest, ApiResponse};
 /// Largest page size both platforms accept.
 pub const PER_PAGE: u32 = 100;
 
-/// A safety stop against a server that keeps returning a `next` link.
-const MAX_PAGES: usize = 100_000;
+/// A safety stop against a server that keeps returning new `next` links: one million items.
+pub const MAX_PAGES: usize = 10_000;
+
+/// The `next` pointers already followed in one list.
+struct Seen {
+    pointers: std::collections::HashSet<String>,
+    pages: usize,
+}
+
+impl Seen {
+    fn new(first: String) -> Seen {
+        Seen {
+            pointers: std::iter::once(first).collect(),
+            pages: 0,
+        }
+    }
+
+    /// Counts one more page read; fails past the limit.
+    fn page(&mut self, response: &ApiResponse) -> Result<(), ApiError> {
+        self.pages += 1;
+        if self.pages >= MAX_PAGES {
+            return Err(ApiError::Pagination {
+                target: Box::new(response.target().clone()),
+                detail: format!("still a `next` after {MAX_PAGES} pages"),
+            });
+        }
+        Ok(())
+    }
+
+    /// Records `pointer` (what the next request is keyed by); fails when it was seen.
+    fn next(
+        &mut self,
+        response: &ApiResponse,
+        what: &str,
+        pointer: String,
+    ) -> Result<(), ApiError> {
+        if self.pointers.insert(pointer.clone()) {
+            return Ok(());
+        }
+        Err(ApiError::Pagination {
+            target: Box::new(response.target().clone()),
+            detail: format!(
+                "after page {} the {what} points at {} again",
+                self.pages,
+                response.shown(&pointer)
+            ),
+        })
+    }
+}
 
 /// The `rel="next"` target of an RFC 8288 `Link` header.
 pub fn link_next(header: &str) -> Option<String> {
@@ -47,7 +95,8 @@ pub struct GitlabPage<T> {
     /// Pages in the whole list (`x-total-pages`, same caveats).
     pub total_pages: Option<u64>,
     base: ApiRequest,
-    next: Option<ApiRequest>,
+    next: Option<(ApiRequest, String, &'static str)>,
+    first_pointer: String,
 }
 
 impl<T> GitlabPage<T> {
@@ -84,12 +133,26 @@ impl ApiClient {
         let number = |name: &str| response.header(name).and_then(|v| v.trim().parse().ok());
         let (total, total_pages) = (number("x-total"), number("x-total-pages"));
         let next = gitlab_next(&response, &base);
+        let first_pointer = format!(
+            "page {}",
+            base.query
+                .iter()
+                .find(|(k, _)| k == "page")
+                .map_or("1".to_string(), |(_, v)| page_key(v))
+        );
+        if let Some((_, pointer, what)) = &next
+            && *pointer == first_pointer
+        {
+            let mut seen = Seen::new(first_pointer.clone());
+            seen.next(&response, what, pointer.clone())?;
+        }
         Ok(GitlabPage {
             items: response.json()?,
             total,
             total_pages,
             base,
             next,
+            first_pointer,
         })
     }
 
@@ -107,11 +170,14 @@ impl ApiClient {
             total_pages,
             base,
             next,
+            first_pointer,
             ..
         } = page;
-        let Some(mut next) = next else {
+        let Some((mut next, pointer, _)) = next else {
             return Ok(items);
         };
+        let mut seen = Seen::new(first_pointer);
+        seen.pointers.insert(pointer);
         let offset = next.query.iter().any(|(k, _)| k == "page");
         if let (Some(pages), true) = (total_pages, offset)
             && pages > 1
@@ -121,29 +187,40 @@ impl ApiClient {
             let answers = try_join_all((2..=pages).map(|n| async move {
                 let response = self.send(base.clone().query("page", n)).await?;
                 let items: Vec<T> = response.json()?;
-                Ok::<_, ApiError>((items, gitlab_next(&response, base)))
+                let next = gitlab_next(&response, base);
+                Ok::<_, ApiError>((items, next, response))
             }))
             .await?;
+            for n in 2..=pages {
+                seen.pointers.insert(format!("page {n}"));
+            }
+            seen.pages = pages as usize;
             let mut after_last = None;
-            for (page_items, page_next) in answers {
+            for (page_items, page_next, response) in answers {
                 items.extend(page_items);
-                after_last = page_next;
+                after_last = page_next.map(|n| (n, response));
             }
             match after_last {
-                Some(req) => next = req,
+                Some(((req, pointer, what), response)) => {
+                    seen.next(&response, what, pointer)?;
+                    next = req;
+                }
                 None => return Ok(items),
             }
         }
-        for _ in 0..MAX_PAGES {
+        loop {
             let response = self.send(next).await?;
+            seen.page(&response)?;
             let page: Vec<T> = response.json()?;
             items.extend(page);
             match gitlab_next(&response, &base) {
-                Some(req) => next = req,
+                Some((req, pointer, what)) => {
+                    seen.next(&response, what, pointer)?;
+                    next = req;
+                }
                 None => return Ok(items),
             }
         }
-        Ok(items)
     }
 
     /// Every item of a Zendesk cursor-paginated list: `first` gets `page[size]=100`, items are
@@ -156,15 +233,20 @@ impl ApiClient {
         let object = first.object().to_string();
         let mut next = first.query("page[size]", PER_PAGE);
         let mut items = Vec::new();
-        for _ in 0..MAX_PAGES {
+        let mut seen = Seen::new(String::new());
+        loop {
             let response = self.send(next).await?;
+            seen.page(&response)?;
             let mut page: Value = response.json()?;
             let list = page.get_mut(key).map(Value::take).unwrap_or(Value::Null);
             let list: Vec<T> = match list {
                 Value::Null => Vec::new(),
                 other => serde_json::from_value(other).map_err(|err| ApiError::Decode {
                     target: Box::new(response.target().clone()),
-                    detail: format!("`{key}`: {err}"),
+                    detail: format!(
+                        "`{key}`: {}",
+                        response.shown(&super::decode::without_quoted_values(&err.to_string()))
+                    ),
                 })?,
             };
             items.extend(list);
@@ -177,27 +259,47 @@ impl ApiClient {
                 .and_then(Value::as_str)
                 .filter(|s| !s.is_empty());
             match (has_more, link) {
-                (true, Some(link)) => next = ApiRequest::follow(link, object.clone()),
+                (true, Some(link)) => {
+                    seen.next(&response, "`links.next`", link.to_string())?;
+                    next = ApiRequest::follow(link, object.clone());
+                }
                 _ => return Ok(items),
             }
         }
-        Ok(items)
     }
 }
 
-/// The request for the page after `response`, if there is one.
-fn gitlab_next(response: &ApiResponse, base_req: &ApiRequest) -> Option<ApiRequest> {
+/// A page number as a key: `02` and `2` are the same page.
+fn page_key(page: &str) -> String {
+    let page = page.trim();
+    page.parse::<u64>()
+        .map_or_else(|_| page.to_string(), |n| n.to_string())
+}
+
+/// The request for the page after `response`, if there is one, with the pointer it is keyed
+/// by and what the pointer is called.
+fn gitlab_next(
+    response: &ApiResponse,
+    base_req: &ApiRequest,
+) -> Option<(ApiRequest, String, &'static str)> {
     if let Some(page) = response.header("x-next-page") {
         let page = page.trim();
         if page.is_empty() {
             return None;
         }
-        return Some(base_req.clone().query("page", page));
+        return Some((
+            base_req.clone().query("page", page),
+            format!("page {}", page_key(page)),
+            "`x-next-page` header",
+        ));
     }
-    response
-        .header("link")
-        .and_then(link_next)
-        .map(|link| ApiRequest::follow(link, base_req.object().to_string()))
+    response.header("link").and_then(link_next).map(|link| {
+        (
+            ApiRequest::follow(link.clone(), base_req.object().to_string()),
+            link,
+            "`Link: rel=\"next\"` header",
+        )
+    })
 }
 
 #[cfg(test)]

@@ -30,6 +30,8 @@ pub struct ApiRequest {
     pub(crate) object: String,
     pub(crate) auth: Option<Auth>,
     pub(crate) accept: Vec<u16>,
+    /// The secret values the body carries, so that no echo of them is ever printed.
+    pub(crate) secrets: Arc<Vec<Zeroizing<String>>>,
 }
 
 impl ApiRequest {
@@ -51,6 +53,7 @@ impl ApiRequest {
             object: object.into(),
             auth: None,
             accept: Vec::new(),
+            secrets: Arc::default(),
         }
     }
 
@@ -97,9 +100,14 @@ impl ApiRequest {
     }
 
     /// Sets a JSON body. Secrets inside go only here, never into the path or query.
+    /// Every secret the body exposes is noted, so that an answer echoing it is cleaned.
     pub fn json<T: Serialize + ?Sized>(mut self, body: &T) -> Self {
-        let bytes = serde_json::to_vec(body).unwrap_or_default();
-        self.body = Some((Arc::new(Zeroizing::new(bytes)), "application/json"));
+        let (bytes, secrets) = super::redact::capture(|| serde_json::to_vec(body));
+        self.body = Some((
+            Arc::new(Zeroizing::new(bytes.unwrap_or_default())),
+            "application/json",
+        ));
+        self.secrets = Arc::new(secrets);
         self
     }
 
@@ -117,6 +125,9 @@ impl ApiRequest {
 
     /// Authenticates this request with another credential than the client's.
     pub fn auth(mut self, auth: Auth) -> Self {
+        let mut secrets: Vec<Zeroizing<String>> = self.secrets.iter().cloned().collect();
+        secrets.extend(auth.secrets());
+        self.secrets = Arc::new(secrets);
         self.auth = Some(auth);
         self
     }
@@ -144,15 +155,32 @@ pub struct ApiResponse {
     /// The body bytes.
     pub body: Vec<u8>,
     pub(crate) target: Box<Target>,
+    pub(crate) secrets: super::redact::Secrets,
 }
 
 impl ApiResponse {
     /// The body as JSON of type `T`.
     pub fn json<T: DeserializeOwned>(&self) -> Result<T, ApiError> {
-        serde_json::from_slice(&self.body).map_err(|err| ApiError::Decode {
+        serde_json::from_slice(&self.body).map_err(|err| self.decode_error(&err))
+    }
+
+    /// A `Decode` error for `err`, without the values serde quotes from the body.
+    pub(crate) fn decode_error(&self, err: &serde_json::Error) -> ApiError {
+        ApiError::Decode {
             target: self.target.clone(),
-            detail: err.to_string(),
-        })
+            detail: self.shown(&super::decode::without_quoted_values(&err.to_string())),
+        }
+    }
+
+    /// Text taken from this answer, as it may be shown (see [`super::redact::Secrets::clean`]).
+    pub fn shown(&self, text: &str) -> String {
+        self.secrets.clean(text)
+    }
+
+    /// An identifier taken from this answer (a lock id a person must type back), as it may be
+    /// shown: the secrets of the request removed, on one line and cut, but not reworded.
+    pub fn shown_id(&self, text: &str) -> String {
+        crate::text::echo(&self.secrets.remove_from(&crate::text::cut(text, 200)))
     }
 
     /// A header as text.
@@ -163,5 +191,10 @@ impl ApiResponse {
     /// What the request was about.
     pub fn target(&self) -> &Target {
         &self.target
+    }
+
+    /// The secrets the request involved, to clean anything else read from this answer.
+    pub fn secrets(&self) -> super::redact::Secrets {
+        self.secrets.clone()
     }
 }

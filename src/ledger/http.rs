@@ -114,10 +114,11 @@ impl HttpLedger {
 
     /// Replaces the ledger (under this run's lock). The platform keeps every version.
     pub async fn write(&self, ledger: &Ledger) -> Result<(), LedgerError> {
-        let bytes = serde_json::to_vec(ledger).map_err(|source| LedgerError::Corrupt {
-            path: self.describe(),
-            source,
-        })?;
+        let bytes =
+            super::document::to_bytes(ledger, false).map_err(|source| LedgerError::Corrupt {
+                path: self.describe(),
+                source,
+            })?;
         self.client
             .put_state(
                 &self.address.project,
@@ -157,13 +158,13 @@ async fn read(client: &GitLabClient, address: &StateAddress) -> Result<Ledger, L
         .map_err(|source| LedgerError::Http { source })?;
     match bytes {
         None => Ok(Ledger::default()),
-        Some(bytes) => serde_json::from_slice(&bytes).map_err(|source| LedgerError::Corrupt {
-            path: format!(
+        Some(bytes) => super::document::parse(
+            &bytes,
+            &format!(
                 "project {} Terraform state {}",
                 address.project, address.name
             ),
-            source,
-        }),
+        ),
     }
 }
 

@@ -4,6 +4,7 @@
 //! replaced, the keyed fingerprint of the current value and of what each write-only consumer
 //! was given, and an unfinished rotation if there is one. The plan reads it; apply writes it.
 
+pub mod document;
 pub mod gitlab;
 pub mod http;
 pub mod local;
@@ -230,6 +231,76 @@ pub enum LedgerError {
         /// The parse error.
         source: serde_json::Error,
     },
+    /// The document is JSON but not a ledger (a list, `{}`, a Terraform state, …).
+    #[error(
+        "{path} is not a tokenops ledger: {reason}. It was not read and will not be \
+         overwritten; nothing was changed. Restore the ledger from the previous CI artifact or \
+         the state backend's history (a ledger holds `format`, `serial` and `tokens`), or point \
+         `state:` in tokenops.yaml at the right file"
+    )]
+    NotALedger {
+        /// The ledger path.
+        path: String,
+        /// What is wrong with its shape.
+        reason: String,
+    },
+    /// A ledger written by a newer version of tokenops.
+    #[error(
+        "the ledger {path} has format {format}, written by a newer tokenops than this one \
+         (which reads format {current}); it was not read and will not be overwritten. Run the \
+         newer tokenops",
+        current = document::FORMAT
+    )]
+    NewerFormat {
+        /// The ledger path.
+        path: String,
+        /// Its format version.
+        format: u64,
+    },
+    /// The ledger could not be written (read-only file or directory, full disk).
+    #[error(
+        "cannot write the ledger {path}: {reason}{}. The ledger on disk is the one from this \
+         run's last successful write; what the run did after it is not recorded there, and a \
+         consumer may still hold a value that was just replaced. {fix}, then run apply again \
+         at once: it finishes every rotation the ledger shows as unfinished, re-reading the \
+         platform where an answer was not recorded",
+        if *leftover { "" } else { " (no temporary file was left behind)" }
+    )]
+    Write {
+        /// The ledger path.
+        path: String,
+        /// The operating system's words.
+        reason: String,
+        /// What to do about it.
+        fix: &'static str,
+        /// Whether a temporary file could not be removed.
+        leftover: bool,
+    },
+}
+
+impl LedgerError {
+    /// The error for a failed write of the ledger at `path`.
+    pub fn write(path: &Path, err: &std::io::Error, leftover: bool) -> LedgerError {
+        let fix = match err.raw_os_error() {
+            Some(libc::ENOSPC) | Some(libc::EDQUOT) => "Free disk space where the ledger lives",
+            Some(libc::EACCES) | Some(libc::EPERM) | Some(libc::EROFS) => {
+                "Make the ledger file and its directory writable for this user"
+            }
+            _ => "Fix the cause above",
+        };
+        LedgerError::Write {
+            path: path.display().to_string(),
+            reason: err.to_string(),
+            fix,
+            leftover,
+        }
+    }
+
+    /// Whether this error is a failed write (work may have been done that the ledger on disk
+    /// does not show yet).
+    pub fn is_write(&self) -> bool {
+        matches!(self, LedgerError::Write { .. })
+    }
 }
 
 /// Where the ledger is kept, resolved at the edge from `state:` in tokenops.yaml.
@@ -300,13 +371,10 @@ impl HeldLedger {
             HeldLedger::Local(file) => {
                 let file = file.clone();
                 let document = ledger.clone();
-                let path = file.path().display().to_string();
+                let path = file.path().to_path_buf();
                 tokio::task::spawn_blocking(move || file.write(&document))
                     .await
-                    .map_err(|e| LedgerError::Io {
-                        path,
-                        source: std::io::Error::other(e),
-                    })?
+                    .map_err(|e| LedgerError::write(&path, &std::io::Error::other(e), false))?
             }
             HeldLedger::Http(state) => state.write(ledger).await,
         }
@@ -337,7 +405,8 @@ impl LedgerSource {
 }
 
 impl Ledger {
-    /// Reads a local ledger file; a missing file is an empty ledger (the first run).
+    /// Reads a local ledger file; a missing file is an empty ledger (the first run), anything
+    /// but a ledger document is an error (see [`document`]).
     pub fn read_local(path: &Path) -> Result<Ledger, LedgerError> {
         let bytes = match std::fs::read(path) {
             Ok(bytes) => bytes,
@@ -349,10 +418,7 @@ impl Ledger {
                 });
             }
         };
-        serde_json::from_slice(&bytes).map_err(|source| LedgerError::Corrupt {
-            path: path.display().to_string(),
-            source,
-        })
+        document::parse(&bytes, &path.display().to_string())
     }
 
     /// Keyed fingerprint of a secret value: HMAC-SHA256 under the ledger's key, so the ledger

@@ -129,7 +129,10 @@ pub fn check_across_files(token: &TokenParts<'_>, seen: &mut Seen, diags: &mut D
                     &id_origin.file,
                     id_origin.line,
                     id_origin.column,
-                    format!("duplicate token id `{id}`: already declared at {first}"),
+                    format!(
+                        "duplicate token id `{}`: already declared at {first}",
+                        crate::text::echo(id)
+                    ),
                 )
                 .hint("token ids must be unique across all manifests; rename one of them"),
             ),

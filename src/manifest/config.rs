@@ -43,6 +43,7 @@ pub struct EscrowSettings {
     /// Environment variable holding the matching identity (`AGE-SECRET-KEY-1…`), needed to
     /// resume an unfinished rotation.
     #[serde(default = "default_identity_env")]
+    #[schemars(pattern(super::names::ENV_PATTERN))]
     pub identity_env: String,
 }
 
@@ -85,17 +86,20 @@ impl Config {
 #[serde(deny_unknown_fields)]
 pub struct GitlabInstance {
     /// The name manifests use (e.g. `gitlab.com`).
+    #[schemars(pattern(super::names::ID_PATTERN))]
     pub name: String,
     /// Base URL, e.g. `https://gitlab.com`.
     #[schemars(url)]
     pub url: String,
     /// Environment variable holding the access token tokenops itself uses (`api`): what
     /// `apply`, `check --report-issue` and `unlock` sign in with.
+    #[schemars(pattern(super::names::ENV_PATTERN))]
     pub token_env: String,
     /// Environment variable holding a read-only token (`read_api`) for `plan`, `check`
     /// without `--report-issue` and `import`, so that merge-request pipelines, which cannot
     /// read protected variables, can plan. When it is unset, those commands use `token_env`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(pattern(super::names::ENV_PATTERN))]
     pub read_token_env: Option<String>,
 }
 
@@ -106,6 +110,7 @@ pub struct GitlabInstance {
 #[schemars(extend("anyOf" = [{"required": ["oauth_token_env"]}, {"required": ["email_env", "api_token_env"]}]))]
 pub struct ZendeskInstance {
     /// The name manifests use (e.g. `global`).
+    #[schemars(pattern(super::names::ID_PATTERN))]
     pub name: String,
     /// A readable name for reports.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -115,17 +120,21 @@ pub struct ZendeskInstance {
     pub url: String,
     /// Environment variable holding an OAuth access token.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(pattern(super::names::ENV_PATTERN))]
     pub oauth_token_env: Option<String>,
     /// Environment variable holding the agent email (legacy API-token sign-in).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(pattern(super::names::ENV_PATTERN))]
     pub email_env: Option<String>,
     /// Environment variable holding a legacy API token.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(pattern(super::names::ENV_PATTERN))]
     pub api_token_env: Option<String>,
     /// Environment variable holding a read-scoped OAuth access token (`read`) for `plan`,
     /// `check` without `--report-issue` and `import`, so that merge-request pipelines can plan
     /// without the protected credential. When it is unset, those commands use the one above.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(pattern(super::names::ENV_PATTERN))]
     pub read_oauth_token_env: Option<String>,
 }
 
@@ -167,6 +176,7 @@ pub enum LedgerSettings {
         /// Environment variable with a token to sign in with instead of the job token or
         /// the instance's credential (it needs the Maintainer role on the project to write).
         #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[schemars(pattern(super::names::ENV_PATTERN))]
         token_env: Option<String>,
     },
     /// Terraform's HTTP state protocol at an explicit address (GitLab serves it for every
@@ -180,9 +190,11 @@ pub enum LedgerSettings {
         lock_address: Option<String>,
         /// Environment variable with the user name for basic auth.
         #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[schemars(pattern(super::names::ENV_PATTERN))]
         username_env: Option<String>,
         /// Environment variable with the password (token) for basic auth.
         #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[schemars(pattern(super::names::ENV_PATTERN))]
         password_env: Option<String>,
     },
 }

@@ -1,12 +1,16 @@
-//! Rules for `tokenops.yaml` beyond its shape: unique instance names, URLs, credentials,
-//! default rotation, the ledger's state, and the instances the state and check settings name.
+//! Rules for `tokenops.yaml` beyond its shape: unique instance names, URLs (the very rules
+//! `plan` applies before sending a credential), credentials, default rotation, the ledger's
+//! state and escrow settings, and the instances the state and check settings name.
+//! Environment-variable names are in `config_env`.
 
 use std::path::Path;
 
 use super::checks::at;
+use super::names;
 use super::tree::suggest;
 use super::{Config, LedgerSettings, Platform};
 use crate::diag::{Diagnostic, Diagnostics};
+use crate::text::echo;
 use crate::yaml::{Node, Value};
 
 /// Checks `tokenops.yaml` beyond its shape.
@@ -47,6 +51,22 @@ pub fn check_config(file: &Path, root: &Node, config: &Config, diags: &mut Diagn
             })
         };
         for (i, name) in names.iter().enumerate() {
+            if let Some(problem) = names::id_problem(name) {
+                let node = item(i).and_then(|n| n.get("name")).unwrap_or(root);
+                diags.push(
+                    at(
+                        file,
+                        node,
+                        format!(
+                            "{} instance name `{}` {problem}",
+                            platform.key(),
+                            echo(name)
+                        ),
+                    )
+                    .hint(names::id_hint()),
+                );
+                continue;
+            }
             if names[..i].contains(name) {
                 let node = item(i).and_then(|n| n.get("name")).unwrap_or(root);
                 diags.push(
@@ -60,12 +80,23 @@ pub fn check_config(file: &Path, root: &Node, config: &Config, diags: &mut Diagn
             }
         }
         for (i, url) in urls.iter().enumerate() {
-            let ok = url::Url::parse(url).is_ok_and(|u| matches!(u.scheme(), "http" | "https"));
-            if !ok {
+            if let Err(problem) = crate::http::base_url_problem(url) {
                 let node = item(i).and_then(|n| n.get("url")).unwrap_or(root);
                 diags.push(
-                    at(file, node, format!("`{url}` is not an http(s) URL"))
-                        .hint("write the base URL, e.g. https://gitlab.com or https://example.zendesk.com"),
+                    at(
+                        file,
+                        node,
+                        format!(
+                            "{} instance `{}`: `{}` is refused: {}",
+                            platform.key(),
+                            echo(names.get(i).copied().unwrap_or_default()),
+                            problem.url,
+                            problem.reason
+                        ),
+                    )
+                    .hint(
+                        "write the instance's base URL, e.g. https://gitlab.com or https://example.zendesk.com",
+                    ),
                 );
             }
         }
@@ -120,48 +151,9 @@ pub fn check_config(file: &Path, root: &Node, config: &Config, diags: &mut Diagn
             );
         }
     }
-    if let LedgerSettings::Http { address, .. } = &config.state
-        && url::Url::parse(address).is_err()
-    {
-        let node = root
-            .get("state")
-            .and_then(|s| s.get("address"))
-            .unwrap_or(root);
-        diags.push(
-            at(file, node, format!("`{address}` is not a URL"))
-                .hint("give the Terraform HTTP state address, e.g. https://gitlab.com/api/v4/projects/42/terraform/state/tokenops"),
-        );
-    }
-    if let LedgerSettings::Gitlab { gitlab, name, .. } = &config.state {
-        let state = root.get("state").unwrap_or(root);
-        if let Some(instance) = gitlab {
-            let declared: Vec<&str> = config.gitlab.iter().map(|g| g.name.as_str()).collect();
-            if !declared.contains(&instance.as_str()) {
-                let node = state.get("gitlab").unwrap_or(state);
-                diags.push(undeclared(
-                    file,
-                    node,
-                    Platform::GitLab,
-                    instance,
-                    &declared,
-                    file,
-                ));
-            }
-        }
-        if name.trim().is_empty() || name.contains('/') {
-            let node = state.get("name").unwrap_or(state);
-            diags.push(
-                at(
-                    file,
-                    node,
-                    format!("`{name}` is not a Terraform state name"),
-                )
-                .hint(
-                    "GitLab state names may not be empty or contain `/`; the default is `tokenops`",
-                ),
-            );
-        }
-    }
+    check_state(file, root, config, diags);
+    check_escrow(file, root, config, diags);
+    super::config_env::check_env_names(file, root, config, diags);
     if let Some(check) = root.get("check") {
         let declared_zd: Vec<&str> = config.zendesk.iter().map(|z| z.name.as_str()).collect();
         if let Some(Value::Seq(items)) = check
@@ -204,6 +196,126 @@ pub fn check_config(file: &Path, root: &Node, config: &Config, diags: &mut Diagn
     }
 }
 
+/// The ledger settings, as `plan` and `apply` will use them.
+fn check_state(file: &Path, root: &Node, config: &Config, diags: &mut Diagnostics) {
+    let state = root.get("state");
+    let field = |name: &str| state.and_then(|s| s.get(name)).or(state).unwrap_or(root);
+    match &config.state {
+        LedgerSettings::Local { path } => {
+            if path.trim().is_empty() {
+                diags.push(
+                    at(file, field("path"), "the ledger path `state.path` is empty")
+                        .hint("give the ledger file's path, e.g. `.tokenops/state.json` (relative to tokenops.yaml)"),
+                );
+                return;
+            }
+            let dir = file.parent().unwrap_or(Path::new("."));
+            if dir.join(path).is_dir() {
+                diags.push(
+                    at(
+                        file,
+                        field("path"),
+                        format!("the ledger path `{}` is a directory", echo(path)),
+                    )
+                    .hint("name a file inside it, e.g. `.tokenops/state.json`"),
+                );
+            }
+        }
+        LedgerSettings::Http { address, .. } => {
+            let node = field("address");
+            let hint = "give the Terraform HTTP state address, e.g. https://gitlab.com/api/v4/projects/42/terraform/state/tokenops";
+            match crate::ledger::http::StateAddress::parse(address) {
+                Err(_) => diags.push(
+                    at(
+                        file,
+                        node,
+                        format!(
+                            "`{}` is not a GitLab Terraform state address",
+                            crate::http::shown_url(address)
+                        ),
+                    )
+                    .hint(hint),
+                ),
+                Ok(parsed) => {
+                    if let Err(problem) = crate::http::base_url_problem(&parsed.base) {
+                        diags.push(
+                            at(
+                                file,
+                                node,
+                                format!("the state address ({}) is refused", problem.url),
+                            )
+                            .hint(problem.reason),
+                        );
+                    }
+                }
+            }
+        }
+        LedgerSettings::Gitlab { gitlab, name, .. } => {
+            let state = root.get("state").unwrap_or(root);
+            if let Some(instance) = gitlab {
+                let declared: Vec<&str> = config.gitlab.iter().map(|g| g.name.as_str()).collect();
+                if !declared.contains(&instance.as_str()) {
+                    let node = state.get("gitlab").unwrap_or(state);
+                    diags.push(undeclared(
+                        file,
+                        node,
+                        Platform::GitLab,
+                        instance,
+                        &declared,
+                        file,
+                    ));
+                }
+            }
+            if name.trim().is_empty() || name.contains('/') {
+                let node = state.get("name").unwrap_or(state);
+                diags.push(
+                    at(
+                        file,
+                        node,
+                        format!("`{}` is not a Terraform state name", echo(name)),
+                    )
+                    .hint(
+                        "GitLab state names may not be empty or contain `/`; the default is `tokenops`",
+                    ),
+                );
+            }
+        }
+    }
+}
+
+/// The escrow recipient must be an age X25519 recipient, as `apply` requires. What is there
+/// instead is not echoed: it may be the secret key pasted in by mistake.
+fn check_escrow(file: &Path, root: &Node, config: &Config, diags: &mut Diagnostics) {
+    let Some(escrow) = &config.escrow else { return };
+    let text = escrow.recipient.trim();
+    if <age::x25519::Recipient as std::str::FromStr>::from_str(text).is_ok() {
+        return;
+    }
+    let node = root
+        .get("escrow")
+        .and_then(|e| e.get("recipient"))
+        .unwrap_or(root);
+    let secret = text
+        .get(..15)
+        .is_some_and(|h| h.eq_ignore_ascii_case("AGE-SECRET-KEY-"));
+    let diag = if secret {
+        at(
+            file,
+            node,
+            "escrow.recipient holds an age secret key (not shown): the secret key must never be in tokenops.yaml",
+        )
+        .hint("remove it from the file (and from its history), keep it in the identity variable, and put its public recipient here (`age-keygen -y` prints it)")
+    } else {
+        at(
+            file,
+            node,
+            "escrow.recipient is not an age X25519 recipient (`age1…`; the value is not shown)",
+        )
+        .hint("generate a key with `age-keygen` and put its public `age1…` line here")
+    };
+    diags.push(diag);
+}
+
 pub(super) fn undeclared(
     file: &Path,
     node: &Node,
@@ -230,8 +342,9 @@ pub(super) fn undeclared(
         file,
         node,
         format!(
-            "{} instance `{name}` is not declared in {}",
+            "{} instance `{}` is not declared in {}",
             platform.key(),
+            echo(name),
             config_file.display()
         ),
     )

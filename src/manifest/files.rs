@@ -1,5 +1,6 @@
-//! Finding and reading the files: the manifest tree walk, the size limit (checked before
-//! reading), UTF-8 with the position of the first bad byte, and YAML syntax errors.
+//! Finding and reading the files: the manifest tree walk (symbolic links are followed only
+//! while they stay inside the repository), the size limit (checked before reading), UTF-8
+//! with the position of the first bad byte, and YAML syntax errors.
 
 use std::path::{Path, PathBuf};
 
@@ -8,8 +9,14 @@ use crate::yaml::Node;
 
 /// Files larger than this are refused without being read.
 pub const MAX_FILE_BYTES: u64 = 10 * 1024 * 1024;
-/// Every `*.yaml` file under `dir`, recursively, in path order.
-pub(super) fn find_manifests(dir: &Path, diags: &mut Diagnostics) -> Vec<PathBuf> {
+/// Every `*.yaml` file under `dir`, recursively, in path order. A symbolic link is followed
+/// only when its target is inside one of `roots` (the directories of tokenops.yaml and of the
+/// manifests): a link to `/` must not make validate read the whole machine.
+pub(super) fn find_manifests(
+    dir: &Path,
+    roots: &[PathBuf],
+    diags: &mut Diagnostics,
+) -> Vec<PathBuf> {
     match std::fs::metadata(dir) {
         Ok(meta) if meta.is_dir() => {}
         Ok(_) => {
@@ -55,6 +62,24 @@ pub(super) fn find_manifests(dir: &Path, diags: &mut Diagnostics) -> Vec<PathBuf
             let Ok(kind) = entry.file_type() else {
                 continue;
             };
+            if kind.is_symlink()
+                && let Ok(target) = path.canonicalize()
+                && !roots.iter().any(|root| target.starts_with(root))
+            {
+                diags.push(
+                    Diagnostic::new(
+                        &path,
+                        0,
+                        0,
+                        format!(
+                            "symbolic link to {} leaves the repository; it is not followed",
+                            crate::text::echo(&target.display().to_string())
+                        ),
+                    )
+                    .hint("point it at a file or directory inside the repository, or copy what it points at"),
+                );
+                continue;
+            }
             let is_dir = kind.is_dir() || (kind.is_symlink() && path.is_dir());
             if is_dir {
                 pending.push(path);
@@ -112,6 +137,11 @@ fn yaml_problem(message: &str) -> (String, &'static str) {
         (
             format!("invalid YAML: {message}"),
             "avoid aliases that expand into many copies of large values",
+        )
+    } else if message.contains("more than") && message.contains("values") {
+        (
+            format!("invalid YAML: {message}"),
+            "split the manifests into several files",
         )
     } else if message.contains("nested too deeply") || message.contains("recursion limit") {
         (

@@ -12,6 +12,7 @@ use super::{
     RotationOverride, TOKEN_FIELDS, TOKEN_KINDS, TokenKind, TokenSpec,
 };
 use crate::diag::{Diagnostic, Diagnostics};
+use crate::text::echo;
 use crate::yaml::{Node, Value};
 
 /// Reads and validates the whole desired state.
@@ -24,13 +25,31 @@ pub fn load(options: &LoadOptions) -> Result<Desired, Diagnostics> {
         gitlab_known: sections_ok.gitlab,
         zendesk_known: sections_ok.zendesk,
     };
-    let files = find_manifests(&options.manifests, &mut diags);
+    let roots: Vec<PathBuf> = [
+        options
+            .config
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_default(),
+        options.manifests.clone(),
+    ]
+    .iter()
+    .map(|p| {
+        if p.as_os_str().is_empty() {
+            Path::new(".")
+        } else {
+            p.as_path()
+        }
+    })
+    .filter_map(|p| p.canonicalize().ok())
+    .collect();
+    let files = find_manifests(&options.manifests, &roots, &mut diags);
     // Files are read, parsed and checked on their own in parallel; the rules across files
     // then run over the results in path order, so the output does not depend on timing.
     let mut seen = Seen::default();
     let mut tokens = Vec::new();
     for result in read_files(&files, &ctx) {
-        diags.0.extend(result.diags.0);
+        diags.append(result.diags);
         for token in result.tokens {
             checks::check_across_files(&token.parts(), &mut seen, &mut diags);
             tokens.extend(token.into_declared());
@@ -169,7 +188,7 @@ fn load_config(path: &Path, diags: &mut Diagnostics) -> (Config, SectionsOk) {
                 .map_err(|e| vec![e]),
             other => Err(vec![TreeError {
                 hint: Some(unknown_name_hint(other, &CONFIG_FIELDS)),
-                ..TreeError::at(key, format!("unknown field `{other}`"))
+                ..TreeError::at(key, format!("unknown field `{}`", echo(other)))
             }]),
         };
         if let Err(errors) = result {
@@ -278,7 +297,7 @@ fn read_manifest(
                     file,
                     key.line,
                     key.column,
-                    format!("unknown field `{other}`"),
+                    format!("unknown field `{}`", echo(other)),
                 )
                 .hint(unknown_name_hint(other, &["tokens"])),
             ),
@@ -370,7 +389,16 @@ fn read_token(file: &Path, node: &Node, diags: &mut Diagnostics) -> Option<Parti
                     },
                     diags,
                 ),
-                Ok(v) => id = Some(v),
+                Ok(v) => match super::names::id_problem(&v) {
+                    Some(problem) => push(
+                        TreeError {
+                            hint: Some(super::names::id_hint()),
+                            ..TreeError::at(value, format!("token id `{}` {problem}", echo(&v)))
+                        },
+                        diags,
+                    ),
+                    None => id = Some(v),
+                },
                 Err(e) => push(e, diags),
             },
             "description" => match from_node::<Option<String>>(value) {
@@ -429,7 +457,7 @@ fn read_token(file: &Path, node: &Node, diags: &mut Diagnostics) -> Option<Parti
                 push(
                 TreeError {
                     hint: Some(unknown_name_hint(other, &expected)),
-                    ..TreeError::at(key, format!("unknown field `{other}`"))
+                    ..TreeError::at(key, format!("unknown field `{}`", echo(other)))
                 },
                 diags,
             );

@@ -5,10 +5,12 @@
 mod checks;
 mod config;
 mod config_checks;
+mod config_env;
 pub(crate) mod consumer;
 mod duration;
 mod files;
 mod load;
+pub mod names;
 mod rotation;
 pub mod scopes;
 mod token;

@@ -128,7 +128,7 @@ impl JsonSchema for TokenSpec {
         properties.insert(
             "id".into(),
             serde_json::json!({
-                "type": "string", "minLength": 1,
+                "type": "string", "minLength": 1, "maxLength": super::names::MAX_ID, "pattern": super::names::ID_PATTERN,
                 "description": "Stable key, unique across all manifests."
             }),
         );

@@ -50,6 +50,9 @@ impl std::error::Error for TreeError {}
 
 /// The closest of `candidates` to `word`, if it is close enough to be a likely typo.
 pub fn suggest<'a>(word: &str, candidates: &[&'a str]) -> Option<&'a str> {
+    if word.len() > 64 {
+        return None;
+    }
     candidates
         .iter()
         .map(|c| (strsim::jaro_winkler(word, c), *c))
@@ -60,6 +63,13 @@ pub fn suggest<'a>(word: &str, candidates: &[&'a str]) -> Option<&'a str> {
 
 /// A hint for a name that is not one of `expected`.
 pub fn unknown_name_hint(word: &str, expected: &[&str]) -> String {
+    // A long word is no typo of a field name (and comparing it would cost).
+    if word.len() > 64 {
+        return match expected {
+            [] => "remove it".to_string(),
+            _ => format!("expected one of: {}", expected.join(", ")),
+        };
+    }
     match suggest(word, expected) {
         Some(best) => format!("did you mean `{best}`?"),
         None if expected.is_empty() => "remove it".to_string(),
@@ -131,7 +141,7 @@ impl de::Error for TreeError {
     }
 
     fn unknown_field(field: &str, expected: &'static [&'static str]) -> Self {
-        let mut err = Self::custom(format!("unknown field `{field}`"));
+        let mut err = Self::custom(format!("unknown field `{}`", crate::text::echo(field)));
         err.hint = Some(match suggest(field, expected) {
             Some(best) => format!("did you mean `{best}`?"),
             None if expected.is_empty() => "remove it: this entry takes no fields".to_string(),
@@ -144,7 +154,7 @@ impl de::Error for TreeError {
     }
 
     fn unknown_variant(variant: &str, expected: &'static [&'static str]) -> Self {
-        let mut err = Self::custom(format!("unknown value `{variant}`"));
+        let mut err = Self::custom(format!("unknown value `{}`", crate::text::echo(variant)));
         err.hint = Some(match suggest(variant, expected) {
             Some(best) => format!("did you mean `{best}`?"),
             None => format!("use one of: {}", backticked(expected).join(", ")),
@@ -171,7 +181,7 @@ fn describe(unexp: &de::Unexpected) -> String {
         de::Unexpected::Unsigned(n) => format!("integer `{n}`"),
         de::Unexpected::Signed(n) => format!("integer `{n}`"),
         de::Unexpected::Float(n) => format!("number `{n}`"),
-        de::Unexpected::Str(s) => format!("string `{s}`"),
+        de::Unexpected::Str(s) => format!("string `{}`", crate::text::echo(s)),
         de::Unexpected::Unit => "nothing (null)".to_string(),
         de::Unexpected::Seq => "a list".to_string(),
         de::Unexpected::Map => "a mapping".to_string(),

@@ -1,7 +1,13 @@
 //! Renders a [`Plan`] for people (text, markdown for the MR note) and machines (json).
-//! A plan holds no secret, so nothing here can print one.
+//! A plan holds no secret, so nothing here can print one. Every field comes from a manifest
+//! or a server, so each is escaped on its way out: control characters in text (no forged
+//! line, no terminal sequence), Markdown and HTML syntax in the note (no mention, link,
+//! comment or quick action), and words shaped like credentials in what a server named.
 
+use std::borrow::Cow;
 use std::fmt::Write as _;
+
+use crate::text::{hide_credentials, one_line};
 
 use super::{Action, ConsumerPlan, ConsumerStatus, Plan, Summary, TokenPlan, TokenStatus};
 
@@ -119,14 +125,14 @@ pub fn text(plan: &Plan, color: bool) -> String {
             out,
             "{} {} ({}) {}",
             paint.paint(code, mark),
-            paint.paint("1", &token.id),
-            token.kind,
+            paint.paint("1", &one_line(&token.id)),
+            one_line(&token.kind),
             paint.paint(code, token.status.label())
         );
-        let _ = writeln!(out, "    {}", object_line(token));
-        let _ = writeln!(out, "    {}", token.reason);
+        let _ = writeln!(out, "    {}", one_line(&object_line(token)));
+        let _ = writeln!(out, "    {}", one_line(&token.reason));
         for action in &token.actions {
-            let _ = writeln!(out, "    {}", action_line(action, token));
+            let _ = writeln!(out, "    {}", one_line(&action_line(action, token)));
         }
         for consumer in &token.consumers {
             if !consumer.write && consumer.status == ConsumerStatus::InSync {
@@ -138,21 +144,21 @@ pub fn text(plan: &Plan, color: bool) -> String {
             let _ = writeln!(
                 out,
                 "    consumer {} is {}: {}",
-                consumer.label,
+                one_line(&consumer.label),
                 consumer.status.label(),
-                consumer.reason
+                one_line(&consumer.reason)
             );
         }
         for consumer in &token.consumers {
             if let Some(diff) = &consumer.diff {
-                let _ = writeln!(out, "    settings of {}:", consumer.label);
+                let _ = writeln!(out, "    settings of {}:", one_line(&consumer.label));
                 for line in diff.lines() {
-                    let _ = writeln!(out, "      {line}");
+                    let _ = writeln!(out, "      {}", one_line(line));
                 }
             }
         }
         for note in &token.notes {
-            let _ = writeln!(out, "    note: {note}");
+            let _ = writeln!(out, "    note: {}", one_line(note));
         }
     }
     if !plan.undeclared.is_empty() {
@@ -164,11 +170,11 @@ pub fn text(plan: &Plan, color: bool) -> String {
             let _ = writeln!(
                 out,
                 "  ? {} {} \"{}\" #{} on {}{}",
-                found.kind,
-                found.owner,
-                found.name,
-                found.platform_id,
-                found.platform,
+                one_line(&found.kind),
+                foreign(&found.owner),
+                foreign(&found.name),
+                foreign(&found.platform_id),
+                one_line(&found.platform),
                 found
                     .expires_at
                     .map(|d| format!(", expires {d}"))
@@ -267,8 +273,38 @@ pub fn action_line(action: &Action, token: &TokenPlan) -> String {
     }
 }
 
+/// Text a server named, for a person: credential-shaped words hidden, on one line.
+fn foreign(text: &str) -> String {
+    one_line(&hide_credentials(text)).into_owned()
+}
+
+/// Text in a Markdown table cell or list item (see [`crate::text::markdown`]).
 fn md_cell(text: &str) -> String {
-    text.replace('|', "\\|").replace('\n', " ")
+    crate::text::markdown(text)
+}
+
+/// Text as Markdown inline code.
+fn md_code(text: &str) -> String {
+    crate::text::markdown_code(text)
+}
+
+/// Text inside an HTML element of the note (`<code>` in a summary line).
+fn html_text(text: &str) -> String {
+    one_line(text)
+        .replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+/// A diff line inside a fenced block: on one line, and unable to close the fence.
+fn md_fenced(line: &str) -> Cow<'_, str> {
+    let line = one_line(line);
+    if line.contains("```") || line.contains("~~~") {
+        Cow::Owned(line.replace("```", "'''").replace("~~~", "'''"))
+    } else {
+        line
+    }
 }
 
 /// Markdown for the MR note, at most `limit` characters: a counts table and one row per token
@@ -314,8 +350,8 @@ pub fn markdown(plan: &Plan, limit: usize) -> String {
         out.push_str("| token | status | why | actions |\n|---|---|---|---|\n");
         for token in &attention {
             let row = format!(
-                "| `{}` | {} | {} | {} |\n",
-                md_cell(&token.id),
+                "| {} | {} | {} | {} |\n",
+                md_code(&token.id),
                 token.status.label(),
                 md_cell(&token.reason),
                 md_cell(&action_counts(token))
@@ -333,17 +369,18 @@ pub fn markdown(plan: &Plan, limit: usize) -> String {
             let _ = writeln!(
                 block,
                 "\n<details><summary><code>{}</code>: {}</summary>\n",
-                md_cell(&token.id),
+                html_text(&token.id),
                 token.status.label()
             );
-            let _ = writeln!(block, "- {} ({})", md_cell(&object_line(token)), token.kind);
+            let _ = writeln!(
+                block,
+                "- {} ({})",
+                md_cell(&object_line(token)),
+                md_cell(&token.kind)
+            );
             let _ = writeln!(block, "- {}", md_cell(&token.reason));
             for action in &token.actions {
-                let _ = writeln!(
-                    block,
-                    "- `{}`",
-                    action_line(action, token).replace('`', "'")
-                );
+                let _ = writeln!(block, "- {}", md_code(&action_line(action, token)));
             }
             for consumer in token.consumers.iter().filter(|c| c.diff.is_some()) {
                 let _ = writeln!(
@@ -351,7 +388,9 @@ pub fn markdown(plan: &Plan, limit: usize) -> String {
                     "- settings of {}:\n\n```diff",
                     md_cell(&consumer.label)
                 );
-                block.push_str(consumer.diff.as_deref().unwrap_or_default());
+                for line in consumer.diff.as_deref().unwrap_or_default().lines() {
+                    let _ = writeln!(block, "{}", md_fenced(line));
+                }
                 block.push_str("```\n");
             }
             for note in &token.notes {
@@ -372,12 +411,12 @@ pub fn markdown(plan: &Plan, limit: usize) -> String {
         for found in &plan.undeclared {
             let _ = writeln!(
                 block,
-                "- {} {} \"{}\" #{} on {}",
-                found.kind,
-                md_cell(&found.owner),
-                md_cell(&found.name),
-                found.platform_id,
-                found.platform
+                "- {} {} \"{}\" \\#{} on {}",
+                md_cell(&found.kind),
+                md_cell(&hide_credentials(&found.owner)),
+                md_cell(&hide_credentials(&found.name)),
+                md_cell(&found.platform_id),
+                md_cell(&found.platform)
             );
         }
         if out.len() + block.len() > budget {

@@ -5,12 +5,12 @@
 use std::fmt;
 
 use jiff::Timestamp;
-use secrecy::{ExposeSecret, SecretString};
+use secrecy::SecretString;
 use serde::ser::SerializeMap;
 use serde::{Deserialize, Serialize, Serializer};
 
 pub(crate) fn expose<S: Serializer>(secret: &SecretString, ser: S) -> Result<S::Ok, S::Error> {
-    ser.serialize_str(secret.expose_secret())
+    ser.serialize_str(crate::http::redact::in_flight(secret))
 }
 
 /// A webhook. Its credential (`authentication.data`) is write-only and never appears here.
@@ -107,15 +107,15 @@ impl Serialize for WebhookAuth {
                 let mut map = ser.serialize_map(Some(2))?;
                 match self.0 {
                     WebhookAuth::BearerToken(token) => {
-                        map.serialize_entry("token", token.expose_secret())?;
+                        map.serialize_entry("token", crate::http::redact::in_flight(token))?;
                     }
                     WebhookAuth::BasicAuth { username, password } => {
                         map.serialize_entry("username", username)?;
-                        map.serialize_entry("password", password.expose_secret())?;
+                        map.serialize_entry("password", crate::http::redact::in_flight(password))?;
                     }
                     WebhookAuth::ApiKey { name, value } => {
                         map.serialize_entry("name", name)?;
-                        map.serialize_entry("value", value.expose_secret())?;
+                        map.serialize_entry("value", crate::http::redact::in_flight(value))?;
                     }
                 }
                 map.end()
@@ -213,7 +213,9 @@ impl Serialize for InstallationSettings {
         for (name, value) in &self.0 {
             match value {
                 SettingValue::Plain(v) => map.serialize_entry(name, v)?,
-                SettingValue::Secret(s) => map.serialize_entry(name, s.expose_secret())?,
+                SettingValue::Secret(s) => {
+                    map.serialize_entry(name, crate::http::redact::in_flight(s))?
+                }
             }
         }
         map.end()

@@ -8,6 +8,7 @@ mod check_scan;
 mod ci_file;
 mod demo;
 mod exit_codes;
+mod hostile;
 mod http;
 mod import_sandbox;
 mod ledger;

@@ -173,7 +173,10 @@ impl ConsumerDriver for GitlabCiVariable {
         if !key_ok {
             cx.problem(
                 "key",
-                format!("`{}` is not a valid CI/CD variable key", self.key),
+                format!(
+                    "`{}` is not a valid CI/CD variable key",
+                    crate::text::echo(&self.key)
+                ),
                 "use only letters, digits and `_` (at most 255 characters)",
             );
         }

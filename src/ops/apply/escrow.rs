@@ -1,6 +1,8 @@
 //! Escrow of new values: age encryption to the recipient configured in `tokenops.yaml`
 //! (`escrow.recipient`), decryption with the identity the CLI read from the environment.
-//! The ledger only ever holds the ASCII-armored ciphertext.
+//! The ledger only ever holds the ASCII-armored ciphertext. When a value cannot be opened,
+//! the error says which of the two ends is wrong: the identity in the environment (compared
+//! with `escrow.recipient`), or the escrowed text in the ledger.
 
 use std::io::{Read, Write};
 use std::str::FromStr;
@@ -34,6 +36,32 @@ pub enum EscrowError {
     NoIdentity {
         /// The environment variable.
         env: String,
+    },
+    /// The identity is not the key the value was sealed to ("No matching keys found").
+    #[error(
+        "the escrowed value cannot be opened with the identity in {env}: it was sealed to \
+         another key (age: No matching keys found). {why} Check with `age-keygen -y` which \
+         recipient a secret key belongs to, and compare it with escrow.recipient in \
+         tokenops.yaml"
+    )]
+    WrongKey {
+        /// The environment variable.
+        env: String,
+        /// Which end is wrong, in words.
+        why: String,
+    },
+    /// The escrowed text is damaged or cut short (e.g. "failed to fill whole buffer").
+    #[error(
+        "the escrowed value in the ledger is damaged or cut short (age: {reason}), so it \
+         cannot be opened; {env} and escrow.recipient are not the cause (a wrong key says \
+         \"No matching keys found\"). Check whether something edited or truncated the ledger, \
+         and restore it from its previous copy (the CI artifact or the state backend's history)"
+    )]
+    Damaged {
+        /// The environment variable.
+        env: String,
+        /// What age said.
+        reason: String,
     },
     /// Encryption or decryption failed.
     #[error("escrow {0}")]
@@ -112,19 +140,52 @@ impl Escrow {
                     env: self.identity_env.clone(),
                 }
             })?;
+        let damaged = |reason: String| EscrowError::Damaged {
+            env: self.identity_env.clone(),
+            reason,
+        };
         let decryptor = age::Decryptor::new(age::armor::ArmoredReader::new(armored.as_bytes()))
-            .map_err(|e| EscrowError::Crypto(format!("decryption failed: {e}")))?;
+            .map_err(|e| damaged(e.to_string()))?;
         let mut reader = decryptor
             .decrypt(std::iter::once(&identity as &dyn age::Identity))
-            .map_err(|e| EscrowError::Crypto(format!("decryption failed: {e}")))?;
+            .map_err(|e| match e {
+                age::DecryptError::NoMatchingKeys => self.wrong_key(&identity),
+                other => damaged(other.to_string()),
+            })?;
         let mut bytes = Vec::new();
         reader
             .read_to_end(&mut bytes)
-            .map_err(|e| EscrowError::Crypto(format!("decryption failed: {e}")))?;
+            .map_err(|e| damaged(e.to_string()))?;
         let text = String::from_utf8(bytes.clone())
             .map_err(|_| EscrowError::Crypto("decryption gave non-UTF-8 bytes".to_string()));
         bytes.zeroize();
         text.map(SecretString::from)
+    }
+}
+
+impl Escrow {
+    /// Says which end is wrong when `identity` is not the key a value was sealed to.
+    fn wrong_key(&self, identity: &age::x25519::Identity) -> EscrowError {
+        let own = identity.to_public().to_string();
+        let configured = self.recipient.to_string();
+        let env = &self.identity_env;
+        let why = if own == configured {
+            format!(
+                "{env} matches escrow.recipient ({configured}), so the value was sealed to an \
+                 earlier recipient: export that earlier identity in {env} for this run, and the \
+                 unfinished rotation completes."
+            )
+        } else {
+            format!(
+                "{env} is the key of {own}, but escrow.recipient is {configured}: export the \
+                 secret key that matches escrow.recipient in {env} (or, if escrow.recipient was \
+                 changed since the rotation started, the key of the earlier recipient)."
+            )
+        };
+        EscrowError::WrongKey {
+            env: env.clone(),
+            why,
+        }
     }
 }
 

@@ -120,17 +120,17 @@ pub fn print(report: &ApplyReport, out: &mut dyn Write) -> std::io::Result<()> {
             "{:<8} {}: {}",
             result.outcome.label(),
             result.id,
-            result.detail
+            crate::text::one_line(&result.detail)
         )?;
         for note in &result.notes {
-            writeln!(out, "         note: {note}")?;
+            writeln!(out, "         note: {}", crate::text::one_line(note))?;
         }
     }
     if !report.checklist.is_empty() {
         writeln!(out)?;
         writeln!(out, "Manual steps left to a person:")?;
         for item in &report.checklist {
-            writeln!(out, "  - [ ] {item}")?;
+            writeln!(out, "  - [ ] {}", crate::text::one_line(item))?;
         }
     }
     writeln!(out)?;

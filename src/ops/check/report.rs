@@ -1,8 +1,11 @@
 //! How a check report reads: plain text for a terminal, JSON for machines, and the Markdown
 //! task list of the report issue (one box per entry, each carrying its hidden key so that a
-//! later run can keep the boxes people ticked).
+//! later run can keep the boxes people ticked). Names, owners and reasons come from servers
+//! and manifests, so each is escaped for the terminal or for Markdown on its way out.
 
 use std::fmt::Write as _;
+
+use crate::text::{hide_credentials, markdown as md, one_line};
 
 use super::classify::{Entry, Report, Suggestion, kind_words};
 use crate::time::utc_date;
@@ -104,17 +107,27 @@ pub fn text(report: &Report) -> String {
             "\n{} {} `{}` ({}{})",
             if entry.within_window { "!" } else { "-" },
             kind_words(&entry.kind),
-            entry.name,
-            place(entry),
+            one_line(&hide_credentials(&entry.name)),
+            one_line(&hide_credentials(&place(entry))),
             entry
                 .platform_id
                 .as_ref()
-                .map(|id| format!(", id {id}"))
+                .map(|id| format!(", id {}", one_line(id)))
                 .unwrap_or_default()
         );
         let _ = writeln!(out, "    {}; {}", when(entry), last_used(entry));
-        let _ = writeln!(out, "    {}; {}", declared(entry), used_by(entry));
-        let _ = writeln!(out, "    action: {}: {}", action(entry), entry.why);
+        let _ = writeln!(
+            out,
+            "    {}; {}",
+            one_line(&declared(entry)),
+            one_line(&used_by(entry))
+        );
+        let _ = writeln!(
+            out,
+            "    action: {}: {}",
+            action(entry),
+            one_line(&entry.why)
+        );
     }
     out
 }
@@ -137,7 +150,7 @@ pub fn markdown(report: &Report) -> String {
 
 /// Keeps text from breaking out of Markdown inline code or starting a quick action.
 fn code(text: &str) -> String {
-    format!("`{}`", text.replace('`', "'"))
+    crate::text::markdown_code(&hide_credentials(text))
 }
 
 /// One task-list item: the box, the token in words, the hidden key; details below it.
@@ -150,16 +163,16 @@ pub fn task_line(entry: &Entry, ticked: bool) -> String {
         code(&entry.name),
         code(&entry.owner),
         match (&entry.platform_id, entry.owner.contains(&entry.platform)) {
-            (Some(id), true) => format!(" (id {id})"),
-            (Some(id), false) => format!(" (id {id}, {})", entry.platform),
+            (Some(id), true) => format!(" (id {})", md(id)),
+            (Some(id), false) => format!(" (id {}, {})", md(id), md(&entry.platform)),
             (None, true) => String::new(),
-            (None, false) => format!(" ({})", entry.platform),
+            (None, false) => format!(" ({})", md(&entry.platform)),
         },
         key_marker(&entry.key),
     );
     let _ = writeln!(out, "  - {}; {}", when(entry), last_used(entry));
-    let _ = writeln!(out, "  - {}; {}", declared(entry), used_by(entry));
-    let _ = writeln!(out, "  - {}", entry.why);
+    let _ = writeln!(out, "  - {}; {}", md(&declared(entry)), md(&used_by(entry)));
+    let _ = writeln!(out, "  - {}", md(&entry.why));
     out
 }
 

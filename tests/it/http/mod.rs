@@ -8,7 +8,7 @@ mod logs;
 mod pages;
 mod resources;
 mod retry;
-mod server;
+pub(crate) mod server;
 
 use std::sync::Arc;
 use std::time::Duration;
