@@ -177,6 +177,8 @@ impl ApiClient {
             return Ok(items);
         };
         let mut seen = Seen::new(first_pointer);
+        // The first page was read already.
+        seen.pages = 1;
         seen.pointers.insert(pointer);
         let offset = next.query.iter().any(|(k, _)| k == "page");
         if let (Some(pages), true) = (total_pages, offset)

@@ -40,7 +40,14 @@ pub fn compute(
         .iter()
         .map(|token| plan_token(token, inventory, ledger, now, false))
         .collect();
-    assemble(tokens, inventory, ledger, now, Selection::default())
+    assemble(
+        desired,
+        tokens,
+        inventory,
+        ledger,
+        now,
+        Selection::default(),
+    )
 }
 
 /// Computes the plan for a selection: only the `--target` tokens (all when none), with the
@@ -61,10 +68,18 @@ pub fn compute_selected(
         .map(|token| plan_token(token, inventory, ledger, now, selection.replaces(&token.id)))
         .collect();
     select::check_refusals(selection, &tokens)?;
-    Ok(assemble(tokens, inventory, ledger, now, selection.clone()))
+    Ok(assemble(
+        desired,
+        tokens,
+        inventory,
+        ledger,
+        now,
+        selection.clone(),
+    ))
 }
 
 fn assemble(
+    desired: &[DesiredToken],
     tokens: Vec<TokenPlan>,
     inventory: &Inventory,
     ledger: &Ledger,
@@ -89,7 +104,7 @@ fn assemble(
     Plan {
         format: PLAN_FORMAT,
         generated_at: now,
-        live_fingerprint: live_fingerprint(inventory, ledger),
+        live_fingerprint: live_fingerprint(desired, inventory, ledger),
         selection,
         summary,
         tokens,
@@ -97,9 +112,15 @@ fn assemble(
     }
 }
 
-/// A stable digest of the live state and the ledger a plan was computed from. Last-use times
-/// are left out: discovery's own probes move them, and a use is not a change a plan depends on.
-pub fn live_fingerprint(inventory: &Inventory, ledger: &Ledger) -> String {
+/// A stable digest of the desired state (every declared token, its policy and its consumers'
+/// settings), the live state and the ledger a plan was computed from, so that a saved plan is
+/// refused when any of them changed. Last-use times are left out: discovery's own probes move
+/// them, and a use is not a change a plan depends on.
+pub fn live_fingerprint(
+    desired: &[DesiredToken],
+    inventory: &Inventory,
+    ledger: &Ledger,
+) -> String {
     let mut stable = inventory.clone();
     for live in stable.tokens.values_mut() {
         if let LiveToken::Found(record) = live {
@@ -111,6 +132,7 @@ pub fn live_fingerprint(inventory: &Inventory, ledger: &Ledger) -> String {
     }
     let mut hasher = Sha256::new();
     // Serializing plain data into a hasher cannot fail; an error would only drop bytes.
+    let _ = serde_json::to_writer(HashWriter(&mut hasher), desired);
     let _ = serde_json::to_writer(HashWriter(&mut hasher), &stable);
     let _ = serde_json::to_writer(HashWriter(&mut hasher), ledger);
     let digest = hasher.finalize();

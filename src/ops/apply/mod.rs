@@ -103,7 +103,8 @@ pub enum ApplyError {
     },
     /// Live state moved since the plan was saved.
     #[error(
-        "the plan {path} is stale: live state or the ledger changed since it was made \
+        "the plan {path} is stale: the manifests, live state or the ledger changed since it was \
+         made, so applying it would carry out changes nobody reviewed \
          (fingerprint {saved}, now {live}). Run `tokenops plan --out {path}` again, review it, \
          and apply the new plan"
     )]

@@ -94,3 +94,26 @@ fn apply_needs_auto_approve_without_a_terminal() {
     assert!(out.stderr.contains("--auto-approve"));
     assert!(sc.ledger().is_empty(), "nothing was touched");
 }
+
+/// A saved plan is bound to the manifests it was made from: a consumer setting changed after
+/// `plan --out` (unreviewed) makes `apply PLANFILE` refuse instead of writing it.
+#[test]
+fn a_saved_plan_is_refused_when_the_manifests_changed_since() {
+    let sc = Scenario::gitlab_example().start();
+    sc.run(&["plan", "--out", "plan.json", "--detailed-exitcode"], 2);
+    let manifest = sc.path().join("manifests/gitlab.yaml");
+    let text = std::fs::read_to_string(&manifest).expect("manifest");
+    let changed = text.replace(
+        "key: TRIAGE_TOKEN, masked: true, protected: true",
+        "key: TRIAGE_TOKEN, masked: true, protected: false",
+    );
+    assert_ne!(text, changed, "the test edits a real setting");
+    std::fs::write(&manifest, changed).expect("write manifest");
+    let apply = sc.cmd(&["apply", "--auto-approve", "plan.json"]).expect(1);
+    assert!(
+        apply.stderr.contains("is stale") && apply.stderr.contains("manifests"),
+        "{}",
+        apply.stderr
+    );
+    assert!(!sc.ledger().contains("\"pending\""), "nothing was started");
+}
