@@ -31,6 +31,7 @@ pub mod tokens {
     pub mod gitlab_personal_access_token;
     pub mod gitlab_pipeline_trigger_token;
     pub mod gitlab_project_access_token;
+    mod resource_access_token;
     pub mod zendesk_api_token;
     pub mod zendesk_oauth_client_secret;
     pub mod zendesk_oauth_token;
