@@ -39,6 +39,10 @@ pub fn apply_with_file_limit(
         .env("TOKENOPS_ESCROW_IDENTITY", identity.expose_secret())
         .env(tokenops::cli::env::NOW_VAR, sc.now().to_string())
         .args(["apply", "--auto-approve"]);
+    // The test may itself run in a CI job; tokenops would then refuse the local ledger.
+    for var in crate::scenario::CI_VARIABLES {
+        cmd.env_remove(var);
+    }
     // SAFETY: between fork and exec only async-signal-safe calls are made (signal, setrlimit).
     unsafe {
         cmd.pre_exec(move || {

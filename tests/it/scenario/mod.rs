@@ -39,7 +39,7 @@ use tokenops::manifest::{CheckSettings, Config, GitlabInstance, LedgerSettings, 
 use tokenops::sandbox::{Sandbox, SandboxHandle, SandboxOptions, Seed};
 
 pub use raw::{Answer, enc};
-pub use run::{Exit, Output, plain_command};
+pub use run::{CI_VARIABLES, Exit, Output, plain_command};
 
 /// The sandbox clock's start in every scenario. Sub-second on purpose: the platforms'
 /// whole-second timestamps then differ from tokenops's own.
