@@ -184,7 +184,15 @@ impl ApiClient {
         if let (Some(pages), true) = (total_pages, offset)
             && pages > 1
         {
-            let pages = pages.min(MAX_PAGES as u64);
+            if pages >= MAX_PAGES as u64 {
+                // Refused before asking for any of them, not after ten thousand requests.
+                return Err(ApiError::Pagination {
+                    target: Box::new(self.target(&base.method, base.object())),
+                    detail: format!(
+                        "`x-total-pages` announces {pages} pages, more than the {MAX_PAGES} read"
+                    ),
+                });
+            }
             let base = &base;
             let answers = try_join_all((2..=pages).map(|n| async move {
                 let response = self.send(base.clone().query("page", n)).await?;

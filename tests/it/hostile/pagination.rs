@@ -117,3 +117,21 @@ async fn a_list_that_keeps_announcing_new_pages_stops_at_the_limit_with_an_error
         started.elapsed()
     );
 }
+
+#[tokio::test]
+async fn a_list_announcing_more_pages_than_the_limit_is_refused_before_reading_them() {
+    let server = serve(|_, _| {
+        Reply::json(200, json!([token_json(1)]))
+            .header("x-next-page", "2")
+            .header("x-total-pages", "1000000000")
+    })
+    .await;
+    let (client, _) = gitlab(&server.origin, fast());
+    let err = client
+        .list_personal_tokens(&TokenFilter::default())
+        .await
+        .unwrap_err();
+    assert_loop(&err, "personal access tokens");
+    assert!(err.to_string().contains("1000000000 pages"), "{err}");
+    assert_eq!(server.count(), 1, "only the first page was asked for");
+}
