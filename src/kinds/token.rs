@@ -215,6 +215,12 @@ pub trait TokenDriver: Send + Sync {
     fn mask_problem(&self, raw: bool) -> Option<(String, String)>;
     /// Whether a token discovery found is the one this declaration names.
     fn declares(&self, found: &DiscoveredToken) -> bool;
+    /// The platform record the declaration names, in words, when two declarations could
+    /// name the same one without sharing an id (`validate` refuses the second). Kinds whose
+    /// coordinates already name one record answer `None`.
+    fn record_key(&self) -> Option<String> {
+        None
+    }
     /// The check report's `(stable key, owner in words, name)` of the declared token; `None`
     /// for kinds with no expiry of their own.
     fn check_identity(&self) -> Option<(String, String, String)>;
