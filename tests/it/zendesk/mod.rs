@@ -2,3 +2,4 @@
 //! whole-second `created_at`, expiries the platform decides, ages from fields that carry them.
 
 mod oauth_users;
+mod same_second;

@@ -6,7 +6,7 @@ use crate::scenario::Scenario;
 
 /// An OAuth client with tokens of the admin tokenops signs in as and of two other agents,
 /// the agents' tokens minted after the admin's (so "newest" is someone else's).
-const SEED: &str = r#"
+pub const SEED: &str = r#"
 gitlab:
   - name: gitlab.com
     admin: tokenops-admin
@@ -32,7 +32,7 @@ zendesk:
       - { client: escalations, user: two@example.com, scopes: [tickets:read], expires_at: +3d }
 "#;
 
-const MANIFEST: &str = r#"
+pub const MANIFEST: &str = r#"
 tokens:
   - id: escalations
     zendesk_oauth_token: { zendesk: global, client: escalations, scopes: [tickets:read] }
@@ -42,7 +42,7 @@ tokens:
 "#;
 
 /// `(id, user email, revoked)` of every token of the `escalations` client.
-fn tokens(sc: &Scenario) -> Vec<(u64, String, bool)> {
+pub fn tokens(sc: &Scenario) -> Vec<(u64, String, bool)> {
     sc.with_zendesk("global", |zd| {
         let client = zd
             .clients
