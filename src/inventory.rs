@@ -64,6 +64,25 @@ pub struct LiveRecord {
     /// Keyed fingerprint of the value, where the platform shows it in full to its owner
     /// (pipeline trigger tokens).
     pub value_fingerprint: Option<String>,
+    /// No field tells how old the value is (a Zendesk client secret tokenops never
+    /// replaced): no expiry is reported rather than one made up.
+    #[serde(default)]
+    pub age_unknown: bool,
+}
+
+impl LiveRecord {
+    /// The instant the record expires: the exact time when the platform gives one, else the
+    /// start (00:00 UTC) of the expiry day.
+    pub fn expiry(&self) -> Option<Timestamp> {
+        self.expires_at_time
+            .or_else(|| self.expires_at.and_then(crate::time::midnight))
+    }
+
+    /// Whole days from `now` until the record expires, the one count `plan` and `check`
+    /// both show.
+    pub fn days_left(&self, now: Timestamp) -> Option<i64> {
+        self.expiry().map(|at| crate::time::days_between(now, at))
+    }
 }
 
 /// What a consumer holds and how it is configured.

@@ -9,8 +9,8 @@ use tokenops::inventory::{DiscoveredToken, Holds, Inventory, LiveConsumer, LiveR
 use tokenops::ledger::{Ledger, LedgerToken, PendingRotation, Step};
 use tokenops::plan::render::{self, Format};
 use tokenops::plan::{
-    Action, ConsumerStatus, DesiredConsumer, DesiredToken, Mode, Policy, Strategy, TokenClass,
-    TokenStatus, compute,
+    Action, ConsumerStatus, DesiredConsumer, DesiredToken, Mode, NewExpiry, Policy, Strategy,
+    TokenClass, TokenStatus, compute,
 };
 
 const DAY: i64 = 86_400;
@@ -60,6 +60,7 @@ fn project_token(consumers: Vec<DesiredConsumer>) -> DesiredToken {
         },
         class: TokenClass::Rotatable,
         bot_owned: true,
+        new_expiry: NewExpiry::Lifetime,
         consumers,
     }
 }
@@ -367,6 +368,7 @@ fn legacy_zendesk_token_shows_both_deadlines_and_idle_days() {
         },
         class: TokenClass::Legacy,
         bot_owned: false,
+        new_expiry: NewExpiry::Never,
         consumers: vec![],
     }];
     let mut inv = Inventory::default();

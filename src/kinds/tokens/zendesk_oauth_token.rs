@@ -27,7 +27,7 @@ use crate::inventory::{DiscoveredToken, LiveRecord, LiveToken};
 use crate::kinds::entry::{key, q, scopes, slug};
 use crate::kinds::zendesk::{fetched_client, live_client, secret_env, secret_key};
 use crate::kinds::{
-    Issued, KindCheck, ScopeRules, StageCx, Stop, TokenClass, TokenDriver, TokenKindId,
+    Issued, KindCheck, NewExpiry, ScopeRules, StageCx, Stop, TokenClass, TokenDriver, TokenKindId,
     TokenLiveCx, TokenMeta, UndeclaredEntry,
 };
 use crate::ledger::{Obtain, PendingRotation};
@@ -225,6 +225,17 @@ impl TokenDriver for ZendeskOauthToken {
             exclusive: true,
         })
     }
+    fn new_expiry(&self) -> NewExpiry {
+        match self.grant {
+            OauthGrant::ClientCredentials => NewExpiry::Lifetime,
+            OauthGrant::AdminApi => NewExpiry::Platform(
+                "Zendesk sets the new token's expiry from the OAuth client's expiry policy \
+                 (30 minutes by default for clients created after 2026-04-30, none for older \
+                 ones until 2027-04-01); apply records what Zendesk answers"
+                    .to_string(),
+            ),
+        }
+    }
     fn object_words(&self) -> String {
         format!(
             "OAuth token of client {} ({})",
@@ -235,7 +246,19 @@ impl TokenDriver for ZendeskOauthToken {
     fn bot_owned(&self) -> bool {
         false
     }
-    fn check(&self, _cx: &mut KindCheck<'_>) {}
+    fn check(&self, cx: &mut KindCheck<'_>) {
+        let sets_lifetime = cx.rotation.and_then(|r| r.get("lifetime")).is_some();
+        if self.grant == OauthGrant::AdminApi && sets_lifetime {
+            cx.rotation_problem(
+                "lifetime",
+                "a zendesk_oauth_token minted through the admin API (`grant: admin_api`) \
+                 cannot be given a lifetime: the create call takes none, and Zendesk sets \
+                 the expiry from the OAuth client's expiry policy",
+                "remove `lifetime` (tokenops then rotates by the expiry Zendesk reports), or \
+                 use `grant: client_credentials`, whose `expires_in` tokenops sets",
+            );
+        }
+    }
     fn mask_problem(&self, _raw: bool) -> Option<(String, String)> {
         None
     }
@@ -307,6 +330,7 @@ impl TokenDriver for ZendeskOauthToken {
                 user_id: tok.user_id,
                 access_level: None,
                 value_fingerprint: None,
+                age_unknown: false,
             }),
         })
     }
@@ -359,7 +383,11 @@ impl TokenDriver for ZendeskOauthToken {
                 };
                 match zd.create_oauth_token(&new).await {
                     Ok(token) => match token.value() {
-                        Some(v) => (v.clone(), Some(token.id)),
+                        Some(v) => {
+                            // The platform decided the expiry: record what it answered.
+                            pending.new_expires_at = token.expires_at.map(utc_date);
+                            (v.clone(), Some(token.id))
+                        }
                         None => {
                             return Err(Stop::Pending(format!(
                                 "Zendesk {zendesk}: the new OAuth token {} came without its \
@@ -394,7 +422,19 @@ impl TokenDriver for ZendeskOauthToken {
                     expires_in,
                 };
                 match zd.grant(&grant).await {
-                    Ok(granted) => (granted.access_token, None),
+                    Ok(granted) => {
+                        pending.new_expires_at = granted
+                            .expires_in
+                            .and_then(|s| i64::try_from(s).ok())
+                            .and_then(|s| {
+                                pending
+                                    .started_at
+                                    .checked_add(jiff::SignedDuration::from_secs(s))
+                                    .ok()
+                            })
+                            .map(utc_date);
+                        (granted.access_token, None)
+                    }
                     Err(e @ ApiError::OutcomeUnknown { .. }) => {
                         return Err(Stop::Pending(format!(
                             "{e}; the next apply revokes whatever was minted and mints again"

@@ -1,5 +1,7 @@
 //! Zendesk as it really answers: OAuth tokens of several users on one client, the
 //! whole-second `created_at`, expiries the platform decides, ages from fields that carry them.
 
+mod ages;
+mod expiry;
 mod oauth_users;
 mod same_second;
