@@ -78,11 +78,17 @@ impl LiveRecord {
             .or_else(|| self.expires_at.and_then(crate::time::midnight))
     }
 
-    /// Whole days from `now` until the record expires, the one count `plan` and `check`
-    /// both show.
+    /// Calendar days (UTC) from `now` to the expiry day, the one count `plan` and `check`
+    /// both show: a token expiring tomorrow at any hour has 1 day left.
     pub fn days_left(&self, now: Timestamp) -> Option<i64> {
-        self.expiry().map(|at| crate::time::days_between(now, at))
+        self.expiry().map(|at| days_left_until(now, at))
     }
+}
+
+/// Calendar days (UTC) from `now` to the day of `at`.
+pub fn days_left_until(now: Timestamp, at: Timestamp) -> i64 {
+    use crate::time::{days_between_dates, utc_date};
+    days_between_dates(utc_date(now), utc_date(at))
 }
 
 /// What a consumer holds and how it is configured.

@@ -218,7 +218,7 @@ fn plan_token(
     let expiry = expiry_of(token, record, remembered);
     if let Some(at) = expiry {
         plan.expires_at = Some(utc_date(at));
-        plan.days_left = Some(days_between(now, at));
+        plan.days_left = Some(crate::inventory::days_left_until(now, at));
     }
 
     if let Some(pending) = remembered.and_then(|r| r.pending.as_ref()) {

@@ -8,7 +8,7 @@ use serde_json::{Value as Json, json};
 
 use super::{Caller, forbidden, invalid, not_found, wrapped};
 use crate::sandbox::http::{Reply, Req, empty, json as json_reply};
-use crate::sandbox::pagination::zendesk_cursor_page;
+use crate::sandbox::pagination::{encode_query, kept_query, zendesk_cursor_page};
 use crate::sandbox::state::zendesk::{OAuthClient, OAuthToken, Zendesk};
 use crate::sandbox::state::{Issuer, ValueKind, zd_time};
 
@@ -64,10 +64,10 @@ fn list_page(req: &Req, key: &str, items: Vec<(String, Json)>) -> axum::response
     let start = ((page - 1) * per_page).min(count);
     let end = (start + per_page).min(count);
     let link = |p: usize| {
-        json!(format!(
-            "{}{}?page={p}&per_page={per_page}",
-            req.base, req.path
-        ))
+        let mut pairs = kept_query(req, &["page", "per_page"]);
+        pairs.push(("page".into(), p.to_string()));
+        pairs.push(("per_page".into(), per_page.to_string()));
+        json!(format!("{}{}?{}", req.base, req.path, encode_query(pairs)))
     };
     let body = json!({
         key: items[start..end].iter().map(|(_, v)| v.clone()).collect::<Vec<_>>(),

@@ -241,7 +241,7 @@ tokens:
         .find(|e| e["name"] == "escalations")
         .unwrap_or_else(|| panic!("{out}"))["days_left"]
         .clone();
-    assert_eq!(planned, 5);
+    assert_eq!(planned, 6, "the expiry falls on the sixth day from today");
     assert_eq!(checked, planned);
 }
 

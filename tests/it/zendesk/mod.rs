@@ -4,4 +4,5 @@
 mod ages;
 mod expiry;
 mod oauth_users;
+mod pagination;
 mod same_second;
