@@ -261,6 +261,14 @@ async fn handle(
     request: Request,
 ) -> Response {
     let first = request.uri().path().split('/').nth(1).unwrap_or_default();
+    if first == super::control::PREFIX {
+        let (parts, body) = request.into_parts();
+        let body = axum::body::to_bytes(body, 64 << 20)
+            .await
+            .unwrap_or_default();
+        let segs: Vec<&str> = parts.uri.path().split('/').skip(2).collect();
+        return super::control::handle(&shared, &parts.method, &segs, &body);
+    }
     match first {
         GitLabSim::KEY => handle_on::<GitLabSim>(shared, conn, request).await,
         ZendeskSim::KEY => handle_on::<ZendeskSim>(shared, conn, request).await,

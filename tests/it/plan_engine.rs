@@ -122,7 +122,8 @@ fn due_token_rotates_with_explicit_expiry_and_writes_every_consumer() {
     let plan = compute(&desired, &inv, &Ledger::default(), now());
     let token = &plan.tokens[0];
     assert_eq!(token.status, TokenStatus::Due);
-    assert_eq!(token.days_left, Some(8));
+    // Calendar days from 2026-11-28 to 2026-12-07, as `check` counts them.
+    assert_eq!(token.days_left, Some(9));
     assert_eq!(
         token.actions,
         vec![

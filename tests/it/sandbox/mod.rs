@@ -4,6 +4,7 @@
 
 mod ci_credentials;
 mod cli;
+mod control;
 mod faults;
 mod gitlab_hooks;
 mod gitlab_misc;
