@@ -258,16 +258,29 @@ pub(crate) fn create_token(zd: &mut Zendesk, issuer: &mut Issuer, req: &Req, who
         .and_then(|v| serde_json::from_value(v.clone()).ok())
         .filter(|s: &Vec<String>| !s.is_empty())
         .ok_or_else(|| invalid("scopes", "Scopes: cannot be blank"))?;
-    let seconds = |key: &str| body.get(key).and_then(Json::as_i64);
-    let expires_at = seconds("expires_in").map(|s| add(req.now, s));
-    let refresh_expires_at = seconds("refresh_token_expires_in").map(|s| add(req.now, s));
+    let seconds = |key: &str| {
+        body.get(key).and_then(|v| {
+            v.as_i64()
+                .or_else(|| v.as_str().and_then(|s| s.parse().ok()))
+        })
+    };
+    // The client's expiry policy decides; a client that still issues non-expiring tokens
+    // gives none unless asked.
+    let client = &zd.clients[&client_id];
+    let life = client
+        .token_life(
+            req.now,
+            seconds("expires_in"),
+            seconds("refresh_token_expires_in"),
+        )
+        .map_err(|why| invalid("expires_in", why))?;
     let id = zd.mint_oauth_token(
         issuer,
         client_id,
         who.user_id,
         scopes,
-        expires_at,
-        refresh_expires_at,
+        life.map(|l| add(req.now, l.access)),
+        life.map(|l| add(req.now, l.refresh)),
         req.now,
     );
     Ok(json_reply(
@@ -318,19 +331,13 @@ pub(crate) fn grant(zd: &mut Zendesk, issuer: &mut Issuer, req: &Req) -> Reply {
         .cloned()
         .ok_or_else(|| oauth_error(401, "invalid_client", "Client authentication failed due to unknown client, no client authentication included, or unsupported authentication method."))?;
     let number = |k: &str| p(k).and_then(|v| v.parse::<i64>().ok());
-    let expires_in = number("expires_in").unwrap_or(1800);
-    let refresh_in = number("refresh_token_expires_in").unwrap_or(2_592_000);
-    let in_range = 300 < expires_in
-        && expires_in < 172_800
-        && (604_800..=7_776_000).contains(&refresh_in)
-        && expires_in < refresh_in;
-    if !in_range {
-        return Err(oauth_error(
-            400,
-            "invalid_request",
-            "expires_in or refresh_token_expires_in is out of range.",
-        ));
-    }
+    let life = client
+        .token_life(
+            req.now,
+            number("expires_in"),
+            number("refresh_token_expires_in"),
+        )
+        .map_err(|why| oauth_error(400, "invalid_request", why))?;
     let (user_id, scopes) = match grant_type.as_str() {
         "client_credentials" => {
             if client.kind != "confidential" {
@@ -379,8 +386,8 @@ pub(crate) fn grant(zd: &mut Zendesk, issuer: &mut Issuer, req: &Req) -> Reply {
         client.id,
         user_id,
         scopes,
-        Some(add(req.now, expires_in)),
-        Some(add(req.now, refresh_in)),
+        life.map(|l| add(req.now, l.access)),
+        life.map(|l| add(req.now, l.refresh)),
         req.now,
     );
     let t = &zd.oauth_tokens[&id];
@@ -388,8 +395,8 @@ pub(crate) fn grant(zd: &mut Zendesk, issuer: &mut Issuer, req: &Req) -> Reply {
         200,
         json!({
             "access_token": t.value.reveal(), "token_type": "bearer", "scope": t.scopes.join(" "),
-            "expires_in": expires_in, "refresh_token": t.refresh.as_ref().map(|r| r.reveal().to_string()),
-            "refresh_token_expires_in": refresh_in,
+            "expires_in": life.map(|l| l.access), "refresh_token": t.refresh.as_ref().map(|r| r.reveal().to_string()),
+            "refresh_token_expires_in": life.map(|l| l.refresh),
         }),
     ))
 }

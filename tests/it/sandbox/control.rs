@@ -24,7 +24,7 @@ zendesk:
     users:
       - { name: Admin, email: admin@example.com, role: admin }
     oauth_clients:
-      - { identifier: escalations, name: Escalations }
+      - { identifier: escalations, name: Escalations, created_at: "2025-11-03T10:00:00Z" }
     oauth_tokens:
       - { client: escalations, scopes: [tickets:read], expires_at: +20d }
 "#;

@@ -14,4 +14,5 @@ mod gitlab_variables;
 mod seed;
 mod terraform;
 mod zendesk;
+mod zendesk_expiry;
 mod zendesk_oauth;

@@ -25,7 +25,7 @@ zendesk:
       - { name: Agent One, email: one@example.com, role: admin }
       - { name: Agent Two, email: two@example.com, role: admin }
     oauth_clients:
-      - { identifier: escalations, name: Escalations }
+      - { identifier: escalations, name: Escalations, created_at: "2025-11-03T10:00:00Z" }
     oauth_tokens:
       - { client: escalations, scopes: [tickets:read], expires_at: +3d }
       - { client: escalations, user: one@example.com, scopes: [tickets:read], expires_at: +3d }
