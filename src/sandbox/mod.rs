@@ -86,6 +86,22 @@ pub(crate) struct Shared {
     pub origin: String,
     /// Seed of the random choices, kept for a reseed through the control API.
     pub rng_seed: u64,
+    /// Requests per instance in the current sandbox-clock minute: `(minute, count)`.
+    pub minute_use: Mutex<std::collections::BTreeMap<String, (i64, u32)>>,
+}
+
+impl Shared {
+    /// Counts one request to `instance` and returns how many it had this sandbox minute.
+    pub(crate) fn count_minute(&self, instance: &str, now: Timestamp) -> u32 {
+        let minute = now.as_second().div_euclid(60);
+        let mut use_ = self.minute_use.lock().expect("minute counter lock");
+        let entry = use_.entry(instance.to_string()).or_insert((minute, 0));
+        if entry.0 != minute {
+            *entry = (minute, 0);
+        }
+        entry.1 += 1;
+        entry.1
+    }
 }
 
 /// The simulator.
@@ -118,6 +134,7 @@ impl Sandbox {
             log: requests::RequestLog::default(),
             origin: format!("http://{addr}"),
             rng_seed: options.rng_seed,
+            minute_use: Mutex::default(),
         });
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let task = tokio::spawn(server::serve(listener, shared.clone(), stopped));

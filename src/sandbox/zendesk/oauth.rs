@@ -20,9 +20,13 @@ fn client_json(req: &Req, c: &OAuthClient, secret: bool) -> Json {
         "created_at": zd_time(c.created_at), "updated_at": zd_time(c.updated_at),
         "url": format!("{}/api/v2/oauth/clients/{}.json", req.base, c.id),
     });
-    if secret {
-        body["secret"] = json!(c.secret.reveal());
-    }
+    // The full secret only at creation and generate_secret; lists and shows carry its first
+    // characters, as Zendesk's own examples do.
+    body["secret"] = if secret {
+        json!(c.secret.reveal())
+    } else {
+        json!(c.secret.reveal().chars().take(6).collect::<String>())
+    };
     body
 }
 
@@ -438,7 +442,8 @@ pub(crate) fn me(zd: &mut Zendesk, _: &mut Issuer, req: &Req) -> Reply {
             let u = &zd.users[&who.user_id];
             Ok(json_reply(
                 200,
-                json!({"user": {"id": u.id, "name": u.name, "email": u.email, "role": u.role}}),
+                json!({"user": {"id": u.id, "name": u.name, "email": u.email, "role": u.role,
+                    "active": true, "suspended": false}}),
             ))
         }
         Err(_) => Ok(json_reply(

@@ -12,6 +12,7 @@ mod gitlab_rotation;
 mod gitlab_tokens;
 mod gitlab_variables;
 mod seed;
+mod shapes;
 mod terraform;
 mod zendesk;
 mod zendesk_expiry;
