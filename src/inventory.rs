@@ -64,6 +64,31 @@ pub struct LiveRecord {
     /// Keyed fingerprint of the value, where the platform shows it in full to its owner
     /// (pipeline trigger tokens).
     pub value_fingerprint: Option<String>,
+    /// No field tells how old the value is (a Zendesk client secret tokenops never
+    /// replaced): no expiry is reported rather than one made up.
+    #[serde(default)]
+    pub age_unknown: bool,
+}
+
+impl LiveRecord {
+    /// The instant the record expires: the exact time when the platform gives one, else the
+    /// start (00:00 UTC) of the expiry day.
+    pub fn expiry(&self) -> Option<Timestamp> {
+        self.expires_at_time
+            .or_else(|| self.expires_at.and_then(crate::time::midnight))
+    }
+
+    /// Calendar days (UTC) from `now` to the expiry day, the one count `plan` and `check`
+    /// both show: a token expiring tomorrow at any hour has 1 day left.
+    pub fn days_left(&self, now: Timestamp) -> Option<i64> {
+        self.expiry().map(|at| days_left_until(now, at))
+    }
+}
+
+/// Calendar days (UTC) from `now` to the day of `at`.
+pub fn days_left_until(now: Timestamp, at: Timestamp) -> i64 {
+    use crate::time::{days_between_dates, utc_date};
+    days_between_dates(utc_date(now), utc_date(at))
 }
 
 /// What a consumer holds and how it is configured.

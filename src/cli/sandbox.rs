@@ -1,6 +1,7 @@
 //! `tokenops sandbox`: serves the built-in GitLab + Zendesk simulator on loopback until
 //! interrupted. The first stdout line is one JSON object naming each simulated instance's
-//! base URL and the admin credential to use with it.
+//! base URL and the admin credential to use with it, and the URL of the control API that
+//! scripts the clock, faults, seed, request log and issued values from outside.
 
 use std::io::Write;
 use std::net::SocketAddr;

@@ -135,6 +135,9 @@ async fn fetch_one(key: &ListKey, clients: &Clients) -> Result<Listing, FetchErr
         ListKey::ZendeskApiTokens { zendesk: z } => {
             Listing::ApiTokens(zendesk(z)?.list_api_tokens().await?)
         }
+        ListKey::ZendeskCurrentUser { zendesk: z } => {
+            Listing::ZendeskUser(zendesk(z)?.current_user().await?)
+        }
     })
 }
 

@@ -11,7 +11,7 @@ use secrecy::SecretString;
 use super::Failure;
 use crate::gitlab::{AccessToken, Hook, Trigger, Variable};
 use crate::manifest::GitlabOwner;
-use crate::zendesk::{ApiToken, App, Installation, OAuthClient, OAuthToken, Webhook};
+use crate::zendesk::{ApiToken, App, Installation, OAuthClient, OAuthToken, Webhook, ZendeskUser};
 
 /// One list (or lookup) on one platform instance.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -51,6 +51,9 @@ pub enum ListKey {
     ZendeskOauthTokens { zendesk: String },
     /// Legacy Zendesk API tokens.
     ZendeskApiTokens { zendesk: String },
+    /// The Zendesk user tokenops's own credential signs in as (`users/me`): the user an
+    /// OAuth token minted through the admin API belongs to.
+    ZendeskCurrentUser { zendesk: String },
 }
 
 impl ListKey {
@@ -93,6 +96,9 @@ impl ListKey {
             ListKey::ZendeskOauthClients { zendesk } => format!("{zendesk}: OAuth clients"),
             ListKey::ZendeskOauthTokens { zendesk } => format!("{zendesk}: OAuth tokens"),
             ListKey::ZendeskApiTokens { zendesk } => format!("{zendesk}: API tokens"),
+            ListKey::ZendeskCurrentUser { zendesk } => {
+                format!("{zendesk}: the user tokenops signs in as")
+            }
         }
     }
 }
@@ -120,6 +126,8 @@ pub enum Listing {
     OauthTokens(Vec<OAuthToken>),
     /// Zendesk API tokens.
     ApiTokens(Vec<ApiToken>),
+    /// A signed-in Zendesk user.
+    ZendeskUser(ZendeskUser),
 }
 
 /// Every list discovery fetched, or why it could not.

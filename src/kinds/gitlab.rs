@@ -70,6 +70,7 @@ pub fn record_of(t: &AccessToken) -> LiveRecord {
         user_id: t.user_id,
         access_level: t.access_level.map(u32::from),
         value_fingerprint: None,
+        age_unknown: false,
     }
 }
 

@@ -20,8 +20,8 @@ pub mod zendesk;
 
 pub use consumer::{ConsumerCheck, ConsumerDriver, ConsumerLiveCx, Proof};
 pub use token::{
-    Issued, Journal, KindCheck, ScopeRules, StageCx, Stop, TokenClass, TokenDriver, TokenLiveCx,
-    TokenMeta, UndeclaredEntry,
+    Issued, Journal, KindCheck, NewExpiry, ScopeRules, StageCx, Stop, TokenClass, TokenDriver,
+    TokenLiveCx, TokenMeta, UndeclaredEntry,
 };
 
 /// Token kind drivers, one file per kind.

@@ -39,6 +39,18 @@ pub enum TokenClass {
     Legacy,
 }
 
+/// What decides the expiry of a new value, so that the plan promises only what the call sets.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NewExpiry {
+    /// `now + lifetime`: the call sets it, or tokenops keeps it for values with no record.
+    Lifetime,
+    /// The new record does not expire.
+    Never,
+    /// The platform decides; the words say how, for the plan.
+    Platform(String),
+}
+
 /// What the registry knows about a kind without its coordinates.
 #[derive(Debug)]
 pub struct TokenMeta {
@@ -205,6 +217,10 @@ pub trait TokenDriver: Send + Sync {
     fn scope_rules(&self) -> ScopeRules;
     /// The longest life the platform gives one value of this kind, if it limits it.
     fn lifetime_limit(&self) -> Option<LifetimeLimit>;
+    /// What decides the expiry of a new value.
+    fn new_expiry(&self) -> NewExpiry {
+        NewExpiry::Lifetime
+    }
     /// The platform object in words (`project support/ops/x, access token "name"`).
     fn object_words(&self) -> String;
     /// A new record means a new bot user (project and group tokens).
@@ -215,6 +231,12 @@ pub trait TokenDriver: Send + Sync {
     fn mask_problem(&self, raw: bool) -> Option<(String, String)>;
     /// Whether a token discovery found is the one this declaration names.
     fn declares(&self, found: &DiscoveredToken) -> bool;
+    /// The platform record the declaration names, in words, when two declarations could
+    /// name the same one without sharing an id (`validate` refuses the second). Kinds whose
+    /// coordinates already name one record answer `None`.
+    fn record_key(&self) -> Option<String> {
+        None
+    }
     /// The check report's `(stable key, owner in words, name)` of the declared token; `None`
     /// for kinds with no expiry of their own.
     fn check_identity(&self) -> Option<(String, String, String)>;

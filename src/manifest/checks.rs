@@ -27,6 +27,7 @@ pub struct Context<'a> {
 pub struct Seen {
     ids: HashMap<String, Origin>,
     consumers: HashMap<ConsumerKey, (String, Origin, Origin)>,
+    records: HashMap<String, (String, Origin)>,
 }
 
 pub(super) fn at(file: &Path, node: &Node, message: impl Into<String>) -> Diagnostic {
@@ -138,6 +139,29 @@ pub fn check_across_files(token: &TokenParts<'_>, seen: &mut Seen, diags: &mut D
             ),
             None => {
                 seen.ids.insert(id.to_string(), token.origin.clone());
+            }
+        }
+    }
+    if let Some(record) = token.kind.and_then(|k| k.driver().record_key()) {
+        match seen.records.get(&record) {
+            Some((other, first)) => diags.push(
+                Diagnostic::new(
+                    &token.origin.file,
+                    token.origin.line,
+                    token.origin.column,
+                    format!(
+                        "token `{token_id}` names the same platform record as token `{other}` \
+                         at {first}: {record}"
+                    ),
+                )
+                .hint(
+                    "two entries would adopt and rotate the same live token; remove one, or \
+                     give each the `user_id` of the user its token signs in as",
+                ),
+            ),
+            None => {
+                seen.records
+                    .insert(record, (token_id.to_string(), token.origin.clone()));
             }
         }
     }

@@ -4,6 +4,7 @@
 
 use std::collections::BTreeMap;
 
+pub use crate::kinds::NewExpiry;
 use crate::manifest::{ConsumerSpec, Desired};
 
 use serde::{Deserialize, Serialize};
@@ -43,6 +44,8 @@ pub struct DesiredToken {
     pub class: TokenClass,
     /// A project or group token: a new record means a new bot user.
     pub bot_owned: bool,
+    /// What decides the expiry of a new value.
+    pub new_expiry: NewExpiry,
     /// Where the value goes.
     pub consumers: Vec<DesiredConsumer>,
 }
@@ -90,6 +93,7 @@ pub fn from_manifest(desired: &Desired) -> Vec<DesiredToken> {
                 },
                 class: spec.kind.id().meta().class,
                 bot_owned: spec.kind.driver().bot_owned(),
+                new_expiry: spec.kind.driver().new_expiry(),
                 consumers: spec.consumers.iter().map(consumer).collect(),
             }
         })

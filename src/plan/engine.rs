@@ -12,20 +12,21 @@ use jiff::{SignedDuration, Timestamp};
 use sha2::{Digest, Sha256};
 
 use super::consumers::consumer_plan;
-use super::desired::{DesiredToken, Mode, Strategy, TokenClass};
+use super::desired::{DesiredToken, Mode, NewExpiry, Strategy, TokenClass};
 use super::select::{self, Selection, SelectionError};
 use super::{
     Action, ConsumerPlan, ConsumerStatus, PLAN_FORMAT, Plan, Summary, TokenPlan, TokenStatus,
     Undeclared,
 };
 use crate::inventory::{Inventory, LiveRecord, LiveToken};
+use crate::kinds::tokens::zendesk_api_token::{Deactivation, deactivation};
 use crate::ledger::{Ledger, LedgerToken};
-use crate::time::{add_days, days_between, days_between_dates, midnight, utc_date};
+use crate::time::{days_between, days_between_dates, midnight, utc_date};
 
 /// The day every remaining Zendesk API token stops working.
 pub const ZENDESK_API_TOKEN_END: Date = jiff::civil::date(2027, 4, 30);
 /// Zendesk deactivates an API token that nobody used for this many days.
-pub const ZENDESK_API_TOKEN_IDLE_DAYS: i64 = 30;
+pub const ZENDESK_API_TOKEN_IDLE_DAYS: i64 = crate::kinds::tokens::zendesk_api_token::IDLE_DAYS;
 /// GitLab's maximum token lifetime.
 pub const GITLAB_MAX_LIFETIME_DAYS: i64 = 365;
 
@@ -217,7 +218,7 @@ fn plan_token(
     let expiry = expiry_of(token, record, remembered);
     if let Some(at) = expiry {
         plan.expires_at = Some(utc_date(at));
-        plan.days_left = Some(days_between(now, at));
+        plan.days_left = Some(crate::inventory::days_left_until(now, at));
     }
 
     if let Some(pending) = remembered.and_then(|r| r.pending.as_ref()) {
@@ -303,7 +304,13 @@ fn plan_token(
                 );
                 None
             }
-            _ => due_or_ok(token, &mut plan, expiry, now),
+            _ => due_or_ok(
+                token,
+                &mut plan,
+                expiry,
+                record.is_some_and(|r| r.age_unknown),
+                now,
+            ),
         }
     };
 
@@ -345,6 +352,7 @@ fn due_or_ok(
     token: &DesiredToken,
     plan: &mut TokenPlan,
     expiry: Option<Timestamp>,
+    age_unknown: bool,
     now: Timestamp,
 ) -> Option<Replacement> {
     let rotate_before = SignedDuration::from_secs(token.policy.rotate_before_secs);
@@ -385,6 +393,10 @@ fn due_or_ok(
     }
     plan.reason = match expiry {
         Some(at) => format!("expires in {}", human_duration(at.duration_since(now))),
+        None if age_unknown => "age unknown: the platform keeps no date for \
+             this value and tokenops has not replaced it yet; it is replaced when a consumer \
+             needs it, and aged from then on"
+            .to_string(),
         None => "no expiry".to_string(),
     };
     if let Some(note) = crate::plan::renewal::next_renewal_note(token, expiry) {
@@ -401,6 +413,13 @@ fn add_replacement_actions(
     now: Timestamp,
 ) {
     let new_expires_at = new_expiry(token, now);
+    match &token.new_expiry {
+        NewExpiry::Platform(words) => plan.notes.push(words.clone()),
+        NewExpiry::Never if token.class != TokenClass::Legacy => plan
+            .notes
+            .push("the new record does not expire".to_string()),
+        _ => {}
+    }
     let old_id = record.filter(|r| r.active).map(|r| r.platform_id.clone());
     let first = match (replacement, token.class) {
         (Replacement::Recreate, _) => Action::Recreate { new_expires_at },
@@ -473,22 +492,22 @@ fn plan_legacy(plan: &mut TokenPlan, record: Option<&LiveRecord>, now: Timestamp
         "legacy Zendesk API token: every API token stops working on {ZENDESK_API_TOKEN_END} \
          ({days_to_end} days left)"
     );
-    match record {
-        Some(record) if !record.active => {
-            reason.push_str("; it is already deactivated");
+    match record.map(|r| deactivation(r.active, r.last_used_at, now)) {
+        Some(Deactivation::Done) => reason.push_str("; it is already deactivated"),
+        Some(Deactivation::On(off)) => {
+            let idle = record
+                .and_then(|r| r.last_used_at)
+                .map_or(0, |used| days_between(used, now));
+            reason.push_str(&format!(
+                "; unused for {idle} days: will be deactivated on {off} if still unused"
+            ));
         }
-        Some(record) => match record.last_used_at {
-            Some(used) => {
-                let idle = days_between(used, now);
-                let off = Some(add_days(utc_date(used), ZENDESK_API_TOKEN_IDLE_DAYS));
-                reason.push_str(&format!(
-                    "; unused for {idle} days: will be deactivated{}",
-                    off.map(|d| format!(" on {d} if still unused"))
-                        .unwrap_or_default()
-                ));
-            }
-            None => reason.push_str("; never used: Zendesk deactivates tokens unused for 30 days"),
-        },
+        Some(Deactivation::AnyDay { idle_days }) => reason.push_str(&format!(
+            "; unused for {idle_days} days and still active: Zendesk may deactivate it any day"
+        )),
+        Some(Deactivation::NeverUsed) => {
+            reason.push_str("; never used: Zendesk deactivates tokens unused for 30 days")
+        }
         None => reason.push_str("; Zendesk no longer lists it"),
     }
     plan.reason = reason;
@@ -512,16 +531,13 @@ fn expiry_of(
     if token.class == TokenClass::Generated {
         return remembered.and_then(|r| r.expires_at).and_then(midnight);
     }
-    let record = record?;
-    record
-        .expires_at_time
-        .or_else(|| record.expires_at.and_then(midnight))
+    record?.expiry()
 }
 
 /// The expiry a new value gets: `now + lifetime`, as a date (GitLab expires at 00:00 UTC on
 /// the date, so the date is rounded down to stay within the platform maximum).
 fn new_expiry(token: &DesiredToken, now: Timestamp) -> Option<Date> {
-    if token.class == TokenClass::Legacy {
+    if token.class == TokenClass::Legacy || token.new_expiry != NewExpiry::Lifetime {
         return None;
     }
     let at = now

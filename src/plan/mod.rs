@@ -15,7 +15,7 @@ use jiff::civil::Date;
 use serde::{Deserialize, Serialize};
 
 pub use desired::{
-    DesiredConsumer, DesiredToken, Mode, Policy, Strategy, TokenClass, from_manifest,
+    DesiredConsumer, DesiredToken, Mode, NewExpiry, Policy, Strategy, TokenClass, from_manifest,
 };
 pub use engine::{compute, compute_selected};
 pub use select::{Selection, SelectionError};

@@ -86,6 +86,17 @@ impl Faults {
             .retain(|r| r.pattern != pattern);
     }
 
+    /// Every rule, in the order they are tried.
+    pub fn rules(&self) -> Vec<(String, FaultSpec)> {
+        self.inner
+            .lock()
+            .expect("faults lock")
+            .0
+            .iter()
+            .map(|r| (r.pattern.clone(), r.spec.clone()))
+            .collect()
+    }
+
     /// Removes every rule.
     pub fn clear(&self) {
         self.inner.lock().expect("faults lock").0.clear();

@@ -57,7 +57,12 @@ impl Req {
     pub fn bool(&self, key: &str) -> Option<bool> {
         match self.params.get(key)? {
             Json::Bool(b) => Some(*b),
-            Json::String(s) => Some(matches!(s.as_str(), "true" | "1" | "yes")),
+            // Grape's coercion (dry-types `Params::Bool`): python-gitlab sends `True`.
+            Json::String(s) => match s.trim().to_ascii_lowercase().as_str() {
+                "1" | "on" | "t" | "true" | "y" | "yes" => Some(true),
+                "0" | "off" | "f" | "false" | "n" | "no" => Some(false),
+                _ => None,
+            },
             Json::Number(n) => Some(n.as_i64() != Some(0)),
             _ => None,
         }

@@ -11,6 +11,7 @@
 #![allow(clippy::result_large_err)]
 
 mod clock;
+mod control;
 mod faults;
 mod gitlab;
 mod http;
@@ -83,6 +84,24 @@ pub(crate) struct Shared {
     pub faults: Faults,
     pub log: requests::RequestLog,
     pub origin: String,
+    /// Seed of the random choices, kept for a reseed through the control API.
+    pub rng_seed: u64,
+    /// Requests per instance in the current sandbox-clock minute: `(minute, count)`.
+    pub minute_use: Mutex<std::collections::BTreeMap<String, (i64, u32)>>,
+}
+
+impl Shared {
+    /// Counts one request to `instance` and returns how many it had this sandbox minute.
+    pub(crate) fn count_minute(&self, instance: &str, now: Timestamp) -> u32 {
+        let minute = now.as_second().div_euclid(60);
+        let mut use_ = self.minute_use.lock().expect("minute counter lock");
+        let entry = use_.entry(instance.to_string()).or_insert((minute, 0));
+        if entry.0 != minute {
+            *entry = (minute, 0);
+        }
+        entry.1 += 1;
+        entry.1
+    }
 }
 
 /// The simulator.
@@ -114,6 +133,8 @@ impl Sandbox {
             faults: Faults::new(options.rng_seed),
             log: requests::RequestLog::default(),
             origin: format!("http://{addr}"),
+            rng_seed: options.rng_seed,
+            minute_use: Mutex::default(),
         });
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let task = tokio::spawn(server::serve(listener, shared.clone(), stopped));
@@ -312,28 +333,16 @@ impl SandboxHandle {
         })
     }
 
-    /// Every instance with its base URL and admin credential, as `tokenops sandbox` prints
-    /// it: `{"gitlab":{NAME:{"url":…,"token":…}},"zendesk":{NAME:{"url":…,"token":…}}}`.
+    /// Every instance with its base URL and admin credential, and the control API's URL,
+    /// as `tokenops sandbox` prints it: `{"gitlab":{NAME:{"url":…,"token":…}},
+    /// "zendesk":{NAME:{"url":…,"token":…}},"control":"http://…/_sandbox"}`.
     pub fn describe(&self) -> serde_json::Value {
-        self.with_state(|w| {
-            let entry = |kind: &str, name: &str, token: Option<&state::Value>| {
-                serde_json::json!({
-                    "url": format!("{}/{kind}/{name}", self.shared.origin),
-                    "token": token.map(|t| t.reveal().to_string()),
-                })
-            };
-            let gitlab: serde_json::Map<String, serde_json::Value> = w
-                .gitlab
-                .iter()
-                .map(|(n, g)| (n.clone(), entry("gitlab", n, g.admin_token.as_ref())))
-                .collect();
-            let zendesk: serde_json::Map<String, serde_json::Value> = w
-                .zendesk
-                .iter()
-                .map(|(n, z)| (n.clone(), entry("zendesk", n, z.admin_token.as_ref())))
-                .collect();
-            serde_json::json!({"gitlab": gitlab, "zendesk": zendesk})
-        })
+        control::describe(&self.shared)
+    }
+
+    /// The control API's base URL (see the README's sandbox section).
+    pub fn control_url(&self) -> String {
+        format!("{}/{}", self.shared.origin, control::PREFIX)
     }
 
     /// The sandbox clock.

@@ -109,11 +109,12 @@ pub(crate) fn zendesk_cursor_page(req: &Req, key: &str, items: Vec<(String, Json
     let has_more = end < items.len();
     let after_cursor = page.last().map(|(k, _)| encode_cursor(k));
     let before_cursor = page.first().map(|(k, _)| encode_cursor(k));
+    // Every other parameter (filters, `sort`, `all`, `client_id`) is kept, as Zendesk does.
     let link = |param: &str, cursor: &str| {
-        format!(
-            "{}{}?page%5Bsize%5D={size}&page%5B{param}%5D={cursor}",
-            req.base, req.path
-        )
+        let mut pairs = kept_query(req, &["page[size]", "page[after]", "page[before]"]);
+        pairs.push(("page[size]".into(), size.to_string()));
+        pairs.push((format!("page[{param}]"), cursor.to_string()));
+        format!("{}{}?{}", req.base, req.path, encode_query(pairs))
     };
     let next = match (&after_cursor, has_more) {
         (Some(c), true) => Json::String(link("after", c)),
@@ -129,6 +130,22 @@ pub(crate) fn zendesk_cursor_page(req: &Req, key: &str, items: Vec<(String, Json
         "links": {"next": next, "prev": prev},
     });
     json_reply(200, body)
+}
+
+/// The request's query pairs without `drop`, in their order.
+pub(crate) fn kept_query(req: &Req, drop: &[&str]) -> Vec<(String, String)> {
+    req.query
+        .iter()
+        .filter(|(k, _)| !drop.contains(&k.as_str()))
+        .cloned()
+        .collect()
+}
+
+/// Query pairs, form-encoded.
+pub(crate) fn encode_query(pairs: Vec<(String, String)>) -> String {
+    url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(pairs)
+        .finish()
 }
 
 fn encode_cursor(key: &str) -> String {
@@ -178,6 +195,33 @@ mod tests {
         let small: Vec<Json> = (0..10_000).map(|n| json!(n)).collect();
         let resp = gitlab_page(&req("per_page=100"), small);
         assert_eq!(resp.headers()["x-total"], "10000");
+    }
+
+    #[test]
+    fn zendesk_next_link_keeps_every_filter() {
+        let items: Vec<(String, Json)> = (0..250).map(|n| (format!("{n:05}"), json!(n))).collect();
+        let resp = zendesk_cursor_page(
+            &req("all=true&client_id=7&filter%5Bname_contains%5D=a+b&sort=name&page%5Bsize%5D=100"),
+            "things",
+            items,
+        );
+        let body = axum::body::to_bytes(resp.into_body(), usize::MAX);
+        let body = futures_util::FutureExt::now_or_never(body)
+            .unwrap()
+            .unwrap();
+        let doc: Json = serde_json::from_slice(&body).unwrap();
+        let next = doc["links"]["next"].as_str().unwrap();
+        let url = url::Url::parse(next).unwrap();
+        let q: Vec<(String, String)> = url.query_pairs().into_owned().collect();
+        for (k, v) in [
+            ("all", "true"),
+            ("client_id", "7"),
+            ("filter[name_contains]", "a b"),
+            ("sort", "name"),
+            ("page[size]", "100"),
+        ] {
+            assert!(q.contains(&(k.into(), v.into())), "{k} kept in {next}");
+        }
     }
 
     #[test]

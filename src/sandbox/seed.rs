@@ -284,6 +284,9 @@ struct ClientSeed {
     name: String,
     #[serde(default = "confidential")]
     kind: String,
+    /// When the client was created (default: the seed's now). Zendesk's expiry policy gives
+    /// expiring tokens to clients created after 2026-04-30.
+    created_at: Option<String>,
 }
 
 fn confidential() -> String {

@@ -177,6 +177,11 @@ pub(crate) trait SimPlatform: Sized + 'static {
     fn injected_error(status: u16, now: Timestamp) -> Response;
     /// The rate-limit headers of an answer under a budget `(limit, remaining, reset)`.
     fn rate_limit_headers(resp: Response, budget: (u32, u32, i64)) -> Response;
+    /// The headers the platform sends on every answer, given the requests to the instance
+    /// in this sandbox minute (none by default).
+    fn every_answer(resp: Response, _used_this_minute: u32, _now: Timestamp) -> Response {
+        resp
+    }
 }
 
 /// The simulated GitLab.
@@ -253,6 +258,13 @@ impl SimPlatform for ZendeskSim {
     fn rate_limit_headers(resp: Response, budget: (u32, u32, i64)) -> Response {
         zendesk::rate_limit_headers(resp, budget)
     }
+    fn every_answer(resp: Response, used: u32, now: Timestamp) -> Response {
+        // Zendesk Enterprise's account-wide budget, as `X-Rate-Limit` headers on every
+        // answer; an injected budget's own headers take their place.
+        const LIMIT: u32 = 700;
+        let reset = (now.as_second().div_euclid(60) + 1) * 60;
+        zendesk::rate_limit_headers(resp, (LIMIT, LIMIT.saturating_sub(used), reset))
+    }
 }
 
 async fn handle(
@@ -261,6 +273,14 @@ async fn handle(
     request: Request,
 ) -> Response {
     let first = request.uri().path().split('/').nth(1).unwrap_or_default();
+    if first == super::control::PREFIX {
+        let (parts, body) = request.into_parts();
+        let body = axum::body::to_bytes(body, 64 << 20)
+            .await
+            .unwrap_or_default();
+        let segs: Vec<&str> = parts.uri.path().split('/').skip(2).collect();
+        return super::control::handle(&shared, &parts.method, &segs, &body);
+    }
     match first {
         GitLabSim::KEY => handle_on::<GitLabSim>(shared, conn, request).await,
         ZendeskSim::KEY => handle_on::<ZendeskSim>(shared, conn, request).await,
@@ -373,7 +393,11 @@ async fn handle_on<P: SimPlatform>(shared: Arc<Shared>, conn: Conn, request: Req
     );
     match budget {
         Some(b) => P::rate_limit_headers(resp, b),
-        None => resp,
+        None => P::every_answer(
+            resp,
+            shared.count_minute(&format!("{kind}/{instance}"), now),
+            now,
+        ),
     }
 }
 

@@ -23,6 +23,9 @@ pub struct ZendeskUser {
     /// Suspended users cannot act.
     #[serde(default)]
     pub suspended: Option<bool>,
+    /// Whether the user is active (false for a deleted user).
+    #[serde(default)]
+    pub active: Option<bool>,
 }
 
 impl ZendeskUser {
@@ -52,19 +55,45 @@ struct SettingsInner {
 /// The API section of the account settings.
 #[derive(Debug, Clone, Default, Deserialize)]
 pub struct ApiSettings {
-    /// Whether legacy API tokens work at all.
-    #[serde(default)]
+    /// Whether legacy API tokens work at all. Zendesk's own example writes it as the
+    /// string `"true"`; both forms are read.
+    #[serde(default, deserialize_with = "loose_bool")]
     pub api_token_access: Option<bool>,
     /// Whether password access is on (retired).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "loose_bool")]
     pub api_password_access: Option<bool>,
 }
 
+/// A boolean written as JSON `true`/`false` or as the string `"true"`/`"false"`; anything
+/// else (or null) reads as unknown.
+fn loose_bool<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<bool>, D::Error> {
+    Ok(match serde_json::Value::deserialize(d)? {
+        serde_json::Value::Bool(b) => Some(b),
+        serde_json::Value::String(s) => match s.trim().to_ascii_lowercase().as_str() {
+            "true" => Some(true),
+            "false" => Some(false),
+            _ => None,
+        },
+        _ => None,
+    })
+}
+
 impl ZendeskClient {
-    /// `GET /api/v2/users/me` with tokenops's own credential.
+    /// `GET /api/v2/users/me` with tokenops's own credential. Zendesk answers a bad
+    /// credential with 200 and the anonymous user (`id: null`); that is a 401 here, never a
+    /// signed-in user.
     pub async fn current_user(&self) -> Result<ZendeskUser, ApiError> {
         let req = ApiRequest::get(v2("/users/me.json"), "current user");
-        Ok(self.api.json::<Me>(req).await?.user)
+        let user = self.api.json::<Me>(req).await?.user;
+        if !user.is_authenticated() {
+            return Err(ApiError::Unauthorized {
+                target: Box::new(self.api.target(&reqwest::Method::GET, "current user")),
+                detail: "users/me answered the anonymous user, so the credential did not \
+                         sign in"
+                    .into(),
+            });
+        }
+        Ok(user)
     }
 
     /// `GET /api/v2/users/me` as a legacy API token paired with `email`: who a consumer's

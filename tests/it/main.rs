@@ -21,3 +21,4 @@ mod sandbox;
 mod scenario;
 mod schema;
 mod validate;
+mod zendesk;

@@ -9,8 +9,8 @@ use tokenops::inventory::{DiscoveredToken, Holds, Inventory, LiveConsumer, LiveR
 use tokenops::ledger::{Ledger, LedgerToken, PendingRotation, Step};
 use tokenops::plan::render::{self, Format};
 use tokenops::plan::{
-    Action, ConsumerStatus, DesiredConsumer, DesiredToken, Mode, Policy, Strategy, TokenClass,
-    TokenStatus, compute,
+    Action, ConsumerStatus, DesiredConsumer, DesiredToken, Mode, NewExpiry, Policy, Strategy,
+    TokenClass, TokenStatus, compute,
 };
 
 const DAY: i64 = 86_400;
@@ -60,6 +60,7 @@ fn project_token(consumers: Vec<DesiredConsumer>) -> DesiredToken {
         },
         class: TokenClass::Rotatable,
         bot_owned: true,
+        new_expiry: NewExpiry::Lifetime,
         consumers,
     }
 }
@@ -121,7 +122,8 @@ fn due_token_rotates_with_explicit_expiry_and_writes_every_consumer() {
     let plan = compute(&desired, &inv, &Ledger::default(), now());
     let token = &plan.tokens[0];
     assert_eq!(token.status, TokenStatus::Due);
-    assert_eq!(token.days_left, Some(8));
+    // Calendar days from 2026-11-28 to 2026-12-07, as `check` counts them.
+    assert_eq!(token.days_left, Some(9));
     assert_eq!(
         token.actions,
         vec![
@@ -367,6 +369,7 @@ fn legacy_zendesk_token_shows_both_deadlines_and_idle_days() {
         },
         class: TokenClass::Legacy,
         bot_owned: false,
+        new_expiry: NewExpiry::Never,
         consumers: vec![],
     }];
     let mut inv = Inventory::default();

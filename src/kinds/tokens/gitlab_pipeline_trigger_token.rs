@@ -22,7 +22,7 @@ use crate::kinds::entry::{key, q, slug};
 use crate::kinds::gitlab::{self as gl, GitlabRecords, Record};
 use crate::kinds::token::gitlab_done_words;
 use crate::kinds::{
-    Issued, KindCheck, ScopeRules, StageCx, Stop, TokenClass, TokenDriver, TokenKindId,
+    Issued, KindCheck, NewExpiry, ScopeRules, StageCx, Stop, TokenClass, TokenDriver, TokenKindId,
     TokenLiveCx, TokenMeta, UndeclaredEntry,
 };
 use crate::ledger::{Ledger, Obtain, PendingRotation};
@@ -88,6 +88,7 @@ fn record(t: &Trigger, description: &str, ledger: &Ledger) -> LiveRecord {
         user_id: t.owner.as_ref().map(|o| o.id),
         access_level: None,
         value_fingerprint: full_value(t).map(|v| fingerprint_of(ledger, v)),
+        age_unknown: false,
     }
 }
 
@@ -110,6 +111,11 @@ impl TokenDriver for GitlabPipelineTriggerToken {
             max: Duration::from_days(365),
             exclusive: false,
         })
+    }
+    fn new_expiry(&self) -> NewExpiry {
+        // The create call sends no `expires_at` (GitLab accepts one only behind a feature
+        // flag), so a new trigger does not expire.
+        NewExpiry::Never
     }
     fn object_words(&self) -> String {
         format!(

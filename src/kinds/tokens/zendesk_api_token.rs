@@ -22,6 +22,7 @@ use crate::kinds::{
 };
 use crate::ledger::{Obtain, PendingRotation};
 use crate::manifest::LifetimeLimit;
+use crate::time::utc_date;
 
 /// A legacy Zendesk API token.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -188,5 +189,50 @@ impl ZendeskApiToken {
         ListKey::ZendeskApiTokens {
             zendesk: self.zendesk.clone(),
         }
+    }
+}
+
+/// The day Zendesk began deactivating API tokens unused for 30 days.
+pub const IDLE_POLICY_START: jiff::civil::Date = jiff::civil::date(2026, 7, 28);
+/// Zendesk deactivates an API token that nobody used for this many days.
+pub const IDLE_DAYS: i64 = 30;
+
+/// When Zendesk deactivates a legacy API token for disuse, judged from what it reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Deactivation {
+    /// Zendesk reports it inactive.
+    Done,
+    /// On this day, unless it is used before.
+    On(jiff::civil::Date),
+    /// Its idle days are over and Zendesk still reports it active: any day now.
+    AnyDay {
+        /// Days since its last use.
+        idle_days: i64,
+    },
+    /// Zendesk never saw it used: it may go any day.
+    NeverUsed,
+}
+
+/// When an API token is deactivated for disuse: `IDLE_DAYS` after its last use, but not
+/// before the policy began; a token Zendesk still reports active is never given a day
+/// already past.
+pub fn deactivation(
+    active: bool,
+    last_used: Option<jiff::Timestamp>,
+    now: jiff::Timestamp,
+) -> Deactivation {
+    if !active {
+        return Deactivation::Done;
+    }
+    let Some(used) = last_used else {
+        return Deactivation::NeverUsed;
+    };
+    let off = crate::time::add_days(utc_date(used), IDLE_DAYS).max(IDLE_POLICY_START);
+    if off <= utc_date(now) {
+        Deactivation::AnyDay {
+            idle_days: crate::time::days_between(used, now),
+        }
+    } else {
+        Deactivation::On(off)
     }
 }

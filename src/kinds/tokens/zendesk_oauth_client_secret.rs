@@ -100,15 +100,11 @@ impl TokenDriver for ZendeskOauthClientSecret {
     }
     fn live(&self, cx: &TokenLiveCx<'_>) -> Result<LiveToken, Option<String>> {
         let c = fetched_client(cx.fetched, &self.zendesk, &self.client)?;
-        // Zendesk gives secrets no expiry: tokenops ages them from its last replacement, or
-        // from the client's last update when it never replaced one.
+        // Zendesk gives secrets no expiry and no date of their own: the client's `updated_at`
+        // moves with any edit of the client. tokenops ages a secret from its own last
+        // replacement; before that, the age is unknown.
         let lifetime = cx.policy.lifetime.as_secs();
-        let since = cx
-            .ledger
-            .token(&cx.spec.id)
-            .and_then(|r| r.replaced_at)
-            .or(c.updated_at)
-            .or(c.created_at);
+        let since = cx.ledger.token(&cx.spec.id).and_then(|r| r.replaced_at);
         let expires = since.and_then(|at| {
             at.checked_add(SignedDuration::from_secs(
                 i64::try_from(lifetime).unwrap_or(i64::MAX),
@@ -122,6 +118,7 @@ impl TokenDriver for ZendeskOauthClientSecret {
             expires_at_time: expires,
             active: true,
             user_id: c.user_id,
+            age_unknown: since.is_none(),
             ..LiveRecord::default()
         }))
     }

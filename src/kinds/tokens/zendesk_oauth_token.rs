@@ -3,6 +3,11 @@
 //! The old token stays valid until tokenops revokes it, after every consumer holds the new
 //! one.
 //!
+//! A client's tokens belong to users: the admin API mints a token for the admin who calls it,
+//! the client-credentials grant for the client's owner, and other agents may hold tokens of
+//! the same client. A declaration names one (client, user) pair, so tokenops never adopts,
+//! replaces or revokes a token another user signs in with.
+//!
 //! Zendesk accepts an invalid scope without complaint and the token then fails every call,
 //! so a minted token is signed in with and its scopes compared with the declared list
 //! before anything is written; one that differs is revoked at once and never distributed.
@@ -16,19 +21,19 @@ use serde::{Deserialize, Serialize};
 
 use crate::Platform;
 use crate::clients::Clients;
-use crate::discover::lists::{ListKey, Listing, ProbeKind};
+use crate::discover::lists::{Fetched, ListKey, Listing, ProbeKind};
 use crate::http::ApiError;
 use crate::inventory::{DiscoveredToken, LiveRecord, LiveToken};
 use crate::kinds::entry::{key, q, scopes, slug};
 use crate::kinds::zendesk::{fetched_client, live_client, secret_env, secret_key};
 use crate::kinds::{
-    Issued, KindCheck, ScopeRules, StageCx, Stop, TokenClass, TokenDriver, TokenKindId,
+    Issued, KindCheck, NewExpiry, ScopeRules, StageCx, Stop, TokenClass, TokenDriver, TokenKindId,
     TokenLiveCx, TokenMeta, UndeclaredEntry,
 };
 use crate::ledger::{Obtain, PendingRotation};
 use crate::manifest::{Duration, LifetimeLimit};
 use crate::time::utc_date;
-use crate::zendesk::{Grant, NewOAuthToken, OAuthToken, ZendeskClient};
+use crate::zendesk::{Grant, NewOAuthToken, OAuthClient, OAuthToken, ZendeskClient};
 
 /// Zendesk's longest access-token life for the grant endpoint (exclusive), in seconds.
 const GRANT_MAX_SECS: u64 = 172_800;
@@ -48,6 +53,11 @@ pub struct ZendeskOauthToken {
     /// How tokens are minted.
     #[serde(default)]
     pub grant: OauthGrant,
+    /// The id of the Zendesk user the token signs in as. Default: the user tokenops's own
+    /// credential for the instance signs in as (`admin_api`: Zendesk mints a token for the
+    /// admin who asks) or the client's owner (`client_credentials`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_id: Option<u64>,
 }
 
 /// How a Zendesk OAuth token is obtained.
@@ -88,13 +98,102 @@ fn import(found: &DiscoveredToken) -> UndeclaredEntry {
         ));
     }
     UndeclaredEntry::Entry {
-        id_base: slug(&[&found.platform, "oauth", &r.name]),
+        id_base: match r.user_id {
+            Some(user) => slug(&[&found.platform, "oauth", &r.name, &user.to_string()]),
+            None => slug(&[&found.platform, "oauth", &r.name]),
+        },
         body: format!(
-            "    zendesk_oauth_token:\n      zendesk: {}\n      client: {}\n      scopes: {}\n",
+            "    zendesk_oauth_token:\n      zendesk: {}\n      client: {}\n      scopes: {}\n{}",
             q(&found.platform),
             q(&r.name),
-            scopes(&r.scopes)
+            scopes(&r.scopes),
+            r.user_id
+                .map(|u| format!("      user_id: {u}\n"))
+                .unwrap_or_default()
         ),
+    }
+}
+
+impl ZendeskOauthToken {
+    /// The user the token signs in as, from the fetched lists. `Err(None)`: a list failed.
+    fn expected_user(
+        &self,
+        fetched: &Fetched,
+        client: &OAuthClient,
+    ) -> Result<u64, Option<String>> {
+        if let Some(user) = self.user_id {
+            return Ok(user);
+        }
+        match self.grant {
+            OauthGrant::AdminApi => match fetched.get(&self.current_user_list()) {
+                Some(Ok(Listing::ZendeskUser(me))) => me.id.ok_or(None),
+                _ => Err(None),
+            },
+            OauthGrant::ClientCredentials => {
+                client.user_id.ok_or_else(|| Some(self.no_owner(client.id)))
+            }
+        }
+    }
+
+    /// The user the token signs in as, read live.
+    async fn live_user(&self, zd: &ZendeskClient, client: &OAuthClient) -> Result<u64, String> {
+        if let Some(user) = self.user_id {
+            return Ok(user);
+        }
+        match self.grant {
+            OauthGrant::AdminApi => {
+                let me = zd.current_user().await.map_err(|e| e.to_string())?;
+                me.id.ok_or_else(|| "users/me named no user".to_string())
+            }
+            OauthGrant::ClientCredentials => client.user_id.ok_or_else(|| self.no_owner(client.id)),
+        }
+    }
+
+    fn no_owner(&self, id: u64) -> String {
+        format!(
+            "Zendesk {}: OAuth client `{}` ({id}) names no owner, so the user its tokens sign \
+             in as is unknown; set `user_id` on the entry",
+            self.zendesk, self.client
+        )
+    }
+
+    fn current_user_list(&self) -> ListKey {
+        ListKey::ZendeskCurrentUser {
+            zendesk: self.zendesk.clone(),
+        }
+    }
+
+    /// Refuses to mint through the admin API when the declared user is not the caller:
+    /// Zendesk gives the caller the new token, so it could never replace the declared one.
+    async fn caller_is(&self, zd: &ZendeskClient, c: &OAuthClient, user: u64) -> Result<(), Stop> {
+        if self.grant == OauthGrant::ClientCredentials {
+            return match c.user_id {
+                Some(owner) if owner != user => Err(Stop::Failed(format!(
+                    "Zendesk {}: OAuth client `{}`: the token belongs to user {user}, but the \
+                     client-credentials grant mints tokens for the client's owner, user \
+                     {owner}; nothing was minted. Fix `user_id` or use `grant: admin_api`",
+                    self.zendesk, self.client
+                ))),
+                _ => Ok(()),
+            };
+        }
+        let me = zd
+            .current_user()
+            .await
+            .map_err(|e| Stop::Failed(e.to_string()))?;
+        if me.id == Some(user) {
+            return Ok(());
+        }
+        Err(Stop::Failed(format!(
+            "Zendesk {}: OAuth client `{}`: the token belongs to user {user}, but tokenops signs \
+             in as user {}, and the admin API mints a token for the caller; nothing was minted. \
+             Run with that user's credential, or use `grant: client_credentials` if {user} owns \
+             the client",
+            self.zendesk,
+            self.client,
+            me.id
+                .map_or_else(|| "(unknown)".to_string(), |id| id.to_string())
+        )))
     }
 }
 
@@ -126,6 +225,17 @@ impl TokenDriver for ZendeskOauthToken {
             exclusive: true,
         })
     }
+    fn new_expiry(&self) -> NewExpiry {
+        match self.grant {
+            OauthGrant::ClientCredentials => NewExpiry::Lifetime,
+            OauthGrant::AdminApi => NewExpiry::Platform(
+                "Zendesk sets the new token's expiry from the OAuth client's expiry policy \
+                 (30 minutes by default for clients created after 2026-04-30, none for older \
+                 ones until 2027-04-01); apply records what Zendesk answers"
+                    .to_string(),
+            ),
+        }
+    }
     fn object_words(&self) -> String {
         format!(
             "OAuth token of client {} ({})",
@@ -136,7 +246,19 @@ impl TokenDriver for ZendeskOauthToken {
     fn bot_owned(&self) -> bool {
         false
     }
-    fn check(&self, _cx: &mut KindCheck<'_>) {}
+    fn check(&self, cx: &mut KindCheck<'_>) {
+        let sets_lifetime = cx.rotation.and_then(|r| r.get("lifetime")).is_some();
+        if self.grant == OauthGrant::AdminApi && sets_lifetime {
+            cx.rotation_problem(
+                "lifetime",
+                "a zendesk_oauth_token minted through the admin API (`grant: admin_api`) \
+                 cannot be given a lifetime: the create call takes none, and Zendesk sets \
+                 the expiry from the OAuth client's expiry policy",
+                "remove `lifetime` (tokenops then rotates by the expiry Zendesk reports), or \
+                 use `grant: client_credentials`, whose `expires_in` tokenops sets",
+            );
+        }
+    }
     fn mask_problem(&self, _raw: bool) -> Option<(String, String)> {
         None
     }
@@ -144,6 +266,16 @@ impl TokenDriver for ZendeskOauthToken {
         found.kind == self.id().key()
             && self.zendesk == found.platform
             && self.client == found.record.name
+            && self.user_id.is_none_or(|u| found.record.user_id == Some(u))
+    }
+    fn record_key(&self) -> Option<String> {
+        let user = self
+            .user_id
+            .map_or_else(|| "(the default user)".to_string(), |u| format!("user {u}"));
+        Some(format!(
+            "Zendesk {} OAuth client `{}`, {user}",
+            self.zendesk, self.client
+        ))
     }
     fn check_identity(&self) -> Option<(String, String, String)> {
         Some((
@@ -160,6 +292,9 @@ impl TokenDriver for ZendeskOauthToken {
         needs.insert(ListKey::ZendeskOauthTokens {
             zendesk: self.zendesk.clone(),
         });
+        if self.user_id.is_none() && self.grant == OauthGrant::AdminApi {
+            needs.insert(self.current_user_list());
+        }
     }
     fn live(&self, cx: &TokenLiveCx<'_>) -> Result<LiveToken, Option<String>> {
         let client = fetched_client(cx.fetched, &self.zendesk, &self.client)?;
@@ -169,9 +304,10 @@ impl TokenDriver for ZendeskOauthToken {
         let Some(Ok(Listing::OauthTokens(tokens))) = cx.fetched.get(&key) else {
             return Err(None);
         };
+        let user = self.expected_user(cx.fetched, client)?;
         let mut mine: Vec<&OAuthToken> = tokens
             .iter()
-            .filter(|tok| tok.client_id == Some(client.id))
+            .filter(|tok| tok.client_id == Some(client.id) && tok.user_id == Some(user))
             .collect();
         mine.sort_by_key(|tok| (tok.created_at, tok.id));
         let chosen = cx
@@ -194,6 +330,7 @@ impl TokenDriver for ZendeskOauthToken {
                 user_id: tok.user_id,
                 access_level: None,
                 value_fingerprint: None,
+                age_unknown: false,
             }),
         })
     }
@@ -210,11 +347,16 @@ impl TokenDriver for ZendeskOauthToken {
             .zendesk_for(&self.zendesk)
             .map_err(Stop::Failed)?;
         let c = live_client(zd, &self.client).await.map_err(Stop::Failed)?;
+        let user = self.live_user(zd, &c).await.map_err(Stop::Failed)?;
         let tokens = zd
             .list_oauth_tokens(true, Some(c.id))
             .await
             .map_err(|e| Stop::Failed(e.to_string()))?;
-        Ok(tokens.into_iter().map(|t| t.id.to_string()).collect())
+        Ok(tokens
+            .into_iter()
+            .filter(|t| t.user_id == Some(user))
+            .map(|t| t.id.to_string())
+            .collect())
     }
 
     async fn stage(
@@ -228,9 +370,11 @@ impl TokenDriver for ZendeskOauthToken {
         let client = &self.client;
         let zd = cx.clients.zendesk_for(zendesk).map_err(Stop::Failed)?;
         let c = live_client(zd, client).await.map_err(Stop::Failed)?;
+        let user = self.live_user(zd, &c).await.map_err(Stop::Failed)?;
         if !fresh {
-            revoke_unknown(zd, c.id, &self.scopes, pending).await?;
+            revoke_unknown(zd, c.id, user, &self.scopes, pending).await?;
         }
+        self.caller_is(zd, &c, user).await?;
         let (value, id) = match self.grant {
             OauthGrant::AdminApi => {
                 let new = NewOAuthToken {
@@ -239,7 +383,11 @@ impl TokenDriver for ZendeskOauthToken {
                 };
                 match zd.create_oauth_token(&new).await {
                     Ok(token) => match token.value() {
-                        Some(v) => (v.clone(), Some(token.id)),
+                        Some(v) => {
+                            // The platform decided the expiry: record what it answered.
+                            pending.new_expires_at = token.expires_at.map(utc_date);
+                            (v.clone(), Some(token.id))
+                        }
                         None => {
                             return Err(Stop::Pending(format!(
                                 "Zendesk {zendesk}: the new OAuth token {} came without its \
@@ -274,7 +422,19 @@ impl TokenDriver for ZendeskOauthToken {
                     expires_in,
                 };
                 match zd.grant(&grant).await {
-                    Ok(granted) => (granted.access_token, None),
+                    Ok(granted) => {
+                        pending.new_expires_at = granted
+                            .expires_in
+                            .and_then(|s| i64::try_from(s).ok())
+                            .and_then(|s| {
+                                pending
+                                    .started_at
+                                    .checked_add(jiff::SignedDuration::from_secs(s))
+                                    .ok()
+                            })
+                            .map(utc_date);
+                        (granted.access_token, None)
+                    }
                     Err(e @ ApiError::OutcomeUnknown { .. }) => {
                         return Err(Stop::Pending(format!(
                             "{e}; the next apply revokes whatever was minted and mints again"
@@ -297,6 +457,15 @@ impl TokenDriver for ZendeskOauthToken {
                 )));
             }
         };
+        if me.user_id.is_some_and(|u| u != user) {
+            let _ = zd.revoke_oauth_token(me.id).await;
+            return Err(Stop::Failed(format!(
+                "Zendesk {zendesk}: the token minted for OAuth client `{client}` signs in as \
+                 user {}, not user {user} the entry names; it was revoked and nothing was \
+                 written",
+                me.user_id.unwrap_or_default()
+            )));
+        }
         let want = sorted(&self.scopes);
         let got = sorted(&me.scopes);
         if want != got {
@@ -319,6 +488,23 @@ impl TokenDriver for ZendeskOauthToken {
         let Ok(id) = old.parse::<u64>() else {
             return Ok(());
         };
+        // Never revoke a token another user signs in with.
+        let c = live_client(zd, &self.client).await?;
+        let user = self.live_user(zd, &c).await?;
+        match zd.get_oauth_token(id).await {
+            Ok(t) if t.user_id != Some(user) => {
+                return Err(format!(
+                    "Zendesk {}: OAuth token {id} belongs to user {}, not to user {user} the \
+                     entry names; it was left alone. Revoke it by hand if it is unused",
+                    self.zendesk,
+                    t.user_id
+                        .map_or_else(|| "(unknown)".to_string(), |u| u.to_string())
+                ));
+            }
+            Ok(_) => {}
+            Err(ApiError::NotFound { .. }) => return Ok(()),
+            Err(e) => return Err(e.to_string()),
+        }
         match zd.revoke_oauth_token(id).await {
             Ok(()) | Err(ApiError::NotFound { .. }) | Err(ApiError::Unauthorized { .. }) => Ok(()),
             Err(e) => Err(e.to_string()),
@@ -345,8 +531,9 @@ impl TokenDriver for ZendeskOauthToken {
 }
 
 /// Revokes tokens of the client that an interrupted run minted: created since the intent was
-/// recorded, with the declared scopes, and unknown then. Their values were never escrowed, so
-/// nobody can use them. A token someone else minted for the client with other scopes is left.
+/// recorded, for the declared user, with the declared scopes, and unknown then. Their values
+/// were never escrowed, so nobody can use them. A token of another user, or one someone else
+/// minted for the client with other scopes, is left.
 ///
 /// Zendesk stamps `created_at` in whole seconds while the intent time has sub-seconds, so the
 /// intent time is compared rounded down to its second: a token minted in the same second as
@@ -354,6 +541,7 @@ impl TokenDriver for ZendeskOauthToken {
 async fn revoke_unknown(
     zd: &ZendeskClient,
     client_id: u64,
+    user: u64,
     scopes: &[String],
     pending: &PendingRotation,
 ) -> Result<(), Stop> {
@@ -375,6 +563,7 @@ async fn revoke_unknown(
         if pending.known_ids.contains(&id)
             || pending.old_platform_id.as_deref() == Some(&id)
             || before
+            || t.user_id != Some(user)
             || sorted(&t.scopes) != want
         {
             continue;

@@ -9,10 +9,11 @@ use jiff::civil::Date;
 use serde::Serialize;
 
 use crate::inventory::{DiscoveredToken, Inventory, LiveRecord, LiveToken};
+use crate::kinds::tokens::zendesk_api_token::{Deactivation, deactivation};
 use crate::kinds::{TokenClass, TokenKindId};
 use crate::manifest::{Desired, Mode};
 use crate::plan::engine::{ZENDESK_API_TOKEN_END, ZENDESK_API_TOKEN_IDLE_DAYS};
-use crate::time::{add_days, days_between, days_between_dates, utc_date};
+use crate::time::{days_between, days_between_dates, utc_date};
 
 /// The day since which no Zendesk account can create an API token.
 pub const ZENDESK_API_TOKEN_NO_NEW: Date = jiff::civil::date(2026, 10, 27);
@@ -120,7 +121,6 @@ pub fn classify(
     now: Timestamp,
     within_days: i64,
 ) -> Report {
-    let today = utc_date(now);
     let mut entries = Vec::new();
     let consumers: BTreeMap<String, Vec<String>> = crate::plan::from_manifest(desired)
         .into_iter()
@@ -164,7 +164,7 @@ pub fn classify(
             entry.platform_id = Some(record.platform_id.clone());
             entry.last_used_at = record.last_used_at;
             entry.expires_at = record.expires_at;
-            entry.days_left = record.expires_at.map(|e| days_between_dates(today, e));
+            entry.days_left = record.days_left(now);
         }
         if spec.kind.id().meta().class == TokenClass::Legacy {
             legacy(&mut entry, record, now, within_days);
@@ -178,7 +178,7 @@ pub fn classify(
             Some(r) if r.revoked => {
                 entry.why = "revoked: it can only be created again".to_string();
             }
-            Some(r) if !r.active || entry.days_left.is_some_and(|d| d <= 0) => {
+            Some(r) if !r.active || r.expiry().is_some_and(|at| at <= now) => {
                 entry.why = "expired: it can only be created again".to_string();
             }
             Some(_) => match entry.days_left {
@@ -223,7 +223,6 @@ pub fn classify(
 }
 
 fn undeclared(found: &DiscoveredToken, now: Timestamp, within_days: i64) -> Option<Entry> {
-    let today = utc_date(now);
     let record = &found.record;
     let (key, owner) = match TokenKindId::from_key(&found.kind) {
         Some(kind) => (kind.meta().found_identity)(found),
@@ -242,7 +241,7 @@ fn undeclared(found: &DiscoveredToken, now: Timestamp, within_days: i64) -> Opti
         declared_by: None,
         consumers: Vec::new(),
         expires_at: record.expires_at,
-        days_left: record.expires_at.map(|e| days_between_dates(today, e)),
+        days_left: record.days_left(now),
         last_used_at: record.last_used_at,
         suggestion: Suggestion::Declare,
         why: String::new(),
@@ -286,22 +285,30 @@ fn legacy(entry: &mut Entry, record: Option<&LiveRecord>, now: Timestamp, within
          one stops working on {ZENDESK_API_TOKEN_END}, and one unused for \
          {ZENDESK_API_TOKEN_IDLE_DAYS} days is deactivated before that"
     );
-    match record {
-        Some(r) if !r.active => {
+    let used = record.and_then(|r| r.last_used_at).map(utc_date);
+    match record.map(|r| deactivation(r.active, r.last_used_at, now)) {
+        Some(Deactivation::Done) => {
             why.push_str("; this one is already deactivated: its consumers are failing");
             deadline = today;
         }
-        Some(r) => match r.last_used_at {
-            Some(used) => {
-                let off = add_days(utc_date(used), ZENDESK_API_TOKEN_IDLE_DAYS);
-                why.push_str(&format!(
-                    "; last used {}: deactivated on {off} unless used again",
-                    utc_date(used)
-                ));
-                deadline = deadline.min(off);
-            }
-            None => why.push_str("; never used: Zendesk may deactivate it at any time"),
-        },
+        Some(Deactivation::On(off)) => {
+            why.push_str(&format!(
+                "; last used {}: deactivated on {off} unless used again",
+                used.map(|d| d.to_string()).unwrap_or_default()
+            ));
+            deadline = deadline.min(off);
+        }
+        Some(Deactivation::AnyDay { idle_days }) => {
+            why.push_str(&format!(
+                "; last used {} ({idle_days} days ago) and still active: Zendesk may \
+                 deactivate it any day",
+                used.map(|d| d.to_string()).unwrap_or_default()
+            ));
+            deadline = today;
+        }
+        Some(Deactivation::NeverUsed) => {
+            why.push_str("; never used: Zendesk may deactivate it at any time")
+        }
         None => why.push_str("; Zendesk no longer lists it"),
     }
     match &entry.declared_by {

@@ -23,6 +23,7 @@ fn project_json(gl: &GitLab, p: &Project) -> Json {
         "id": p.id, "name": p.name, "path": path, "path_with_namespace": p.path_with_namespace,
         "web_url": format!("https://{}/{}", gl.host, p.path_with_namespace),
         "namespace": namespace.map(|g| json!({"id": g.id, "full_path": g.full_path, "kind": "group"})),
+        "archived": false,
     })
 }
 
@@ -44,9 +45,19 @@ pub(crate) fn current_user(gl: &mut GitLab, _: &mut Issuer, req: &Req) -> Reply 
     ok(200, body)
 }
 
+/// A user as GitLab shows it to `admin` callers too: with `is_admin` and `email`.
+fn user_for(gl: &GitLab, u: &User, admin: bool) -> Json {
+    let mut body = user_json(gl, u);
+    if admin {
+        body["email"] = json!(u.email);
+        body["is_admin"] = json!(u.admin);
+    }
+    body
+}
+
 /// `GET /users` with `username` (exact) or `search` (substring).
 pub(crate) fn users(gl: &mut GitLab, _: &mut Issuer, req: &Req) -> Reply {
-    auth(gl, req, Need::ReadUser)?;
+    let who = auth(gl, req, Need::ReadUser)?;
     let username = req.query("username");
     let search = req.query("search").map(str::to_lowercase);
     let items = gl
@@ -60,20 +71,66 @@ pub(crate) fn users(gl: &mut GitLab, _: &mut Issuer, req: &Req) -> Reply {
                     || u.email.to_lowercase() == *s
             })
         })
-        .map(|u| user_json(gl, u))
+        .map(|u| user_for(gl, u, who.admin))
         .collect();
     Ok(gitlab_page(req, items))
 }
 
 /// `GET /users/:id`.
 pub(crate) fn user(gl: &mut GitLab, req: &Req, id: &str) -> Reply {
-    auth(gl, req, Need::ReadUser)?;
+    let who = auth(gl, req, Need::ReadUser)?;
     let user = id
         .parse::<u64>()
         .ok()
         .and_then(|id| gl.users.get(&id))
         .ok_or_else(|| not_found("User"))?;
-    ok(200, user_json(gl, user))
+    ok(200, user_for(gl, user, who.admin))
+}
+
+/// `GET /projects`: the projects the caller is a member of (every one for an admin), with
+/// `search` and `membership`.
+pub(crate) fn projects(gl: &mut GitLab, _: &mut Issuer, req: &Req) -> Reply {
+    let who = auth(gl, req, Need::Read)?;
+    let search = req.query("search").map(str::to_lowercase);
+    let membership = req.bool("membership").unwrap_or(false);
+    let items = gl
+        .projects
+        .values()
+        .filter(|p| {
+            let member = gl.project_access(p.id, who.user_id) > 0;
+            if membership {
+                member
+            } else {
+                who.admin || member
+            }
+        })
+        .filter(|p| {
+            search.as_ref().is_none_or(|s| {
+                p.name.to_lowercase().contains(s)
+                    || p.path_with_namespace.to_lowercase().contains(s)
+            })
+        })
+        .map(|p| project_json(gl, p))
+        .collect();
+    Ok(gitlab_page(req, items))
+}
+
+/// `GET /groups`: the groups the caller can see (every one for an admin), with `search`.
+pub(crate) fn groups(gl: &mut GitLab, _: &mut Issuer, req: &Req) -> Reply {
+    let who = auth(gl, req, Need::Read)?;
+    let search = req.query("search").map(str::to_lowercase);
+    let items = gl
+        .groups
+        .values()
+        .filter(|g| who.admin || gl.group_access(g.id, who.user_id) > 0)
+        .filter(|g| {
+            search
+                .as_ref()
+                .is_none_or(|s| g.full_path.to_lowercase().contains(s))
+        })
+        .map(|g| group_json(gl, g))
+        .collect();
+    Ok(gitlab_page(req, items))
 }
 
 /// `GET /projects/:id`.

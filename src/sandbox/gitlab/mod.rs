@@ -429,6 +429,8 @@ pub(crate) fn route(method: &Method, segs: &[String]) -> Option<R> {
         // discovery
         ("GET", ["user"]) => R::new("GET /api/v4/user", discovery::current_user),
         ("GET", ["users"]) => R::new("GET /api/v4/users", discovery::users),
+        ("GET", ["projects"]) => R::new("GET /api/v4/projects", discovery::projects),
+        ("GET", ["groups"]) => R::new("GET /api/v4/groups", discovery::groups),
         ("GET", ["users", id]) => {
             let id = own(id);
             R::new("GET /api/v4/users/:id", move |g, _, r| {

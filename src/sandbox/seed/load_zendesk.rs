@@ -53,6 +53,12 @@ pub(super) fn credentials(
         zd.admin_token = Some(zd.oauth_tokens[&id].value.clone());
     }
     for c in &z.oauth_clients {
+        let created = c
+            .created_at
+            .as_deref()
+            .map(|t| when(t, now, &at(&format!("oauth client {:?}", c.identifier))))
+            .transpose()?
+            .unwrap_or(now);
         let id = zd.next_id();
         let secret = world.issuer.mint(ValueKind::ZendeskClientSecret);
         bind(refs, &c.r#ref, &secret)?;
@@ -66,8 +72,8 @@ pub(super) fn credentials(
                 secret,
                 user_id: admin.unwrap_or(0),
                 redirect_uri: vec![],
-                created_at: now,
-                updated_at: now,
+                created_at: created,
+                updated_at: created,
             },
         );
     }

@@ -12,6 +12,59 @@ pub const INACTIVITY_RULE_FROM: &str = "2026-07-28T00:00:00Z";
 /// 2027-04-30: every legacy API token stops working.
 pub const API_TOKENS_END: &str = "2027-04-30T00:00:00Z";
 
+/// Local OAuth clients created after this get expiring tokens (Zendesk's expiry policy).
+pub const EXPIRY_POLICY_CLIENTS_AFTER: &str = "2026-04-30T00:00:00Z";
+/// Older local clients keep non-expiring tokens until this day.
+pub const EXPIRY_POLICY_FOR_ALL: &str = "2027-04-01T00:00:00Z";
+
+/// The lifetimes Zendesk's expiry policy gives a new token, in seconds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TokenLife {
+    /// Access token: default 30 minutes, more than 5 minutes, less than 48 hours.
+    pub access: i64,
+    /// Refresh token: default 30 days, 7 to 90 days.
+    pub refresh: i64,
+}
+
+/// Why requested lifetimes are refused.
+pub const LIFE_RANGE: &str = "expires_in must be more than 300 and less than 172800 seconds, \
+     refresh_token_expires_in from 604800 to 7776000 seconds, and expires_in less than \
+     refresh_token_expires_in";
+
+impl OAuthClient {
+    /// Whether Zendesk's expiry policy applies to this client's new tokens at `now`: created
+    /// after 2026-04-30, or any client from 2027-04-01.
+    pub fn expiring_tokens(&self, now: Timestamp) -> bool {
+        let after: Timestamp = EXPIRY_POLICY_CLIENTS_AFTER.parse().expect("constant date");
+        let all: Timestamp = EXPIRY_POLICY_FOR_ALL.parse().expect("constant date");
+        self.created_at > after || now >= all
+    }
+
+    /// The lifetimes of a new token of this client at `now`, from the requested ones:
+    /// `Ok(None)` for a client that still issues non-expiring tokens and was asked for none.
+    pub fn token_life(
+        &self,
+        now: Timestamp,
+        expires_in: Option<i64>,
+        refresh_in: Option<i64>,
+    ) -> Result<Option<TokenLife>, &'static str> {
+        if !self.expiring_tokens(now) && expires_in.is_none() && refresh_in.is_none() {
+            return Ok(None);
+        }
+        let access = expires_in.unwrap_or(1_800);
+        let refresh = refresh_in.unwrap_or(2_592_000);
+        let ok = 300 < access
+            && access < 172_800
+            && (604_800..=7_776_000).contains(&refresh)
+            && access < refresh;
+        if ok {
+            Ok(Some(TokenLife { access, refresh }))
+        } else {
+            Err(LIFE_RANGE)
+        }
+    }
+}
+
 /// A Zendesk user.
 #[derive(Debug, Clone)]
 pub struct User {

@@ -8,7 +8,7 @@ use serde_json::{Value as Json, json};
 
 use super::{Caller, forbidden, invalid, not_found, wrapped};
 use crate::sandbox::http::{Reply, Req, empty, json as json_reply};
-use crate::sandbox::pagination::zendesk_cursor_page;
+use crate::sandbox::pagination::{encode_query, kept_query, zendesk_cursor_page};
 use crate::sandbox::state::zendesk::{OAuthClient, OAuthToken, Zendesk};
 use crate::sandbox::state::{Issuer, ValueKind, zd_time};
 
@@ -20,9 +20,13 @@ fn client_json(req: &Req, c: &OAuthClient, secret: bool) -> Json {
         "created_at": zd_time(c.created_at), "updated_at": zd_time(c.updated_at),
         "url": format!("{}/api/v2/oauth/clients/{}.json", req.base, c.id),
     });
-    if secret {
-        body["secret"] = json!(c.secret.reveal());
-    }
+    // The full secret only at creation and generate_secret; lists and shows carry its first
+    // characters, as Zendesk's own examples do.
+    body["secret"] = if secret {
+        json!(c.secret.reveal())
+    } else {
+        json!(c.secret.reveal().chars().take(6).collect::<String>())
+    };
     body
 }
 
@@ -64,10 +68,10 @@ fn list_page(req: &Req, key: &str, items: Vec<(String, Json)>) -> axum::response
     let start = ((page - 1) * per_page).min(count);
     let end = (start + per_page).min(count);
     let link = |p: usize| {
-        json!(format!(
-            "{}{}?page={p}&per_page={per_page}",
-            req.base, req.path
-        ))
+        let mut pairs = kept_query(req, &["page", "per_page"]);
+        pairs.push(("page".into(), p.to_string()));
+        pairs.push(("per_page".into(), per_page.to_string()));
+        json!(format!("{}{}?{}", req.base, req.path, encode_query(pairs)))
     };
     let body = json!({
         key: items[start..end].iter().map(|(_, v)| v.clone()).collect::<Vec<_>>(),
@@ -258,16 +262,29 @@ pub(crate) fn create_token(zd: &mut Zendesk, issuer: &mut Issuer, req: &Req, who
         .and_then(|v| serde_json::from_value(v.clone()).ok())
         .filter(|s: &Vec<String>| !s.is_empty())
         .ok_or_else(|| invalid("scopes", "Scopes: cannot be blank"))?;
-    let seconds = |key: &str| body.get(key).and_then(Json::as_i64);
-    let expires_at = seconds("expires_in").map(|s| add(req.now, s));
-    let refresh_expires_at = seconds("refresh_token_expires_in").map(|s| add(req.now, s));
+    let seconds = |key: &str| {
+        body.get(key).and_then(|v| {
+            v.as_i64()
+                .or_else(|| v.as_str().and_then(|s| s.parse().ok()))
+        })
+    };
+    // The client's expiry policy decides; a client that still issues non-expiring tokens
+    // gives none unless asked.
+    let client = &zd.clients[&client_id];
+    let life = client
+        .token_life(
+            req.now,
+            seconds("expires_in"),
+            seconds("refresh_token_expires_in"),
+        )
+        .map_err(|why| invalid("expires_in", why))?;
     let id = zd.mint_oauth_token(
         issuer,
         client_id,
         who.user_id,
         scopes,
-        expires_at,
-        refresh_expires_at,
+        life.map(|l| add(req.now, l.access)),
+        life.map(|l| add(req.now, l.refresh)),
         req.now,
     );
     Ok(json_reply(
@@ -318,19 +335,13 @@ pub(crate) fn grant(zd: &mut Zendesk, issuer: &mut Issuer, req: &Req) -> Reply {
         .cloned()
         .ok_or_else(|| oauth_error(401, "invalid_client", "Client authentication failed due to unknown client, no client authentication included, or unsupported authentication method."))?;
     let number = |k: &str| p(k).and_then(|v| v.parse::<i64>().ok());
-    let expires_in = number("expires_in").unwrap_or(1800);
-    let refresh_in = number("refresh_token_expires_in").unwrap_or(2_592_000);
-    let in_range = 300 < expires_in
-        && expires_in < 172_800
-        && (604_800..=7_776_000).contains(&refresh_in)
-        && expires_in < refresh_in;
-    if !in_range {
-        return Err(oauth_error(
-            400,
-            "invalid_request",
-            "expires_in or refresh_token_expires_in is out of range.",
-        ));
-    }
+    let life = client
+        .token_life(
+            req.now,
+            number("expires_in"),
+            number("refresh_token_expires_in"),
+        )
+        .map_err(|why| oauth_error(400, "invalid_request", why))?;
     let (user_id, scopes) = match grant_type.as_str() {
         "client_credentials" => {
             if client.kind != "confidential" {
@@ -379,8 +390,8 @@ pub(crate) fn grant(zd: &mut Zendesk, issuer: &mut Issuer, req: &Req) -> Reply {
         client.id,
         user_id,
         scopes,
-        Some(add(req.now, expires_in)),
-        Some(add(req.now, refresh_in)),
+        life.map(|l| add(req.now, l.access)),
+        life.map(|l| add(req.now, l.refresh)),
         req.now,
     );
     let t = &zd.oauth_tokens[&id];
@@ -388,8 +399,8 @@ pub(crate) fn grant(zd: &mut Zendesk, issuer: &mut Issuer, req: &Req) -> Reply {
         200,
         json!({
             "access_token": t.value.reveal(), "token_type": "bearer", "scope": t.scopes.join(" "),
-            "expires_in": expires_in, "refresh_token": t.refresh.as_ref().map(|r| r.reveal().to_string()),
-            "refresh_token_expires_in": refresh_in,
+            "expires_in": life.map(|l| l.access), "refresh_token": t.refresh.as_ref().map(|r| r.reveal().to_string()),
+            "refresh_token_expires_in": life.map(|l| l.refresh),
         }),
     ))
 }
@@ -431,7 +442,8 @@ pub(crate) fn me(zd: &mut Zendesk, _: &mut Issuer, req: &Req) -> Reply {
             let u = &zd.users[&who.user_id];
             Ok(json_reply(
                 200,
-                json!({"user": {"id": u.id, "name": u.name, "email": u.email, "role": u.role}}),
+                json!({"user": {"id": u.id, "name": u.name, "email": u.email, "role": u.role,
+                    "active": true, "suspended": false}}),
             ))
         }
         Err(_) => Ok(json_reply(

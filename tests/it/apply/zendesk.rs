@@ -21,7 +21,7 @@ const STEPS: [&str; 6] = [
 
 /// The shipped tokenops.yaml and manifests against the demo sandbox (the ledger kept as
 /// `state` says), with the Zendesk OAuth credentials made due: the Global escalations token
-/// and the chat-bridge client secret within their windows, the US Government
+/// within its window, the chat-bridge client secret's consumer gone, the US Government
 /// client-credentials token hours from expiry.
 pub fn due_example(state: State) -> Scenario {
     let sc = Scenario::example().state(state).start();
@@ -45,11 +45,12 @@ pub fn make_zendesk_due(sc: &Scenario) {
                 t.expires_at = Some(now + SignedDuration::from_hours(24 * 5));
             }
         }
-        for c in global.clients.values_mut() {
-            if c.identifier == "chat_bridge" {
-                c.updated_at = now - SignedDuration::from_hours(24 * 175);
-            }
-        }
+        // A client secret has no date of its own: its consumer gone makes it due.
+        w.gitlab
+            .get_mut("gitlab.com")
+            .expect("gitlab.com")
+            .variables
+            .retain(|v| v.key != "ZENDESK_CLIENT_SECRET");
         let usgov = w.zendesk.get_mut("us-government").expect("us-government");
         for t in usgov.oauth_tokens.values_mut() {
             t.expires_at = Some(now + SignedDuration::from_hours(6));

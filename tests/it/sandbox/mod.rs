@@ -4,6 +4,7 @@
 
 mod ci_credentials;
 mod cli;
+mod control;
 mod faults;
 mod gitlab_hooks;
 mod gitlab_misc;
@@ -11,6 +12,8 @@ mod gitlab_rotation;
 mod gitlab_tokens;
 mod gitlab_variables;
 mod seed;
+mod shapes;
 mod terraform;
 mod zendesk;
+mod zendesk_expiry;
 mod zendesk_oauth;
