@@ -20,7 +20,9 @@ use super::{
 };
 use crate::inventory::{Inventory, LiveRecord, LiveToken};
 use crate::ledger::{Ledger, LedgerToken};
-use crate::time::{add_days, days_between, days_between_dates, midnight, utc_date};
+use crate::time::{
+    add_days, days_between, days_left, days_words, expires_phrase, midnight, utc_date,
+};
 
 /// The day every remaining Zendesk API token stops working.
 pub const ZENDESK_API_TOKEN_END: Date = jiff::civil::date(2027, 4, 30);
@@ -217,7 +219,7 @@ fn plan_token(
     let expiry = expiry_of(token, record, remembered);
     if let Some(at) = expiry {
         plan.expires_at = Some(utc_date(at));
-        plan.days_left = Some(days_between(now, at));
+        plan.days_left = Some(days_left(now, at));
     }
 
     if let Some(pending) = remembered.and_then(|r| r.pending.as_ref()) {
@@ -353,8 +355,8 @@ fn due_or_ok(
         if left <= rotate_before {
             plan.status = TokenStatus::Due;
             plan.reason = format!(
-                "expires in {} ({}); rotate_before is {}",
-                human_duration(left),
+                "expires {} ({}); rotate_before is {}",
+                expires_phrase(now, at),
                 plan.expires_at.map(|d| d.to_string()).unwrap_or_default(),
                 human_duration(rotate_before)
             );
@@ -384,7 +386,7 @@ fn due_or_ok(
         return Some(Replacement::Renew);
     }
     plan.reason = match expiry {
-        Some(at) => format!("expires in {}", human_duration(at.duration_since(now))),
+        Some(at) => format!("expires {}", expires_phrase(now, at)),
         None => "no expiry".to_string(),
     };
     if let Some(note) = crate::plan::renewal::next_renewal_note(token, expiry) {
@@ -465,13 +467,13 @@ fn add_replacement_actions(
 
 fn plan_legacy(plan: &mut TokenPlan, record: Option<&LiveRecord>, now: Timestamp) {
     plan.status = TokenStatus::Legacy;
-    let today = utc_date(now);
-    let days_to_end = days_between_dates(today, ZENDESK_API_TOKEN_END);
+    let days_to_end = midnight(ZENDESK_API_TOKEN_END).map_or(0, |end| days_left(now, end));
     plan.expires_at = Some(ZENDESK_API_TOKEN_END);
     plan.days_left = Some(days_to_end);
     let mut reason = format!(
         "legacy Zendesk API token: every API token stops working on {ZENDESK_API_TOKEN_END} \
-         ({days_to_end} days left)"
+         ({} left)",
+        days_words(days_to_end)
     );
     match record {
         Some(record) if !record.active => {
@@ -482,7 +484,8 @@ fn plan_legacy(plan: &mut TokenPlan, record: Option<&LiveRecord>, now: Timestamp
                 let idle = days_between(used, now);
                 let off = Some(add_days(utc_date(used), ZENDESK_API_TOKEN_IDLE_DAYS));
                 reason.push_str(&format!(
-                    "; unused for {idle} days: will be deactivated{}",
+                    "; unused for {}: will be deactivated{}",
+                    days_words(idle),
                     off.map(|d| format!(" on {d} if still unused"))
                         .unwrap_or_default()
                 ));
@@ -541,19 +544,4 @@ fn scopes_differ(token: &DesiredToken, record: &LiveRecord) -> bool {
     live != declared
 }
 
-/// `9 days`, `5 hours`, `30 minutes`.
-pub fn human_duration(d: SignedDuration) -> String {
-    let secs = d.as_secs();
-    let (n, unit) = if secs.abs() >= 86_400 {
-        (secs / 86_400, "day")
-    } else if secs.abs() >= 3_600 {
-        (secs / 3_600, "hour")
-    } else {
-        (secs / 60, "minute")
-    };
-    if n == 1 {
-        format!("1 {unit}")
-    } else {
-        format!("{n} {unit}s")
-    }
-}
+pub use crate::time::human_duration;

@@ -134,17 +134,40 @@ pub fn print(report: &ApplyReport, out: &mut dyn Write) -> std::io::Result<()> {
         }
     }
     writeln!(out)?;
-    writeln!(
-        out,
-        "Summary: {} done, {} pending, {} failed, {} skipped, {} manual, {} blocked; {} manual \
-         step(s).",
-        report.count(TokenOutcome::Done),
-        report.count(TokenOutcome::Pending),
-        report.count(TokenOutcome::Failed),
-        report.count(TokenOutcome::Skipped),
-        report.count(TokenOutcome::Manual),
-        report.count(TokenOutcome::Blocked),
-        report.checklist.len()
-    )?;
+    writeln!(out, "{}", summary_line(report))?;
     Ok(())
+}
+
+/// The closing line: the count of each outcome that occurred (tokens), then the manual steps
+/// left to people (checklist items), named so that the two are never confused.
+pub fn summary_line(report: &ApplyReport) -> String {
+    let outcomes = [
+        (TokenOutcome::Done, "done"),
+        (TokenOutcome::Pending, "pending"),
+        (TokenOutcome::Failed, "failed"),
+        (TokenOutcome::Skipped, "skipped"),
+        (TokenOutcome::Manual, "handed to a person (manual mode)"),
+        (TokenOutcome::Blocked, "blocked"),
+    ];
+    let parts: Vec<String> = outcomes
+        .iter()
+        .map(|(o, words)| (report.count(*o), words))
+        .filter(|(n, _)| *n > 0)
+        .map(|(n, words)| format!("{n} {words}"))
+        .collect();
+    let tokens = report.results.len();
+    let mut line = format!(
+        "Summary: {} {}: {}",
+        tokens,
+        if tokens == 1 { "token" } else { "tokens" },
+        parts.join(", ")
+    );
+    match report.checklist.len() {
+        0 => line.push('.'),
+        1 => line.push_str("; 1 manual step left to a person (listed above)."),
+        n => line.push_str(&format!(
+            "; {n} manual steps left to a person (listed above)."
+        )),
+    }
+    line
 }

@@ -12,7 +12,9 @@ use crate::inventory::{DiscoveredToken, Inventory, LiveRecord, LiveToken};
 use crate::kinds::{TokenClass, TokenKindId};
 use crate::manifest::{Desired, Mode};
 use crate::plan::engine::{ZENDESK_API_TOKEN_END, ZENDESK_API_TOKEN_IDLE_DAYS};
-use crate::time::{add_days, days_between, days_between_dates, utc_date};
+use crate::time::{
+    add_days, days_between, days_left, expiry_instant, human_duration, midnight, utc_date,
+};
 
 /// The day since which no Zendesk account can create an API token.
 pub const ZENDESK_API_TOKEN_NO_NEW: Date = jiff::civil::date(2026, 10, 27);
@@ -83,8 +85,12 @@ pub struct Entry {
     pub consumers: Vec<String>,
     /// The day it stops working (for legacy Zendesk tokens: the earliest deadline).
     pub expires_at: Option<Date>,
-    /// Days from today to `expires_at` (negative once past).
+    /// Days from the check's time to the expiry, rounded down like the plan's (negative once
+    /// past; see [`crate::time::days_left`]).
     pub days_left: Option<i64>,
+    /// A legacy Zendesk API token Zendesk already deactivated: it has no deadline left, its
+    /// consumers are failing now.
+    pub deactivated: bool,
     /// Last use the platform reports.
     pub last_used_at: Option<Timestamp>,
     /// What to do.
@@ -120,7 +126,6 @@ pub fn classify(
     now: Timestamp,
     within_days: i64,
 ) -> Report {
-    let today = utc_date(now);
     let mut entries = Vec::new();
     let consumers: BTreeMap<String, Vec<String>> = crate::plan::from_manifest(desired)
         .into_iter()
@@ -150,6 +155,7 @@ pub fn classify(
             consumers: consumers.get(&spec.id).cloned().unwrap_or_default(),
             expires_at: None,
             days_left: None,
+            deactivated: false,
             last_used_at: None,
             suggestion: Suggestion::Recreate,
             why: String::new(),
@@ -164,7 +170,8 @@ pub fn classify(
             entry.platform_id = Some(record.platform_id.clone());
             entry.last_used_at = record.last_used_at;
             entry.expires_at = record.expires_at;
-            entry.days_left = record.expires_at.map(|e| days_between_dates(today, e));
+            entry.days_left = expiry_instant(record.expires_at_time, record.expires_at)
+                .map(|e| days_left(now, e));
         }
         if spec.kind.id().meta().class == TokenClass::Legacy {
             legacy(&mut entry, record, now, within_days);
@@ -178,16 +185,16 @@ pub fn classify(
             Some(r) if r.revoked => {
                 entry.why = "revoked: it can only be created again".to_string();
             }
-            Some(r) if !r.active || entry.days_left.is_some_and(|d| d <= 0) => {
+            Some(r) if !r.active || entry.days_left.is_some_and(|d| d < 0) => {
                 entry.why = "expired: it can only be created again".to_string();
             }
-            Some(_) => match entry.days_left {
-                Some(days) if days <= within_days => {
-                    let auto = desired.rotation(spec).mode == Mode::Auto;
+            Some(r) => match expiry_instant(r.expires_at_time, r.expires_at) {
+                Some(at) if in_window(now, at, within_days) => {
+                    let policy = desired.rotation(spec);
+                    let auto = policy.mode == Mode::Auto;
                     entry.suggestion = Suggestion::Rotate { auto };
                     entry.why = if auto {
-                        "due for rotation; nothing to do by hand once `tokenops apply` runs"
-                            .to_string()
+                        renewal_words(r, policy.rotate_before.as_secs(), now)
                     } else {
                         "the manifest sets `mode: manual`: a person rotates it".to_string()
                     };
@@ -223,7 +230,6 @@ pub fn classify(
 }
 
 fn undeclared(found: &DiscoveredToken, now: Timestamp, within_days: i64) -> Option<Entry> {
-    let today = utc_date(now);
     let record = &found.record;
     let (key, owner) = match TokenKindId::from_key(&found.kind) {
         Some(kind) => (kind.meta().found_identity)(found),
@@ -242,7 +248,9 @@ fn undeclared(found: &DiscoveredToken, now: Timestamp, within_days: i64) -> Opti
         declared_by: None,
         consumers: Vec::new(),
         expires_at: record.expires_at,
-        days_left: record.expires_at.map(|e| days_between_dates(today, e)),
+        days_left: expiry_instant(record.expires_at_time, record.expires_at)
+            .map(|e| days_left(now, e)),
+        deactivated: false,
         last_used_at: record.last_used_at,
         suggestion: Suggestion::Declare,
         why: String::new(),
@@ -252,7 +260,8 @@ fn undeclared(found: &DiscoveredToken, now: Timestamp, within_days: i64) -> Opti
         legacy(&mut entry, Some(record), now, within_days);
         return Some(entry);
     }
-    if !record.active || entry.days_left.is_none_or(|d| d > within_days) {
+    let expiry = expiry_instant(record.expires_at_time, record.expires_at);
+    if !record.active || expiry.is_none_or(|at| !in_window(now, at, within_days)) {
         return None;
     }
     let idle = record.last_used_at.map(|u| days_between(u, now));
@@ -289,6 +298,7 @@ fn legacy(entry: &mut Entry, record: Option<&LiveRecord>, now: Timestamp, within
     match record {
         Some(r) if !r.active => {
             why.push_str("; this one is already deactivated: its consumers are failing");
+            entry.deactivated = true;
             deadline = today;
         }
         Some(r) => match r.last_used_at {
@@ -317,9 +327,34 @@ fn legacy(entry: &mut Entry, record: Option<&LiveRecord>, now: Timestamp, within
     }
     entry.why = why;
     entry.expires_at = Some(deadline);
-    let days = days_between_dates(today, deadline);
-    entry.days_left = Some(days);
-    entry.within_window = days <= within_days;
+    let at = midnight(deadline).unwrap_or(now);
+    entry.days_left = Some(days_left(now, at));
+    entry.within_window = in_window(now, at, within_days);
+}
+
+/// True when `at` comes no later than `within_days` whole days after `now` (an exact
+/// comparison: 21 days and 12 hours is outside a 21-day window, though it reads "in 21 days").
+fn in_window(now: Timestamp, at: Timestamp, within_days: i64) -> bool {
+    at.duration_since(now) <= jiff::SignedDuration::from_hours(within_days.saturating_mul(24))
+}
+
+/// What the next apply does about a declared automatic token that expires within the window:
+/// renew it now when `rotate_before` has been reached (the plan says `due`), or not before
+/// `expiry - rotate_before` (the plan says `ok`).
+fn renewal_words(record: &LiveRecord, rotate_before_secs: u64, now: Timestamp) -> String {
+    let before =
+        jiff::SignedDuration::from_secs(i64::try_from(rotate_before_secs).unwrap_or(i64::MAX));
+    let due_at = expiry_instant(record.expires_at_time, record.expires_at)
+        .and_then(|at| at.checked_sub(before).ok());
+    match due_at {
+        Some(due) if due > now => format!(
+            "not due yet: the scheduled `tokenops apply` renews it from {} on ({} before it \
+             expires); nothing to do by hand",
+            due.strftime("%Y-%m-%d %H:%M UTC"),
+            human_duration(before)
+        ),
+        _ => "due for rotation; nothing to do by hand once `tokenops apply` runs".to_string(),
+    }
 }
 
 fn found_class(found: &DiscoveredToken) -> Option<TokenClass> {

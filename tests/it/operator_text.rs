@@ -1,0 +1,134 @@
+//! What an operator reads is true and complete: the same days-left figure in plan and check,
+//! summary lines that never put two kinds of "manual" side by side, a deactivated legacy token
+//! that does not "expire today", an issue title that counts what the issue lists.
+
+use std::collections::BTreeMap;
+
+use tokenops::ops::apply::summary::summary_line;
+use tokenops::ops::apply::{ApplyReport, TokenOutcome, TokenResult};
+
+use crate::scenario::{Exit, Scenario};
+
+fn json(text: &str) -> serde_json::Value {
+    serde_json::from_str(text).unwrap_or_else(|e| panic!("{e}: {text}"))
+}
+
+#[test]
+fn plan_and_check_give_every_declared_token_the_same_days_left() {
+    let sc = Scenario::example().start();
+    let plan = json(&sc.run(&["plan", "--format", "json"], 0).stdout);
+    let check = sc.cmd(&["check", "--format", "json"]).expect(Exit::Code(2));
+    let check = json(&check.stdout);
+    let planned: BTreeMap<&str, &serde_json::Value> = plan["tokens"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| (t["id"].as_str().unwrap(), &t["days_left"]))
+        .collect();
+    let mut compared = 0;
+    for entry in check["entries"].as_array().unwrap() {
+        let Some(id) = entry["declared_by"]["id"].as_str() else {
+            continue;
+        };
+        if entry["kind"] == "zendesk_api_token" {
+            continue; // the check's figure is the legacy deadline, not an expiry
+        }
+        assert_eq!(&entry["days_left"], planned[id], "{id}");
+        compared += 1;
+    }
+    assert!(compared >= 1, "{check}");
+    let text = sc.cmd(&["check"]).expect(Exit::Code(2)).stdout;
+    assert!(!text.contains(" 1 days"), "{text}");
+    // The token whose expiry is 2026-12-10 00:00 UTC, checked 2026-11-28 09:00 UTC: 11 whole
+    // days left, in both.
+    let plan_text = sc.run(&["plan"], 0).stdout;
+    assert!(
+        plan_text.contains("expires in 11 days (2026-12-10)"),
+        "{plan_text}"
+    );
+}
+
+#[test]
+fn a_deactivated_legacy_token_is_reported_as_deactivated_not_as_expiring_today() {
+    let sc = Scenario::example().start();
+    let text = sc.cmd(&["check"]).expect(Exit::Code(2)).stdout;
+    let entry = text
+        .split("\n\n")
+        .find(|e| e.contains("zd-usgov-legacy-forms"))
+        .unwrap_or_else(|| panic!("{text}"));
+    assert!(entry.contains("already deactivated by Zendesk"), "{entry}");
+    assert!(!entry.contains("today"), "{entry}");
+    let doc = json(
+        &sc.cmd(&["check", "--format", "json"])
+            .expect(Exit::Code(2))
+            .stdout,
+    );
+    let legacy = doc["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["declared_by"]["id"] == "zd-usgov-legacy-forms")
+        .unwrap();
+    assert_eq!(legacy["deactivated"], true);
+}
+
+#[test]
+fn check_does_not_call_a_token_due_that_the_plan_calls_ok() {
+    let sc = Scenario::example().start();
+    let text = sc.cmd(&["check"]).expect(Exit::Code(2)).stdout;
+    let entry = text
+        .split("\n\n")
+        .find(|e| e.contains("zd-usgov-oauth-escalations"))
+        .unwrap_or_else(|| panic!("{text}"));
+    assert!(!entry.contains("due for rotation"), "{entry}");
+    assert!(entry.contains("not due yet"), "{entry}");
+}
+
+#[test]
+fn issue_title_counts_what_the_issue_lists() {
+    let sc = Scenario::example().start();
+    let text = sc.cmd(&["check"]).expect(Exit::Code(2)).stdout;
+    // "ATTENTION: 3 of 4 listed token(s) need action ..."
+    let words: Vec<&str> = text.lines().next().unwrap().split_whitespace().collect();
+    let (urgent, listed) = (words[1], words[3]);
+    assert_ne!(
+        urgent, listed,
+        "the example lists an entry outside the window: {text}"
+    );
+    let markdown = sc
+        .cmd(&["check", "--format", "markdown"])
+        .expect(Exit::Code(2))
+        .stdout;
+    let title = markdown.lines().next().unwrap();
+    assert_eq!(
+        title,
+        format!("**tokenops: {urgent} tokens need action within 21 days ({listed} listed)**")
+    );
+    let items = markdown.lines().filter(|l| l.starts_with("- [ ] ")).count();
+    assert_eq!(items.to_string(), listed, "{markdown}");
+}
+
+#[test]
+fn apply_summary_names_tokens_and_manual_steps_apart_and_omits_zero_counts() {
+    let mut report = ApplyReport::default();
+    report.results.push(TokenResult::done("a", "rotated"));
+    report.results.push(TokenResult::done("b", "rotated"));
+    report
+        .results
+        .push(TokenResult::new("c", TokenOutcome::Failed, "401".into()));
+    report.checklist = vec!["a: paste it".into(), "b: paste it".into()];
+    assert_eq!(
+        summary_line(&report),
+        "Summary: 3 tokens: 2 done, 1 failed; 2 manual steps left to a person (listed above)."
+    );
+    report.checklist.clear();
+    report
+        .results
+        .push(TokenResult::new("d", TokenOutcome::Manual, String::new()));
+    let line = summary_line(&report);
+    assert_eq!(
+        line,
+        "Summary: 4 tokens: 2 done, 1 failed, 1 handed to a person (manual mode)."
+    );
+    assert!(!line.contains(" 0 "), "{line}");
+}
