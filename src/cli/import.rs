@@ -45,7 +45,9 @@ pub fn run(args: Args, now: Option<&str>) -> anyhow::Result<Outcome> {
     if let Some(id) = &args.migrate_zendesk {
         let written = crate::ops::import::migrate_zendesk(&desired, id)?;
         println!(
-            "Wrote {}: fill in the OAuth client and scopes, and move the consumers.",
+            "Wrote {}. `tokenops validate` refuses it until `client` names the confidential \
+             OAuth client (it is written empty on purpose: tokenops cannot know it); then check \
+             `scopes` and move the consumers from the legacy entry.",
             written
                 .path
                 .map(|p| p.display().to_string())
