@@ -10,7 +10,7 @@ use super::env::process_env;
 use super::plan::FormatArg;
 use crate::manifest::{Duration, LoadOptions};
 use crate::ops::Outcome;
-use crate::ops::check::{CheckOptions, IssueOutcome};
+use crate::ops::check::CheckOptions;
 use crate::ops::plan::load;
 
 /// Report tokens that expire soon, declared or not; optionally write the report issue.
@@ -103,19 +103,8 @@ pub fn run(args: Args, now: Option<&str>) -> anyhow::Result<Outcome> {
         .as_ref()
         .map(|r| r.project.as_str())
         .unwrap_or_default();
-    match run.issue {
-        Some(IssueOutcome::Created { iid, url }) => eprintln!(
-            "Opened the report issue #{iid} in {project}{}",
-            url.map(|u| format!(": {u}")).unwrap_or_default()
-        ),
-        Some(IssueOutcome::Updated { iid, url }) => eprintln!(
-            "Updated the report issue #{iid} in {project}{}",
-            url.map(|u| format!(": {u}")).unwrap_or_default()
-        ),
-        Some(IssueOutcome::NothingToReport) => {
-            eprintln!("Nothing expires and no report issue is open: no issue written.")
-        }
-        None => {}
+    if let Some(issue) = &run.issue {
+        eprintln!("{}", issue.describe(project, &run.title));
     }
     Ok(run.outcome)
 }

@@ -41,8 +41,9 @@ impl From<FormatArg> for Format {
 #[command(
     after_help = "Example:\n  tokenops plan --format markdown --out plan.json --detailed-exitcode\n  \
 tokenops plan --replace gl-ops-bot-automation   # a leaked token: what rotating it now does\n\n\
-Exit codes: 0 no changes (or changes without --detailed-exitcode), 1 error, 2 changes pending \
-with --detailed-exitcode.\n\
+Exit codes: 0 no changes (or changes without --detailed-exitcode; unverifiable consumers alone \
+are not changes: --replace ID settles them), 1 error, 2 changes pending with \
+--detailed-exitcode.\n\
 Point tokenops at other instances (for example `tokenops sandbox`) with\n\
 TOKENOPS_GITLAB_<NAME>_URL / _TOKEN and TOKENOPS_ZENDESK_<NAME>_URL / _TOKEN."
 )]

@@ -56,7 +56,11 @@ pub fn load(options: &LoadOptions) -> Result<Desired, Diagnostics> {
         }
     }
     if diags.is_empty() {
-        Ok(Desired { config, tokens })
+        Ok(Desired {
+            config,
+            tokens,
+            manifests: options.manifests.clone(),
+        })
     } else {
         diags.sort();
         // Problems in tokenops.yaml first: the others may follow from them.

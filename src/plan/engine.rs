@@ -168,6 +168,11 @@ fn summarize(tokens: &[TokenPlan], undeclared: usize) -> Summary {
         if token.actions.is_empty() && !token.needs_human && token.status != TokenStatus::Legacy {
             summary.in_sync += 1;
         }
+        summary.unverifiable += token
+            .consumers
+            .iter()
+            .filter(|c| c.status == ConsumerStatus::Unverifiable && !c.write)
+            .count();
         for action in &token.actions {
             match action {
                 Action::Rotate { .. } | Action::Create { .. } => summary.rotations += 1,

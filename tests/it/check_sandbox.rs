@@ -160,7 +160,7 @@ fn text_report_lists_each_kind_with_its_suggestion_and_exits_two() {
             .unwrap_or_else(|| panic!("{name} missing from\n{out}"))
             .to_string()
     };
-    assert!(entry("sync-bot").contains("action: rotate (tokenops does it on the next apply)"));
+    assert!(entry("sync-bot").contains("action: rotate (the scheduled `tokenops apply` does it)"));
     assert!(entry("reports").contains("action: rotate (manual mode)"));
     assert!(entry("nightly").contains("action: recreate"));
     assert!(entry("old-cli").contains("action: revoke"));

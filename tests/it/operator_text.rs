@@ -119,7 +119,7 @@ fn apply_summary_names_tokens_and_manual_steps_apart_and_omits_zero_counts() {
     report.checklist = vec!["a: paste it".into(), "b: paste it".into()];
     assert_eq!(
         summary_line(&report),
-        "Summary: 3 tokens: 2 done, 1 failed; 2 manual steps left to a person (listed above)."
+        "Summary: 2 done, 1 failed; 2 manual steps left to a person (listed above)."
     );
     report.checklist.clear();
     report
@@ -128,7 +128,73 @@ fn apply_summary_names_tokens_and_manual_steps_apart_and_omits_zero_counts() {
     let line = summary_line(&report);
     assert_eq!(
         line,
-        "Summary: 4 tokens: 2 done, 1 failed, 1 handed to a person (manual mode)."
+        "Summary: 2 done, 1 failed, 1 handed to a person (manual mode)."
     );
     assert!(!line.contains(" 0 "), "{line}");
+}
+
+#[test]
+fn replace_settles_unverifiable_consumers_and_the_headline_counts_them() {
+    let sc = Scenario::example().start();
+    sc.run(&["apply", "--auto-approve"], 0);
+    // In sync, yet some consumers cannot be proven: the headline says how many, that
+    // --detailed-exitcode does not count them as changes, and what settles them.
+    let plan = sc.run(&["plan", "--detailed-exitcode"], 0).stdout;
+    let head = plan.lines().next().unwrap();
+    assert!(head.starts_with("No changes: "), "{head}");
+    assert!(
+        head.contains(
+            " consumers unverifiable (not counted as changes: `tokenops apply --replace ID`"
+        ),
+        "{head}"
+    );
+    assert!(
+        plan.contains("`tokenops apply --replace gl-ops-bot-readonly` settles it now"),
+        "{plan}"
+    );
+    let before = json(&sc.run(&["plan", "--format", "json"], 0).stdout);
+    let unverifiable = before["summary"]["unverifiable"].as_u64().unwrap();
+    assert!(unverifiable >= 2, "{before}");
+
+    // Replacing the token writes a value made now to every consumer.
+    sc.run(
+        &[
+            "plan",
+            "--replace",
+            "gl-ops-bot-readonly",
+            "--detailed-exitcode",
+        ],
+        2,
+    );
+    let applied = sc
+        .run(
+            &[
+                "apply",
+                "--replace",
+                "gl-ops-bot-readonly",
+                "--auto-approve",
+            ],
+            0,
+        )
+        .stdout;
+    assert!(
+        applied.contains("done     gl-ops-bot-readonly: rotated"),
+        "{applied}"
+    );
+
+    // Afterwards every consumer of the token is proven, and the count dropped by one.
+    let after = json(&sc.run(&["plan", "--format", "json"], 0).stdout);
+    let token = after["tokens"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["id"] == "gl-ops-bot-readonly")
+        .unwrap();
+    for consumer in token["consumers"].as_array().unwrap() {
+        assert_eq!(consumer["status"], "in-sync", "{consumer}");
+    }
+    assert_eq!(
+        after["summary"]["unverifiable"].as_u64().unwrap(),
+        unverifiable - 1
+    );
 }

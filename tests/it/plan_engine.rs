@@ -383,9 +383,9 @@ fn legacy_zendesk_token_shows_both_deadlines_and_idle_days() {
     let token = &plan.tokens[0];
     assert_eq!(token.status, TokenStatus::Legacy);
     assert!(token.actions.is_empty());
-    assert_eq!(token.days_left, Some(153));
+    assert_eq!(token.days_left, Some(152));
     assert!(
-        token.reason.contains("2027-04-30 (153 days left)"),
+        token.reason.contains("2027-04-30 (152 days left)"),
         "{}",
         token.reason
     );

@@ -341,11 +341,12 @@ pub async fn run(
         if !done {
             continue;
         }
+        let source = new_value_source(desired, &token.id);
         for action in &token.actions {
             if let Action::Manual { instructions } = action {
                 report
                     .checklist
-                    .push(format!("{}: {instructions}", token.id));
+                    .push(format!("{}: {instructions} {source}.", token.id));
             }
         }
     }
@@ -473,4 +474,20 @@ fn describe_action(action: &Action) -> String {
 fn opt(date: &Option<Date>) -> String {
     date.map(|d| d.to_string())
         .unwrap_or_else(|| "none".to_string())
+}
+
+/// Where the person doing a manual step finds the new value of token `id`: the first of its
+/// consumers that a person can read back, or why there is none.
+fn new_value_source(desired: &Desired, id: &str) -> String {
+    let readable = desired
+        .token(id)
+        .into_iter()
+        .flat_map(|t| t.spec.consumers.iter())
+        .find_map(|c| c.driver().readable_at());
+    match readable {
+        Some(place) => format!("New value: {place}"),
+        None => "New value: every place tokenops wrote is write-only, so read it in a CI job \
+                 that receives it, or declare a readable consumer"
+            .to_string(),
+    }
 }

@@ -155,13 +155,7 @@ pub fn summary_line(report: &ApplyReport) -> String {
         .filter(|(n, _)| *n > 0)
         .map(|(n, words)| format!("{n} {words}"))
         .collect();
-    let tokens = report.results.len();
-    let mut line = format!(
-        "Summary: {} {}: {}",
-        tokens,
-        if tokens == 1 { "token" } else { "tokens" },
-        parts.join(", ")
-    );
+    let mut line = format!("Summary: {}", parts.join(", "));
     match report.checklist.len() {
         0 => line.push('.'),
         1 => line.push_str("; 1 manual step left to a person (listed above)."),

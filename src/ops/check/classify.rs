@@ -138,7 +138,7 @@ pub fn classify(
         };
         let declaration = Some(Declaration {
             id: spec.id.clone(),
-            file: declared.origin.file.display().to_string(),
+            file: desired.shown(&declared.origin.file),
         });
         let mut entry = Entry {
             key,
@@ -268,8 +268,9 @@ fn undeclared(found: &DiscoveredToken, now: Timestamp, within_days: i64) -> Opti
     match idle {
         Some(days) if days < UNUSED_DAYS => {
             entry.why = format!(
-                "no manifest declares it and it was used {days} day(s) ago: declare it \
-                 (`tokenops import`) so tokenops keeps it alive, or rotate it by hand"
+                "no manifest declares it and it was used {} ago: declare it \
+                 (`tokenops import`) so tokenops keeps it alive, or rotate it by hand",
+                crate::time::days_words(days)
             );
         }
         Some(days) => {

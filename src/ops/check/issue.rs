@@ -36,6 +36,24 @@ pub enum IssueOutcome {
     NothingToReport,
 }
 
+impl IssueOutcome {
+    /// What happened, in one line for people: the issue's number, project, title and address.
+    pub fn describe(&self, project: &str, title: &str) -> String {
+        let (verb, iid, url) = match self {
+            IssueOutcome::Created { iid, url } => ("Opened", iid, url),
+            IssueOutcome::Updated { iid, url } => ("Updated", iid, url),
+            IssueOutcome::NothingToReport => {
+                return "Nothing expires and no report issue is open: no issue written."
+                    .to_string();
+            }
+        };
+        format!(
+            "{verb} the report issue #{iid} in {project}: \"{title}\"{}",
+            url.as_ref().map(|u| format!(" {u}")).unwrap_or_default()
+        )
+    }
+}
+
 /// One task-list item of a previous body.
 #[derive(Debug, Clone)]
 struct PreviousItem {

@@ -72,7 +72,7 @@ fn last_used(entry: &Entry) -> String {
 
 fn action(entry: &Entry) -> &'static str {
     match entry.suggestion {
-        Suggestion::Rotate { auto: true } => "rotate (tokenops does it on the next apply)",
+        Suggestion::Rotate { auto: true } => "rotate (the scheduled `tokenops apply` does it)",
         Suggestion::Rotate { auto: false } => "rotate (manual mode)",
         Suggestion::Recreate => "recreate",
         Suggestion::Revoke => "revoke",
@@ -202,7 +202,7 @@ pub fn how_to(within_days: i64) -> String {
     format!(
         "### How to work this issue\n\n\
          1. Take each entry in turn. **Rotate** what is still used (entries that say \
-         *tokenops does it on the next apply* need nothing but a passing `apply`), **revoke** \
+         *the scheduled `tokenops apply` does it* need nothing but a passing `apply`), **revoke** \
          what nobody uses (then say so in a comment), **declare** what is used but missing \
          from the manifests (`tokenops import` writes the entry), and move legacy Zendesk API \
          tokens to OAuth.\n\
