@@ -35,10 +35,10 @@ pub struct Args {
     /// A plan saved by `tokenops plan --out`; refused when live state moved since.
     pub plan_file: Option<PathBuf>,
     /// Path of tokenops.yaml.
-    #[arg(long, default_value = "tokenops.yaml")]
+    #[arg(long, env = "TOKENOPS_CONFIG", default_value = "tokenops.yaml")]
     pub config: PathBuf,
     /// Directory of manifests (searched recursively).
-    #[arg(long, default_value = "manifests")]
+    #[arg(long, env = "TOKENOPS_MANIFESTS", default_value = "manifests")]
     pub manifests: PathBuf,
     /// Do not ask for confirmation (required when stdin is not a terminal).
     #[arg(long)]

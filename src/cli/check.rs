@@ -23,10 +23,10 @@ The issue goes to `check.report` in tokenops.yaml; later runs update the same op
 )]
 pub struct Args {
     /// Path of tokenops.yaml.
-    #[arg(long, default_value = "tokenops.yaml")]
+    #[arg(long, env = "TOKENOPS_CONFIG", default_value = "tokenops.yaml")]
     pub config: PathBuf,
     /// Directory of manifests (searched recursively).
-    #[arg(long, default_value = "manifests")]
+    #[arg(long, env = "TOKENOPS_MANIFESTS", default_value = "manifests")]
     pub manifests: PathBuf,
     /// The window, e.g. `21d` (default: `check.within` in tokenops.yaml, else 21d).
     #[arg(long)]

@@ -49,10 +49,10 @@ TOKENOPS_GITLAB_<NAME>_URL / _TOKEN and TOKENOPS_ZENDESK_<NAME>_URL / _TOKEN."
 )]
 pub struct Args {
     /// Path of tokenops.yaml.
-    #[arg(long, default_value = "tokenops.yaml")]
+    #[arg(long, env = "TOKENOPS_CONFIG", default_value = "tokenops.yaml")]
     pub config: PathBuf,
     /// Directory of manifests (searched recursively).
-    #[arg(long, default_value = "manifests")]
+    #[arg(long, env = "TOKENOPS_MANIFESTS", default_value = "manifests")]
     pub manifests: PathBuf,
     /// Output format.
     #[arg(long, value_enum, default_value_t = FormatArg::Text)]
@@ -97,7 +97,7 @@ pub struct Args {
 
 /// Whether stdout should get colour.
 pub fn use_color() -> bool {
-    std::io::stdout().is_terminal() && process_env("NO_COLOR").is_none_or(|v| v.is_empty())
+    super::color_on(std::io::stdout().is_terminal())
 }
 
 /// Runs `plan`.

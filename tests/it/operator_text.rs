@@ -198,3 +198,85 @@ fn replace_settles_unverifiable_consumers_and_the_headline_counts_them() {
         unverifiable - 1
     );
 }
+
+#[test]
+fn man_out_writes_every_page_the_main_page_refers_to() {
+    let dir = tempfile::tempdir().unwrap();
+    crate::scenario::plain_command(dir.path())
+        .args(["man", "--out", "."])
+        .assert()
+        .success();
+    let main = std::fs::read_to_string(dir.path().join("tokenops.1")).unwrap();
+    let mut referred = 0;
+    for (i, _) in main.match_indices("tokenops\\-") {
+        let name: String = main[i..]
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '\\' || *c == '-')
+            .collect::<String>()
+            .replace("\\-", "-");
+        assert!(
+            dir.path().join(format!("{name}.1")).exists(),
+            "tokenops.1 refers to {name}(1), which was not written"
+        );
+        referred += 1;
+    }
+    assert!(referred >= 5, "{main}");
+    assert!(dir.path().join("tokenops-plan.1").exists());
+}
+
+#[test]
+fn logs_carry_no_colour_codes_when_stderr_is_not_a_terminal() {
+    let sc = Scenario::example().start();
+    // Without NO_COLOR: only the terminal test decides.
+    let out = sc
+        .cmd(&["-v", "plan"])
+        .env_remove("NO_COLOR")
+        .expect(Exit::Any);
+    assert!(!out.stderr.is_empty(), "-v logs something");
+    assert!(!out.stderr.contains('\u{1b}'), "{:?}", out.stderr);
+    assert!(!out.stdout.contains('\u{1b}'), "{:?}", out.stdout);
+}
+
+#[test]
+fn tokenops_config_and_tokenops_manifests_stand_for_the_flags() {
+    let tmp = tempfile::tempdir().unwrap();
+    crate::scenario::copy_tree(
+        &crate::scenario::repo_root().join("manifests"),
+        &tmp.path().join("desired"),
+    );
+    std::fs::copy(
+        crate::scenario::repo_root().join("tokenops.yaml"),
+        tmp.path().join("conf.yaml"),
+    )
+    .unwrap();
+    crate::scenario::plain_command(tmp.path())
+        .arg("validate")
+        .env("TOKENOPS_CONFIG", "conf.yaml")
+        .env("TOKENOPS_MANIFESTS", "desired")
+        .assert()
+        .success();
+    // A flag still wins over the variable.
+    crate::scenario::plain_command(tmp.path())
+        .args(["validate", "--manifests", "nowhere"])
+        .env("TOKENOPS_CONFIG", "conf.yaml")
+        .env("TOKENOPS_MANIFESTS", "desired")
+        .assert()
+        .code(1);
+}
+
+#[test]
+fn version_names_the_git_commit() {
+    let out = crate::scenario::plain_command(&crate::scenario::repo_root())
+        .arg("--version")
+        .assert()
+        .success();
+    let text = String::from_utf8_lossy(&out.get_output().stdout).into_owned();
+    let rest = text
+        .strip_prefix(&format!("tokenops {} (commit ", env!("CARGO_PKG_VERSION")))
+        .unwrap_or_else(|| panic!("{text}"));
+    let commit = rest.trim_end().trim_end_matches(')');
+    assert!(
+        commit == "unknown" || (commit.len() >= 7 && commit.chars().all(|c| c.is_ascii_hexdigit())),
+        "{text}"
+    );
+}
