@@ -20,6 +20,7 @@ pub mod plan;
 pub mod progress;
 pub mod sandbox;
 pub mod schema;
+pub mod show;
 pub mod unlock;
 pub mod validate;
 
@@ -68,6 +69,8 @@ pub enum Command {
     Schema(schema::Args),
     /// Show what apply would change (reads live state, changes nothing).
     Plan(plan::Args),
+    /// Print a plan saved by `plan --out`, in any format (no network).
+    Show(show::Args),
     /// Rotate what is due: finish unfinished rotations, then apply the plan (or PLANFILE).
     Apply(apply::Args),
     /// Report tokens that expire within the window, declared or not; --report-issue writes
@@ -127,6 +130,7 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Validate(args) => validate::run(args, cli.quiet),
         Command::Schema(args) => schema::run(args),
         Command::Plan(args) => plan::run(args, now),
+        Command::Show(args) => show::run(args),
         Command::Apply(args) => apply::run(args, now),
         Command::Sandbox(args) => sandbox::run(args),
         Command::Demo(args) => demo::run(args, now),

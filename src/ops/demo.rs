@@ -199,6 +199,7 @@ async fn run_against(
         provide: None,
         zendesk_client_secrets: sandbox_client_secrets(sandbox),
         selection: Default::default(),
+        summary_format: Default::default(),
     };
     let (_, report) = crate::ops::apply::run(&apply_options, &desired, &ctx, stdout)
         .await

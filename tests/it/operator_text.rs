@@ -280,3 +280,60 @@ fn version_names_the_git_commit() {
         "{text}"
     );
 }
+
+#[test]
+fn apply_format_json_is_the_documented_summary_document() {
+    let sc = Scenario::example().start();
+    let out = sc.run(&["apply", "--auto-approve", "--format", "json"], 0);
+    let doc = json(&out.stdout);
+    assert_eq!(doc["format"], 1);
+    assert_eq!(doc["all_done"], true);
+    let tokens = doc["tokens"].as_array().unwrap();
+    assert!(!tokens.is_empty());
+    let done = tokens.iter().filter(|t| t["outcome"] == "done").count() as u64;
+    assert_eq!(doc["counts"]["done"].as_u64().unwrap(), done);
+    for key in ["pending", "failed", "skipped", "manual", "blocked"] {
+        assert_eq!(doc["counts"][key], 0, "{key}");
+    }
+    for token in tokens {
+        assert!(
+            token["id"].is_string() && token["detail"].is_string(),
+            "{token}"
+        );
+        assert!(token["notes"].is_array(), "{token}");
+    }
+    let steps = doc["manual_steps"].as_array().unwrap();
+    assert_eq!(steps.len(), 2, "{doc}");
+    assert!(
+        steps
+            .iter()
+            .all(|s| s.as_str().unwrap().contains("New value: "))
+    );
+    assert!(doc["ledger_flushes"].as_u64().unwrap() > 0);
+}
+
+#[test]
+fn show_prints_a_saved_plan_in_every_format() {
+    let sc = Scenario::example().start();
+    sc.run(&["plan", "--out", "plan.json"], 0);
+    let saved = sc.read("plan.json");
+    assert_eq!(
+        sc.run(&["show", "plan.json", "--format", "json"], 0).stdout,
+        saved
+    );
+    let text = sc.run(&["show", "plan.json"], 0).stdout;
+    assert_eq!(text, sc.run(&["plan"], 0).stdout);
+    let markdown = sc
+        .run(&["show", "plan.json", "--format", "markdown"], 0)
+        .stdout;
+    assert!(markdown.starts_with("<!-- tokenops:plan -->"), "{markdown}");
+    sc.write("broken.json", "{\"format\": 1}");
+    let bad = sc.cmd(&["show", "broken.json"]).expect(Exit::Code(1));
+    assert!(
+        bad.stderr
+            .contains("cannot read the saved plan broken.json"),
+        "{}",
+        bad.stderr
+    );
+    assert!(bad.stderr.contains("hint: "), "{}", bad.stderr);
+}

@@ -36,7 +36,7 @@ use crate::plan::{Action, PLAN_FORMAT, Plan, TokenPlan};
 use escrow::{Escrow, EscrowError};
 use protocol::Start;
 use store::Store;
-pub use summary::{ApplyReport, TokenOutcome, TokenResult};
+pub use summary::{ApplyReport, SummaryFormat, TokenOutcome, TokenResult};
 
 /// What `apply` was asked to do.
 #[derive(Debug, Clone)]
@@ -65,6 +65,8 @@ pub struct ApplyOptions {
     pub provide: Option<(String, SecretString)>,
     /// `--replace` and `--target` (empty with a saved plan, which carries its own).
     pub selection: crate::plan::Selection,
+    /// How the summary is written (`--format`).
+    pub summary_format: summary::SummaryFormat,
 }
 
 /// Why `apply` could not run at all.
@@ -232,7 +234,7 @@ pub async fn run(
         }
         None => {
             let report = ApplyReport::default();
-            summary::print(&report, stdout).map_err(ApplyError::Output)?;
+            summary::write(&report, options.summary_format, stdout).map_err(ApplyError::Output)?;
             return Ok((Outcome::Success, report));
         }
     };
@@ -360,7 +362,7 @@ pub async fn run(
         report.partial = Some(ids.join(", "));
     }
     report.wall_time = started.elapsed();
-    summary::print(&report, stdout).map_err(ApplyError::Output)?;
+    summary::write(&report, options.summary_format, stdout).map_err(ApplyError::Output)?;
     let outcome = if report.all_done() {
         Outcome::Success
     } else {

@@ -6,7 +6,8 @@ use std::io::Write;
 use std::time::Duration;
 
 /// How one token ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
 pub enum TokenOutcome {
     /// Rotated, every consumer verified, finished.
     Done,
@@ -96,6 +97,101 @@ impl ApplyReport {
     /// Number of results with `outcome`.
     pub fn count(&self, outcome: TokenOutcome) -> usize {
         self.results.iter().filter(|r| r.outcome == outcome).count()
+    }
+}
+
+/// How the summary is written.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum SummaryFormat {
+    /// Lines for people.
+    #[default]
+    Text,
+    /// The [`SummaryDoc`] JSON document, for pipelines and audit.
+    Json,
+}
+
+/// Version of the apply summary's JSON shape; bumped on any incompatible change.
+pub const SUMMARY_FORMAT: u32 = 1;
+
+/// The apply summary as a JSON document (`apply --format json`). Never a value.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct SummaryDoc<'a> {
+    /// [`SUMMARY_FORMAT`].
+    pub format: u32,
+    /// Every token that had work is done (manual-mode tokens count as handed over); `apply`
+    /// exits 0 exactly when this is true.
+    pub all_done: bool,
+    /// How many tokens ended each way.
+    pub counts: std::collections::BTreeMap<&'static str, usize>,
+    /// One entry per token, sorted by id.
+    pub tokens: Vec<TokenDoc<'a>>,
+    /// The manual steps left to people, each naming its token and where its new value is.
+    pub manual_steps: &'a [String],
+    /// Durable ledger writes made by the run.
+    pub ledger_flushes: u64,
+    /// Wall time of the run, in milliseconds.
+    pub wall_time_ms: u128,
+}
+
+/// One token in [`SummaryDoc`].
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct TokenDoc<'a> {
+    /// Manifest id.
+    pub id: &'a str,
+    /// `done`, `pending`, `failed`, `skipped`, `manual` or `blocked`.
+    pub outcome: TokenOutcome,
+    /// Why, in words.
+    pub detail: &'a str,
+    /// What happened on the way.
+    pub notes: &'a [String],
+}
+
+const OUTCOMES: [TokenOutcome; 6] = [
+    TokenOutcome::Done,
+    TokenOutcome::Pending,
+    TokenOutcome::Failed,
+    TokenOutcome::Skipped,
+    TokenOutcome::Manual,
+    TokenOutcome::Blocked,
+];
+
+/// The JSON document of `report`.
+pub fn json(report: &ApplyReport) -> String {
+    let doc = SummaryDoc {
+        format: SUMMARY_FORMAT,
+        all_done: report.all_done(),
+        counts: OUTCOMES
+            .iter()
+            .map(|o| (o.label(), report.count(*o)))
+            .collect(),
+        tokens: report
+            .results
+            .iter()
+            .map(|r| TokenDoc {
+                id: &r.id,
+                outcome: r.outcome,
+                detail: &r.detail,
+                notes: &r.notes,
+            })
+            .collect(),
+        manual_steps: &report.checklist,
+        ledger_flushes: report.flushes,
+        wall_time_ms: report.wall_time.as_millis(),
+    };
+    let mut text = serde_json::to_string_pretty(&doc).unwrap_or_else(|_| "{}".to_string());
+    text.push('\n');
+    text
+}
+
+/// Writes the summary in `format`.
+pub fn write(
+    report: &ApplyReport,
+    format: SummaryFormat,
+    out: &mut dyn Write,
+) -> std::io::Result<()> {
+    match format {
+        SummaryFormat::Text => print(report, out),
+        SummaryFormat::Json => out.write_all(json(report).as_bytes()),
     }
 }
 
