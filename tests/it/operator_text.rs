@@ -303,7 +303,7 @@ fn apply_format_json_is_the_documented_summary_document() {
         assert!(token["notes"].is_array(), "{token}");
     }
     let steps = doc["manual_steps"].as_array().unwrap();
-    assert_eq!(steps.len(), 2, "{doc}");
+    assert!(!steps.is_empty(), "{doc}");
     assert!(
         steps
             .iter()
