@@ -175,6 +175,7 @@ fn run(runtime: &tokio::runtime::Runtime, budgeted: bool) -> Measured {
         provide: None,
         zendesk_client_secrets: Default::default(),
         selection: Default::default(),
+        summary_format: Default::default(),
     };
     handle.clear_requests();
     let mut sink = Vec::new();

@@ -78,17 +78,11 @@ impl LiveRecord {
             .or_else(|| self.expires_at.and_then(crate::time::midnight))
     }
 
-    /// Calendar days (UTC) from `now` to the expiry day, the one count `plan` and `check`
-    /// both show: a token expiring tomorrow at any hour has 1 day left.
+    /// Days left until [`LiveRecord::expiry`], by the one rule `plan` and `check` both use
+    /// ([`crate::time::days_left`]).
     pub fn days_left(&self, now: Timestamp) -> Option<i64> {
-        self.expiry().map(|at| days_left_until(now, at))
+        self.expiry().map(|at| crate::time::days_left(now, at))
     }
-}
-
-/// Calendar days (UTC) from `now` to the day of `at`.
-pub fn days_left_until(now: Timestamp, at: Timestamp) -> i64 {
-    use crate::time::{days_between_dates, utc_date};
-    days_between_dates(utc_date(now), utc_date(at))
 }
 
 /// What a consumer holds and how it is configured.

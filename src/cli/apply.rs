@@ -35,10 +35,10 @@ pub struct Args {
     /// A plan saved by `tokenops plan --out`; refused when live state moved since.
     pub plan_file: Option<PathBuf>,
     /// Path of tokenops.yaml.
-    #[arg(long, default_value = "tokenops.yaml")]
+    #[arg(long, env = "TOKENOPS_CONFIG", default_value = "tokenops.yaml")]
     pub config: PathBuf,
     /// Directory of manifests (searched recursively).
-    #[arg(long, default_value = "manifests")]
+    #[arg(long, env = "TOKENOPS_MANIFESTS", default_value = "manifests")]
     pub manifests: PathBuf,
     /// Do not ask for confirmation (required when stdin is not a terminal).
     #[arg(long)]
@@ -77,6 +77,19 @@ pub struct Args {
     /// rotations, are left alone.
     #[arg(long, value_name = "TOKEN_ID", conflicts_with_all = ["plan_file", "provide"])]
     pub target: Vec<String>,
+    /// How the summary is written: lines for people, or the JSON document (see the README)
+    /// for pipelines and audit.
+    #[arg(long, value_enum, default_value_t = SummaryFormatArg::Text)]
+    pub format: SummaryFormatArg,
+}
+
+/// Formats of the apply summary.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum SummaryFormatArg {
+    /// Lines for people.
+    Text,
+    /// The summary as a JSON document.
+    Json,
 }
 
 /// How many tokens `apply` rotates at the same time unless `--parallel` says otherwise.
@@ -173,6 +186,10 @@ pub fn run(args: Args, now: Option<&str>) -> anyhow::Result<Outcome> {
         selection: crate::plan::Selection {
             replace: args.replace.into_iter().collect(),
             target: args.target.into_iter().collect(),
+        },
+        summary_format: match args.format {
+            SummaryFormatArg::Text => crate::ops::apply::SummaryFormat::Text,
+            SummaryFormatArg::Json => crate::ops::apply::SummaryFormat::Json,
         },
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()

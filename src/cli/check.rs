@@ -10,7 +10,7 @@ use super::env::process_env;
 use super::plan::FormatArg;
 use crate::manifest::{Duration, LoadOptions};
 use crate::ops::Outcome;
-use crate::ops::check::{CheckOptions, IssueOutcome};
+use crate::ops::check::CheckOptions;
 use crate::ops::plan::load;
 
 /// Report tokens that expire soon, declared or not; optionally write the report issue.
@@ -23,10 +23,10 @@ The issue goes to `check.report` in tokenops.yaml; later runs update the same op
 )]
 pub struct Args {
     /// Path of tokenops.yaml.
-    #[arg(long, default_value = "tokenops.yaml")]
+    #[arg(long, env = "TOKENOPS_CONFIG", default_value = "tokenops.yaml")]
     pub config: PathBuf,
     /// Directory of manifests (searched recursively).
-    #[arg(long, default_value = "manifests")]
+    #[arg(long, env = "TOKENOPS_MANIFESTS", default_value = "manifests")]
     pub manifests: PathBuf,
     /// The window, e.g. `21d` (default: `check.within` in tokenops.yaml, else 21d).
     #[arg(long)]
@@ -103,19 +103,8 @@ pub fn run(args: Args, now: Option<&str>) -> anyhow::Result<Outcome> {
         .as_ref()
         .map(|r| r.project.as_str())
         .unwrap_or_default();
-    match run.issue {
-        Some(IssueOutcome::Created { iid, url }) => eprintln!(
-            "Opened the report issue #{iid} in {project}{}",
-            url.map(|u| format!(": {u}")).unwrap_or_default()
-        ),
-        Some(IssueOutcome::Updated { iid, url }) => eprintln!(
-            "Updated the report issue #{iid} in {project}{}",
-            url.map(|u| format!(": {u}")).unwrap_or_default()
-        ),
-        Some(IssueOutcome::NothingToReport) => {
-            eprintln!("Nothing expires and no report issue is open: no issue written.")
-        }
-        None => {}
+    if let Some(issue) = &run.issue {
+        eprintln!("{}", issue.describe(project, &run.title));
     }
     Ok(run.outcome)
 }

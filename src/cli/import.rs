@@ -18,10 +18,10 @@ Exit codes: 0 written (or nothing to import), 1 error (including a file that alr
 )]
 pub struct Args {
     /// Path of tokenops.yaml.
-    #[arg(long, default_value = "tokenops.yaml")]
+    #[arg(long, env = "TOKENOPS_CONFIG", default_value = "tokenops.yaml")]
     pub config: PathBuf,
     /// Directory of manifests (searched recursively).
-    #[arg(long, default_value = "manifests")]
+    #[arg(long, env = "TOKENOPS_MANIFESTS", default_value = "manifests")]
     pub manifests: PathBuf,
     /// Scan `check.discover` and write an entry for every live token no manifest declares.
     #[arg(long, required_unless_present = "migrate_zendesk")]
@@ -45,7 +45,9 @@ pub fn run(args: Args, now: Option<&str>) -> anyhow::Result<Outcome> {
     if let Some(id) = &args.migrate_zendesk {
         let written = crate::ops::import::migrate_zendesk(&desired, id)?;
         println!(
-            "Wrote {}: fill in the OAuth client and scopes, and move the consumers.",
+            "Wrote {}. `tokenops validate` refuses it until `client` names the confidential \
+             OAuth client (it is written empty on purpose: tokenops cannot know it); then check \
+             `scopes` and move the consumers from the legacy entry.",
             written
                 .path
                 .map(|p| p.display().to_string())

@@ -1,6 +1,8 @@
 //! The command line: clap definitions that turn arguments and environment variables into
 //! typed options for `ops`. Nothing here talks to a platform or reads a manifest.
 
+use std::io::IsTerminal;
+
 use clap::{Parser, Subcommand};
 
 use crate::ops::Outcome;
@@ -18,6 +20,7 @@ pub mod plan;
 pub mod progress;
 pub mod sandbox;
 pub mod schema;
+pub mod show;
 pub mod unlock;
 pub mod validate;
 
@@ -28,9 +31,17 @@ pub fn parse_max_wait(text: &str) -> Result<std::time::Duration, String> {
         .map_err(|_| format!("`{text}` is not a duration; write it like `5m` or `90s`"))
 }
 
+/// The version and the git commit it was built from (`0.1.0 (commit 1a2b3c4d5e6f)`).
+pub const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (commit ",
+    env!("TOKENOPS_GIT_COMMIT"),
+    ")"
+);
+
 /// Keep GitLab and Zendesk API tokens alive the GitOps way.
 #[derive(Debug, Parser)]
-#[command(name = "tokenops", version, about, long_about = None)]
+#[command(name = "tokenops", version = VERSION, about, long_about = None)]
 #[command(
     after_help = "Exit codes: 0 success; 1 error, invalid input or usage error (unknown flag, bad \
 value); 2 only for changes pending (plan --detailed-exitcode) or tokens expiring (check)."
@@ -58,6 +69,8 @@ pub enum Command {
     Schema(schema::Args),
     /// Show what apply would change (reads live state, changes nothing).
     Plan(plan::Args),
+    /// Print a plan saved by `plan --out`, in any format (no network).
+    Show(show::Args),
     /// Rotate what is due: finish unfinished rotations, then apply the plan (or PLANFILE).
     Apply(apply::Args),
     /// Report tokens that expire within the window, declared or not; --report-issue writes
@@ -65,7 +78,8 @@ pub enum Command {
     Check(check::Args),
     /// Write manifest entries for live tokens no manifest declares yet (never overwrites).
     Import(import::Args),
-    /// Run plan, apply, plan and check against the built-in sandbox (no credentials).
+    /// Run plan, apply, plan, apply --replace, plan and check against the built-in sandbox (no
+    /// credentials).
     Demo(demo::Args),
     /// Serve the built-in GitLab + Zendesk API simulator on 127.0.0.1 until interrupted.
     Sandbox(sandbox::Args),
@@ -73,7 +87,7 @@ pub enum Command {
     Unlock(unlock::Args),
     /// Print shell completions (bash, zsh, fish, elvish, powershell).
     Completions(completions::CompletionsArgs),
-    /// Print the man page.
+    /// Print the man page, or write every page with --out DIR.
     Man(completions::ManArgs),
 }
 
@@ -94,11 +108,18 @@ impl Cli {
             && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
         tracing_subscriber::fmt()
             .with_env_filter(filter)
+            .with_ansi(color_on(std::io::stderr().is_terminal()))
             .with_writer(std::io::stderr)
             .with_ansi(ansi)
             .with_target(false)
             .init();
     }
+}
+
+/// Whether a stream gets colour: only a terminal, and never with `NO_COLOR` set. The one rule
+/// for every stream (plan text on stdout, logs on stderr).
+pub fn color_on(is_terminal: bool) -> bool {
+    is_terminal && env::process_env("NO_COLOR").is_none_or(|v| v.is_empty())
 }
 
 /// Runs the chosen subcommand.
@@ -109,6 +130,7 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Validate(args) => validate::run(args, cli.quiet),
         Command::Schema(args) => schema::run(args),
         Command::Plan(args) => plan::run(args, now),
+        Command::Show(args) => show::run(args),
         Command::Apply(args) => apply::run(args, now),
         Command::Sandbox(args) => sandbox::run(args),
         Command::Demo(args) => demo::run(args, now),

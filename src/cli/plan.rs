@@ -41,17 +41,18 @@ impl From<FormatArg> for Format {
 #[command(
     after_help = "Example:\n  tokenops plan --format markdown --out plan.json --detailed-exitcode\n  \
 tokenops plan --replace gl-ops-bot-automation   # a leaked token: what rotating it now does\n\n\
-Exit codes: 0 no changes (or changes without --detailed-exitcode), 1 error, 2 changes pending \
-with --detailed-exitcode.\n\
+Exit codes: 0 no changes (or changes without --detailed-exitcode; unverifiable consumers alone \
+are not changes: --replace ID settles them), 1 error, 2 changes pending with \
+--detailed-exitcode.\n\
 Point tokenops at other instances (for example `tokenops sandbox`) with\n\
 TOKENOPS_GITLAB_<NAME>_URL / _TOKEN and TOKENOPS_ZENDESK_<NAME>_URL / _TOKEN."
 )]
 pub struct Args {
     /// Path of tokenops.yaml.
-    #[arg(long, default_value = "tokenops.yaml")]
+    #[arg(long, env = "TOKENOPS_CONFIG", default_value = "tokenops.yaml")]
     pub config: PathBuf,
     /// Directory of manifests (searched recursively).
-    #[arg(long, default_value = "manifests")]
+    #[arg(long, env = "TOKENOPS_MANIFESTS", default_value = "manifests")]
     pub manifests: PathBuf,
     /// Output format.
     #[arg(long, value_enum, default_value_t = FormatArg::Text)]
@@ -96,7 +97,7 @@ pub struct Args {
 
 /// Whether stdout should get colour.
 pub fn use_color() -> bool {
-    std::io::stdout().is_terminal() && process_env("NO_COLOR").is_none_or(|v| v.is_empty())
+    super::color_on(std::io::stdout().is_terminal())
 }
 
 /// Runs `plan`.

@@ -9,10 +9,20 @@ use crate::ops::{self, Outcome};
 #[derive(Debug, Clone, clap::Args)]
 pub struct Args {
     /// The configuration file.
-    #[arg(long, default_value = "tokenops.yaml", value_name = "FILE")]
+    #[arg(
+        long,
+        env = "TOKENOPS_CONFIG",
+        default_value = "tokenops.yaml",
+        value_name = "FILE"
+    )]
     pub config: PathBuf,
     /// The directory searched recursively for *.yaml manifests.
-    #[arg(long, default_value = "manifests", value_name = "DIR")]
+    #[arg(
+        long,
+        env = "TOKENOPS_MANIFESTS",
+        default_value = "manifests",
+        value_name = "DIR"
+    )]
     pub manifests: PathBuf,
 }
 

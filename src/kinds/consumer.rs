@@ -116,6 +116,12 @@ pub trait ConsumerDriver: Send + Sync {
     /// Writing again after a failed verify is harmless (false for a command the manifest
     /// does not call idempotent: its write is not repeated in the same run).
     fn rewrite_safe(&self) -> bool;
+    /// Where a person with access can read the value back once apply wrote it, in words,
+    /// for the manual steps (tokenops never prints a value). `None` when the place is
+    /// write-only.
+    fn readable_at(&self) -> Option<String> {
+        None
+    }
     /// Writes `value` (idempotent: a repeat leaves the same state). Returns the proof when
     /// the platform's answer to the write already shows what the consumer holds, so that no
     /// request is spent proving it again.

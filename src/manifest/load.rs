@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use super::checks::{self, Context, Seen};
 use super::files::{find_manifests, read_tree};
-use super::tree::{TreeError, enum_from_entry, from_node, unknown_name_hint};
+use super::tree::{TreeError, enum_from_entry, from_node, read_fields, unknown_name_hint};
 use super::{
     CONFIG_FIELDS, Config, ConsumerSpec, DeclaredToken, Desired, LoadOptions, Origin,
     RotationOverride, TOKEN_FIELDS, TOKEN_KINDS, TokenKind, TokenSpec,
@@ -56,7 +56,11 @@ pub fn load(options: &LoadOptions) -> Result<Desired, Diagnostics> {
         }
     }
     if diags.is_empty() {
-        Ok(Desired { config, tokens })
+        Ok(Desired {
+            config,
+            tokens,
+            manifests: options.manifests.clone(),
+        })
     } else {
         diags.sort();
         // Problems in tokenops.yaml first: the others may follow from them.
@@ -174,18 +178,10 @@ fn load_config(path: &Path, diags: &mut Diagnostics) -> (Config, SectionsOk) {
             }
             "gitlab" => read_list(value, &mut config.gitlab),
             "zendesk" => read_list(value, &mut config.zendesk),
-            "defaults" => from_node(value)
-                .map(|v| config.defaults = v)
-                .map_err(|e| vec![e]),
-            "state" => from_node(value)
-                .map(|v| config.state = v)
-                .map_err(|e| vec![e]),
-            "check" => from_node(value)
-                .map(|v| config.check = v)
-                .map_err(|e| vec![e]),
-            "escrow" => from_node(value)
-                .map(|v| config.escrow = Some(v))
-                .map_err(|e| vec![e]),
+            "defaults" => read_fields(value, from_node).map(|v| config.defaults = v),
+            "state" => read_fields(value, from_node).map(|v| config.state = v),
+            "check" => read_fields(value, from_node).map(|v| config.check = v),
+            "escrow" => read_fields(value, from_node).map(|v| config.escrow = Some(v)),
             other => Err(vec![TreeError {
                 hint: Some(unknown_name_hint(other, &CONFIG_FIELDS)),
                 ..TreeError::at(key, format!("unknown field `{}`", echo(other)))
@@ -229,9 +225,9 @@ where
     };
     let mut errors = Vec::new();
     for item in items {
-        match from_node::<T>(item) {
+        match read_fields(item, from_node::<T>) {
             Ok(v) => out.push(v),
-            Err(e) => errors.push(e),
+            Err(e) => errors.extend(e),
         }
     }
     if errors.is_empty() {
@@ -405,19 +401,21 @@ fn read_token(file: &Path, node: &Node, diags: &mut Diagnostics) -> Option<Parti
                 Ok(v) => description = v,
                 Err(e) => push(e, diags),
             },
-            "rotation" => match from_node::<Option<RotationOverride>>(value) {
+            "rotation" => match read_fields(value, from_node::<Option<RotationOverride>>) {
                 Ok(v) => rotation = v.unwrap_or_default(),
-                Err(e) => push(e, diags),
+                Err(errors) => errors.into_iter().for_each(|e| push(e, diags)),
             },
             "consumers" => match &value.value {
                 Value::Seq(items) => {
                     for item in items {
-                        match from_node::<ConsumerSpec>(item) {
+                        match read_consumer(item) {
                             Ok(c) => {
                                 consumers.push(c);
                                 consumer_origins.push(origin(file, item));
                             }
-                            Err(e) => push(consumer_error(e), diags),
+                            Err(errors) => errors
+                                .into_iter()
+                                .for_each(|e| push(consumer_error(e, item), diags)),
                         }
                     }
                 }
@@ -444,11 +442,11 @@ fn read_token(file: &Path, node: &Node, diags: &mut Diagnostics) -> Option<Parti
                     );
                     continue;
                 }
-                match enum_from_entry::<TokenKind>(key, value) {
+                match read_fields(value, |v| enum_from_entry::<TokenKind>(key, v)) {
                     Ok(k) => kind = Some((k, value)),
-                    Err(e) => {
+                    Err(errors) => {
                         kind_failed = true;
-                        push(e, diags);
+                        errors.into_iter().for_each(|e| push(e, diags));
                     }
                 }
             }
@@ -537,9 +535,31 @@ impl PartialToken {
     }
 }
 
-/// Names the consumer kinds when a consumer's kind key is unknown.
-fn consumer_error(mut e: TreeError) -> TreeError {
-    if e.message.starts_with("unknown value") {
+/// Reads one consumer item (`KIND: { ... }`), reporting every bad setting of it.
+fn read_consumer(item: &Node) -> Result<ConsumerSpec, Vec<TreeError>> {
+    let Value::Map(entries) = &item.value else {
+        return from_node::<ConsumerSpec>(item).map_err(|e| vec![e]);
+    };
+    let [(key, settings)] = entries.as_slice() else {
+        return from_node::<ConsumerSpec>(item).map_err(|e| vec![e]);
+    };
+    read_fields(settings, |s| {
+        from_node::<ConsumerSpec>(&Node {
+            value: Value::Map(vec![(key.clone(), s.clone())]),
+            ..item.clone()
+        })
+    })
+}
+
+/// Names the consumer kinds when a consumer's kind key is unknown; an unknown value deeper in
+/// the consumer (`auth: oauth`) keeps its own message.
+fn consumer_error(mut e: TreeError, item: &Node) -> TreeError {
+    let kind_key = match &item.value {
+        Value::Map(entries) => entries.first().map(|(k, _)| k),
+        _ => Some(item),
+    };
+    let at_kind = kind_key.is_some_and(|k| (k.line, k.column) == (e.line, e.column));
+    if at_kind && e.message.starts_with("unknown value") {
         e.message = e
             .message
             .replacen("unknown value", "unknown consumer kind", 1);

@@ -98,9 +98,21 @@ pub struct Desired {
     pub config: Config,
     /// Every token of every manifest.
     pub tokens: Vec<DeclaredToken>,
+    /// The manifests directory as given (`--manifests`).
+    pub manifests: std::path::PathBuf,
 }
 
 impl Desired {
+    /// A manifest file as shown to people: relative to the directory that holds the
+    /// manifests directory (`manifests/zendesk/legacy.yaml`), wherever that directory is.
+    pub fn shown(&self, file: &std::path::Path) -> String {
+        let base = self.manifests.parent().unwrap_or(std::path::Path::new(""));
+        file.strip_prefix(base)
+            .unwrap_or(file)
+            .display()
+            .to_string()
+    }
+
     /// The effective rotation policy of `token` under this configuration.
     pub fn rotation(&self, token: &TokenSpec) -> RotationPolicy {
         token.rotation_policy(&self.config.defaults.rotation)

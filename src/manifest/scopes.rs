@@ -187,3 +187,65 @@ pub(super) fn check_scopes(
         }
     }
 }
+
+/// Every valid Zendesk OAuth scope: `read`, `write`, `impersonate` and each allowed
+/// `RESOURCE:read|write`.
+pub fn zendesk_scopes() -> Vec<String> {
+    let mut all: Vec<String> = vec!["read".into(), "write".into(), "impersonate".into()];
+    for (resource, read, write) in ZENDESK_RESOURCES {
+        if read {
+            all.push(format!("{resource}:read"));
+        }
+        if write {
+            all.push(format!("{resource}:write"));
+        }
+    }
+    all
+}
+
+fn scope_list_schema(description: &str, scopes: &[String]) -> schemars::Schema {
+    schemars::json_schema!({
+        "description": description,
+        "type": "array",
+        "minItems": 1,
+        "uniqueItems": true,
+        "items": { "type": "string", "enum": scopes }
+    })
+}
+
+fn owned(scopes: &[&str]) -> Vec<String> {
+    scopes.iter().map(|s| s.to_string()).collect()
+}
+
+/// The JSON Schema of a personal access token's `scopes` (an editor then refuses `read_usr`).
+pub fn gitlab_pat_scopes_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    scope_list_schema(
+        "GitLab scopes of a personal access token, e.g. `[api]` or `[read_api]`.",
+        &owned(&GITLAB_PAT_SCOPES),
+    )
+}
+
+/// The JSON Schema of a group access token's `scopes`.
+pub fn gitlab_group_scopes_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    scope_list_schema(
+        "GitLab scopes of a group access token, e.g. `[api]` or `[read_api]`.",
+        &owned(&GITLAB_GROUP_SCOPES),
+    )
+}
+
+/// The JSON Schema of a project access token's `scopes`.
+pub fn gitlab_project_scopes_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    scope_list_schema(
+        "GitLab scopes of a project access token, e.g. `[api]` or `[read_api]`.",
+        &owned(&GITLAB_PROJECT_SCOPES),
+    )
+}
+
+/// The JSON Schema of a Zendesk OAuth token's `scopes`.
+pub fn zendesk_scopes_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    scope_list_schema(
+        "Zendesk scopes: `read`, `write`, `impersonate` or `RESOURCE:read|write` (e.g. \
+         `tickets:read`).",
+        &zendesk_scopes(),
+    )
+}

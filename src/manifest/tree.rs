@@ -81,6 +81,10 @@ fn backticked(names: &[&str]) -> Vec<String> {
     names.iter().map(|n| format!("`{n}`")).collect()
 }
 
+/// The message of an empty string where a value is required (named by the enclosing mapping).
+const EMPTY_VALUE: &str = "empty value";
+const EMPTY_HINT: &str = "write the value here; an empty string is not accepted";
+
 /// Separates a message from its hint in errors made by `Deserialize` impls of the model
 /// (`message` + HINT + `hint`); other readers show it as a second line.
 pub const HINT: &str = "\nhint: ";
@@ -215,6 +219,42 @@ pub fn enum_from_entry<'de, T: de::Deserialize<'de>>(
     T::deserialize(EntryDe { key, value }).map_err(|e| e.locate(key))
 }
 
+/// Reads the mapping `map` with `read`, and when that fails reports every bad field of it, not
+/// only the first: each entry is read again on its own (a mapping holding just that entry), and
+/// each error found inside an entry is kept; errors about the mapping as a whole (a missing
+/// field) are kept once. `read` is handed the mapping (or a one-entry copy of it) and may wrap
+/// it, e.g. under a consumer's kind key.
+pub fn read_fields<T>(
+    map: &Node,
+    read: impl Fn(&Node) -> Result<T, TreeError>,
+) -> Result<T, Vec<TreeError>> {
+    let first = match read(map) {
+        Ok(value) => return Ok(value),
+        Err(e) => e,
+    };
+    let Value::Map(entries) = &map.value else {
+        return Err(vec![first]);
+    };
+    let mut errors: Vec<TreeError> = Vec::new();
+    for entry in entries {
+        let single = Node {
+            value: Value::Map(vec![entry.clone()]),
+            ..map.clone()
+        };
+        if let Err(e) = read(&single)
+            && (e.line, e.column) != (map.line, map.column)
+            && !errors.contains(&e)
+        {
+            errors.push(e);
+        }
+    }
+    if !errors.contains(&first) {
+        errors.push(first);
+    }
+    errors.sort_by_key(|e| (e.line, e.column));
+    Err(errors)
+}
+
 /// A deserializer over one node.
 #[derive(Clone, Copy)]
 pub struct NodeDe<'a>(pub &'a Node);
@@ -257,6 +297,7 @@ impl<'de> de::Deserializer<'de> for NodeDe<'_> {
                 items: items.iter(),
             }),
             Value::Map(entries) => visitor.visit_map(MapDe {
+                key: None,
                 entries: entries.iter(),
                 value: None,
             }),
@@ -282,6 +323,14 @@ impl<'de> de::Deserializer<'de> for NodeDe<'_> {
     fn deserialize_str<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, TreeError> {
         let node = self.0;
         let result = match &node.value {
+            // An empty string is never a valid name, id, path or setting: refuse it here, so
+            // that it stops at validate (with its place) instead of failing a plan later.
+            Value::Str(s) if s.trim().is_empty() => {
+                return Err(TreeError {
+                    hint: Some(EMPTY_HINT.to_string()),
+                    ..TreeError::at(node, EMPTY_VALUE)
+                });
+            }
             Value::Str(s) => visitor.visit_str(s),
             // A number where text is expected is taken as its text (`name: 2024`).
             Value::Int(i) => visitor.visit_string(i.to_string()),
@@ -369,6 +418,7 @@ impl<'de> de::Deserializer<'de> for NodeDe<'_> {
         match &self.0.value {
             Value::Map(entries) => visitor
                 .visit_map(MapDe {
+                    key: None,
                     entries: entries.iter(),
                     value: None,
                 })
@@ -449,6 +499,7 @@ impl<'de> de::SeqAccess<'de> for SeqDe<'_> {
 
 struct MapDe<'a> {
     entries: std::slice::Iter<'a, (Node, Node)>,
+    key: Option<&'a Node>,
     value: Option<&'a Node>,
 }
 
@@ -461,6 +512,7 @@ impl<'de> de::MapAccess<'de> for MapDe<'_> {
     ) -> Result<Option<K::Value>, TreeError> {
         match self.entries.next() {
             Some((key, value)) => {
+                self.key = Some(key);
                 self.value = Some(value);
                 seed.deserialize(NodeDe(key))
                     .map(Some)
@@ -475,7 +527,25 @@ impl<'de> de::MapAccess<'de> for MapDe<'_> {
             .value
             .take()
             .ok_or_else(|| <TreeError as de::Error>::custom("value without a key"))?;
-        seed.deserialize(NodeDe(node)).map_err(|e| e.locate(node))
+        let field = self.key.take();
+        seed.deserialize(NodeDe(node)).map_err(|mut e| {
+            // Name the field of a bad value given right here (`auth: oauth`).
+            if (e.line == 0 || (e.line, e.column) == (node.line, node.column))
+                && let Some(name) = field.and_then(Node::as_str)
+            {
+                if e.message.starts_with("unknown value") {
+                    e.message = format!("{} for `{name}`", e.message);
+                } else if e.message == EMPTY_VALUE {
+                    e.message = format!("`{name}` is empty");
+                    e.hint = Some(format!(
+                        "fill in `{name}` (the comment next to it or the JSON Schema says what \
+                         it holds); an empty string is not accepted, and an optional field can \
+                         be left out"
+                    ));
+                }
+            }
+            e.locate(node)
+        })
     }
 
     fn size_hint(&self) -> Option<usize> {

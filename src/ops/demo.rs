@@ -1,6 +1,7 @@
 //! `tokenops demo`: the whole job with no credentials. Starts the built-in sandbox in-process,
-//! seeded with the live counterpart of the example manifests, and runs plan, apply, plan again
-//! and check against it, with a heading before each step.
+//! seeded with the live counterpart of the example manifests, and runs plan, apply, plan again,
+//! apply --replace (the tokens whose consumers cannot be proven), plan and check against it,
+//! with a heading before each step.
 
 use std::io::Write;
 use std::path::Path;
@@ -174,7 +175,7 @@ async fn run_against(
 
     heading(
         stdout,
-        "1/4",
+        "1/6",
         "tokenops plan: what is due, expired, stale or legacy in the sandbox",
     )?;
     crate::ops::plan::run(&plan_options, &desired, &ctx, stdout)
@@ -183,12 +184,12 @@ async fn run_against(
 
     heading(
         stdout,
-        "2/4",
+        "2/6",
         "tokenops apply: rotate, write every consumer, verify, finish",
     )?;
     let apply_options = ApplyOptions {
         config: load.config.clone(),
-        ledger,
+        ledger: ledger.clone(),
         plan_file: None,
         lock_timeout: std::time::Duration::ZERO,
         parallel: 8,
@@ -198,19 +199,56 @@ async fn run_against(
         provide: None,
         zendesk_client_secrets: sandbox_client_secrets(sandbox),
         selection: Default::default(),
+        summary_format: Default::default(),
     };
     let (_, report) = crate::ops::apply::run(&apply_options, &desired, &ctx, stdout)
         .await
         .map_err(|e| step_err("apply")(e.to_string()))?;
 
-    heading(stdout, "3/4", "tokenops plan again: what apply left to do")?;
+    heading(stdout, "3/6", "tokenops plan again: what apply left to do")?;
     crate::ops::plan::run(&plan_options, &desired, &ctx, stdout)
         .await
         .map_err(|e| step_err("second plan")(e.to_string()))?;
 
+    // The tokens whose consumers tokenops cannot prove get a value made now (`--replace`).
+    let unproven = unverifiable_tokens(&desired, &ledger, &ctx).await?;
+    let flags: Vec<String> = unproven
+        .iter()
+        .map(|id| format!("--replace {id}"))
+        .collect();
     heading(
         stdout,
-        "4/4",
+        "4/6",
+        &format!(
+            "tokenops apply {}: a new value for every token with unverifiable consumers, so \
+             that each consumer can be proven",
+            flags.join(" ")
+        ),
+    )?;
+    let replace_options = ApplyOptions {
+        selection: crate::plan::Selection {
+            replace: unproven.into_iter().collect(),
+            target: Default::default(),
+        },
+        ..apply_options.clone()
+    };
+    let (_, replaced) = crate::ops::apply::run(&replace_options, &desired, &ctx, stdout)
+        .await
+        .map_err(|e| step_err("replacing apply")(e.to_string()))?;
+
+    heading(
+        stdout,
+        "5/6",
+        "tokenops plan after the replacement: only the legacy tokens' consumers stay \
+         unverifiable",
+    )?;
+    crate::ops::plan::run(&plan_options, &desired, &ctx, stdout)
+        .await
+        .map_err(|e| step_err("third plan")(e.to_string()))?;
+
+    heading(
+        stdout,
+        "6/6",
         "tokenops check --report-issue: the weekly expiry report",
     )?;
     let check_options = CheckOptions {
@@ -218,20 +256,57 @@ async fn run_against(
         format: Format::Text,
         report_issue: true,
     };
-    crate::ops::check::run(&check_options, &desired, &ctx.clients, ctx.now, stdout)
+    let checked = crate::ops::check::run(&check_options, &desired, &ctx.clients, ctx.now, stdout)
         .await
         .map_err(|e| step_err("check")(e.to_string()))?;
+    if let Some(issue) = &checked.issue {
+        let project = desired
+            .config
+            .check
+            .report
+            .as_ref()
+            .map(|r| r.project.as_str())
+            .unwrap_or_default();
+        writeln!(stdout, "\n{}", issue.describe(project, &checked.title))?;
+    }
     writeln!(
         stdout,
         "\nThe demo ran against a sandbox that lived in this process; nothing outside it was \
          touched. Point the same commands at your instances with tokenops.yaml and the \
          credentials it names."
     )?;
-    Ok(if report.all_done() {
+    Ok(if report.all_done() && replaced.all_done() {
         Outcome::Success
     } else {
         Outcome::Problems
     })
+}
+
+/// The declared tokens (legacy ones aside: tokenops cannot replace them) with a consumer the
+/// plan calls unverifiable.
+async fn unverifiable_tokens(
+    desired: &crate::manifest::Desired,
+    ledger: &LedgerSource,
+    ctx: &RunContext,
+) -> Result<Vec<String>, DemoError> {
+    let read = ledger
+        .read()
+        .await
+        .map_err(|e| step_err("unverifiable consumers")(e.to_string()))?;
+    let plan = crate::ops::plan::make_plan(desired, &read, ctx, &Default::default())
+        .await
+        .map_err(|e| step_err("unverifiable consumers")(e.to_string()))?;
+    Ok(plan
+        .tokens
+        .iter()
+        .filter(|t| t.status != crate::plan::TokenStatus::Legacy)
+        .filter(|t| {
+            t.consumers
+                .iter()
+                .any(|c| c.status == crate::plan::ConsumerStatus::Unverifiable)
+        })
+        .map(|t| t.id.clone())
+        .collect())
 }
 
 fn heading(stdout: &mut dyn Write, step: &str, title: &str) -> std::io::Result<()> {

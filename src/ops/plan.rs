@@ -77,6 +77,38 @@ pub enum PlanError {
     },
 }
 
+/// Why a saved plan cannot be read.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot read the saved plan {path}: {reason}\n  hint: {hint}")]
+pub struct SavedPlanError {
+    /// The file.
+    pub path: String,
+    /// Why.
+    pub reason: String,
+    /// What to do.
+    pub hint: &'static str,
+}
+
+/// Reads a plan saved by `plan --out`, refusing another format version.
+pub fn read_saved(path: &std::path::Path) -> Result<Plan, SavedPlanError> {
+    let shown = path.display().to_string();
+    let fail = |reason: String| SavedPlanError {
+        path: shown.clone(),
+        reason,
+        hint: "give the JSON file `tokenops plan --out FILE` wrote, with this version of tokenops",
+    };
+    let text = std::fs::read_to_string(path).map_err(|e| fail(e.to_string()))?;
+    let plan: Plan = serde_json::from_str(&text).map_err(|e| fail(e.to_string()))?;
+    if plan.format != crate::plan::PLAN_FORMAT {
+        return Err(fail(format!(
+            "format {} is not the format {} this version reads",
+            plan.format,
+            crate::plan::PLAN_FORMAT
+        )));
+    }
+    Ok(plan)
+}
+
 /// Loads and validates the manifests.
 pub fn load(options: &LoadOptions) -> Result<Desired, PlanError> {
     crate::manifest::load(options).map_err(PlanError::Invalid)

@@ -21,7 +21,7 @@ use super::{
 use crate::inventory::{Inventory, LiveRecord, LiveToken};
 use crate::kinds::tokens::zendesk_api_token::{Deactivation, deactivation};
 use crate::ledger::{Ledger, LedgerToken};
-use crate::time::{days_between, days_between_dates, midnight, utc_date};
+use crate::time::{days_between, days_left, days_words, expires_phrase, midnight, utc_date};
 
 /// The day every remaining Zendesk API token stops working.
 pub const ZENDESK_API_TOKEN_END: Date = jiff::civil::date(2027, 4, 30);
@@ -167,6 +167,11 @@ fn summarize(tokens: &[TokenPlan], undeclared: usize) -> Summary {
         if token.actions.is_empty() && !token.needs_human && token.status != TokenStatus::Legacy {
             summary.in_sync += 1;
         }
+        summary.unverifiable += token
+            .consumers
+            .iter()
+            .filter(|c| c.status == ConsumerStatus::Unverifiable && !c.write)
+            .count();
         for action in &token.actions {
             match action {
                 Action::Rotate { .. } | Action::Create { .. } => summary.rotations += 1,
@@ -218,7 +223,7 @@ fn plan_token(
     let expiry = expiry_of(token, record, remembered);
     if let Some(at) = expiry {
         plan.expires_at = Some(utc_date(at));
-        plan.days_left = Some(crate::inventory::days_left_until(now, at));
+        plan.days_left = Some(days_left(now, at));
     }
 
     if let Some(pending) = remembered.and_then(|r| r.pending.as_ref()) {
@@ -361,8 +366,8 @@ fn due_or_ok(
         if left <= rotate_before {
             plan.status = TokenStatus::Due;
             plan.reason = format!(
-                "expires in {} ({}); rotate_before is {}",
-                human_duration(left),
+                "expires {} ({}); rotate_before is {}",
+                expires_phrase(now, at),
                 plan.expires_at.map(|d| d.to_string()).unwrap_or_default(),
                 human_duration(rotate_before)
             );
@@ -392,7 +397,7 @@ fn due_or_ok(
         return Some(Replacement::Renew);
     }
     plan.reason = match expiry {
-        Some(at) => format!("expires in {}", human_duration(at.duration_since(now))),
+        Some(at) => format!("expires {}", expires_phrase(now, at)),
         None if age_unknown => "age unknown: the platform keeps no date for \
              this value and tokenops has not replaced it yet; it is replaced when a consumer \
              needs it, and aged from then on"
@@ -484,13 +489,13 @@ fn add_replacement_actions(
 
 fn plan_legacy(plan: &mut TokenPlan, record: Option<&LiveRecord>, now: Timestamp) {
     plan.status = TokenStatus::Legacy;
-    let today = utc_date(now);
-    let days_to_end = days_between_dates(today, ZENDESK_API_TOKEN_END);
+    let days_to_end = midnight(ZENDESK_API_TOKEN_END).map_or(0, |end| days_left(now, end));
     plan.expires_at = Some(ZENDESK_API_TOKEN_END);
     plan.days_left = Some(days_to_end);
     let mut reason = format!(
         "legacy Zendesk API token: every API token stops working on {ZENDESK_API_TOKEN_END} \
-         ({days_to_end} days left)"
+         ({} left)",
+        days_words(days_to_end)
     );
     match record.map(|r| deactivation(r.active, r.last_used_at, now)) {
         Some(Deactivation::Done) => reason.push_str("; it is already deactivated"),
@@ -499,11 +504,13 @@ fn plan_legacy(plan: &mut TokenPlan, record: Option<&LiveRecord>, now: Timestamp
                 .and_then(|r| r.last_used_at)
                 .map_or(0, |used| days_between(used, now));
             reason.push_str(&format!(
-                "; unused for {idle} days: will be deactivated on {off} if still unused"
+                "; unused for {}: will be deactivated on {off} if still unused",
+                days_words(idle)
             ));
         }
         Some(Deactivation::AnyDay { idle_days }) => reason.push_str(&format!(
-            "; unused for {idle_days} days and still active: Zendesk may deactivate it any day"
+            "; unused for {} and still active: Zendesk may deactivate it any day",
+            days_words(idle_days)
         )),
         Some(Deactivation::NeverUsed) => {
             reason.push_str("; never used: Zendesk deactivates tokens unused for 30 days")
@@ -557,19 +564,4 @@ fn scopes_differ(token: &DesiredToken, record: &LiveRecord) -> bool {
     live != declared
 }
 
-/// `9 days`, `5 hours`, `30 minutes`.
-pub fn human_duration(d: SignedDuration) -> String {
-    let secs = d.as_secs();
-    let (n, unit) = if secs.abs() >= 86_400 {
-        (secs / 86_400, "day")
-    } else if secs.abs() >= 3_600 {
-        (secs / 3_600, "hour")
-    } else {
-        (secs / 60, "minute")
-    };
-    if n == 1 {
-        format!("1 {unit}")
-    } else {
-        format!("{n} {unit}s")
-    }
-}
+pub use crate::time::human_duration;

@@ -65,6 +65,11 @@ pub struct Summary {
     pub legacy: usize,
     /// Undeclared tokens found in discovery scopes.
     pub undeclared: usize,
+    /// Consumers left unverifiable (write-only, never written by tokenops), which this plan
+    /// does not write. Not pending changes: `--detailed-exitcode` exits 0 for them;
+    /// `--replace ID` settles them.
+    #[serde(default)]
+    pub unverifiable: usize,
 }
 
 impl Summary {

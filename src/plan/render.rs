@@ -53,6 +53,7 @@ pub fn summary_line(summary: &Summary) -> String {
         if summary.undeclared > 0 {
             let _ = write!(line, ", {} undeclared", summary.undeclared);
         }
+        line.push_str(&unverifiable_words(summary));
         line.push('.');
         return line;
     }
@@ -75,7 +76,21 @@ pub fn summary_line(summary: &Summary) -> String {
     push(summary.in_sync, "in sync", "in sync");
     push(summary.legacy, "legacy", "legacy");
     push(summary.undeclared, "undeclared", "undeclared");
-    format!("Plan: {}.", parts.join(", "))
+    format!("Plan: {}{}.", parts.join(", "), unverifiable_words(summary))
+}
+
+/// The consumers nobody can prove hold the current value, and what settles them. They are not
+/// pending changes: `--detailed-exitcode` does not exit 2 for them alone.
+fn unverifiable_words(summary: &Summary) -> String {
+    match summary.unverifiable {
+        0 => String::new(),
+        n => format!(
+            "; {} unverifiable (not counted as changes: `tokenops apply --replace ID` writes \
+             a new value to every consumer of a token so each can be proven; for a legacy \
+             token, `apply --provide ID`)",
+            plural(n, "consumer")
+        ),
+    }
 }
 
 fn plural(n: usize, word: &str) -> String {
@@ -141,9 +156,18 @@ pub fn text(plan: &Plan, color: bool) -> String {
             if consumer.write || consumer.status == ConsumerStatus::Manual {
                 continue;
             }
+            let settle = match (consumer.status, token.status) {
+                (ConsumerStatus::Unverifiable, TokenStatus::Legacy) => {
+                    format!("; `tokenops apply --provide {}` settles it", token.id)
+                }
+                (ConsumerStatus::Unverifiable, _) => {
+                    format!("; `tokenops apply --replace {}` settles it now", token.id)
+                }
+                _ => String::new(),
+            };
             let _ = writeln!(
                 out,
-                "    consumer {} is {}: {}",
+                "    consumer {} is {}: {}{settle}",
                 one_line(&consumer.label),
                 consumer.status.label(),
                 one_line(&consumer.reason)
@@ -164,7 +188,7 @@ pub fn text(plan: &Plan, color: bool) -> String {
     if !plan.undeclared.is_empty() {
         let _ = writeln!(
             out,
-            "\nUndeclared tokens in the discovery scopes (`tokenops import` adopts them):"
+            "\nUndeclared tokens in the discovery scopes (`tokenops import --discover` declares them):"
         );
         for found in &plan.undeclared {
             let _ = writeln!(
@@ -406,7 +430,7 @@ pub fn markdown(plan: &Plan, limit: usize) -> String {
     }
     if !truncated && !plan.undeclared.is_empty() {
         let mut block = String::from(
-            "\n**Undeclared tokens** in the discovery scopes (`tokenops import` adopts them):\n\n",
+            "\n**Undeclared tokens** in the discovery scopes (`tokenops import --discover` declares them):\n\n",
         );
         for found in &plan.undeclared {
             let _ = writeln!(

@@ -127,7 +127,7 @@ fn each_token_gets_the_right_suggestion() {
     let report = classify(&desired, &inventory(), now(), 21);
     let sync = by_name(&report, "sync-bot");
     assert_eq!(sync.suggestion, Suggestion::Rotate { auto: true });
-    assert_eq!(sync.days_left, Some(10));
+    assert_eq!(sync.days_left, Some(9));
     assert_eq!(sync.declared_by.as_ref().unwrap().id, "sync");
     assert!(sync.consumers[0].contains("SYNC_TOKEN"));
     assert_eq!(by_name(&report, "gone").suggestion, Suggestion::Recreate);
@@ -277,6 +277,7 @@ fn a_huge_estate_still_fits_in_one_issue() {
         consumers: vec!["x".repeat(300)],
         expires_at: Some("2026-12-01".parse().unwrap()),
         days_left: Some(3),
+        deactivated: false,
         last_used_at: None,
         suggestion: Suggestion::Revoke,
         why: "no manifest declares it and it was never used".into(),

@@ -160,7 +160,7 @@ fn text_report_lists_each_kind_with_its_suggestion_and_exits_two() {
             .unwrap_or_else(|| panic!("{name} missing from\n{out}"))
             .to_string()
     };
-    assert!(entry("sync-bot").contains("action: rotate (tokenops does it on the next apply)"));
+    assert!(entry("sync-bot").contains("action: rotate (the scheduled `tokenops apply` does it)"));
     assert!(entry("reports").contains("action: rotate (manual mode)"));
     assert!(entry("nightly").contains("action: recreate"));
     assert!(entry("old-cli").contains("action: revoke"));
@@ -188,7 +188,8 @@ fn json_report_has_every_field_per_entry() {
         .find(|e| e["name"] == "sync-bot")
         .expect("sync-bot");
     assert_eq!(sync["declared_by"]["id"], "sync");
-    assert_eq!(sync["days_left"], 12);
+    // 2026-12-10 00:00 UTC from 2026-11-28 09:00 UTC: 11 whole days, as the plan says.
+    assert_eq!(sync["days_left"], 11);
     assert_eq!(sync["expires_at"], "2026-12-10");
     assert_eq!(sync["owner"], "project ops/sync");
     assert_eq!(sync["suggestion"]["rotate"]["auto"], true);
@@ -222,7 +223,10 @@ fn report_issue_snapshot_then_update_keeps_ticks_adds_and_resolves() {
     assert_eq!(all.len(), 1);
     let (iid, state, title, body) = all[0].clone();
     assert_eq!(state, "opened");
-    assert_eq!(title, "tokenops: 9 tokens expire within 21 days");
+    assert_eq!(
+        title,
+        "tokenops: 9 tokens need action within 21 days (10 listed)"
+    );
     assert!(body.starts_with("<!-- tokenops:check -->\n"));
     assert_filtered_snapshot!(sc.filters(), "check_issue_body", body);
     let labels = sc.with_gitlab(|g| g.issues.values().next().unwrap().labels.clone());
@@ -251,7 +255,10 @@ fn report_issue_snapshot_then_update_keeps_ticks_adds_and_resolves() {
     assert_eq!(all.len(), 1, "the same issue is updated");
     let (iid2, _, title2, body2) = all[0].clone();
     assert_eq!(iid2, iid);
-    assert_eq!(title2, "tokenops: 9 tokens expire within 21 days");
+    assert_eq!(
+        title2,
+        "tokenops: 9 tokens need action within 21 days (10 listed)"
+    );
     assert!(line_of(&body2, "access_token/old-tool").starts_with("- [x] "));
     assert!(line_of(&body2, "access_token/brand-new").starts_with("- [ ] "));
     assert!(line_of(&body2, "access_token/sync-bot").starts_with("- [ ] "));
@@ -312,8 +319,11 @@ fn open_issue_says_so_when_nothing_expires_any_more() {
     );
     let all = issues(&sc);
     assert_eq!(all.len(), 1);
-    assert_eq!(all[0].2, "tokenops: no tokens expire within 1 days");
-    assert!(all[0].3.contains("**Nothing expires within 1 days**"));
+    assert_eq!(
+        all[0].2,
+        "tokenops: no tokens need action within 1 day (2 listed)"
+    );
+    assert!(all[0].3.contains("**Nothing expires within 1 day**"));
     assert!(all[0].3.contains("### Resolved since the last run"));
 }
 
@@ -375,11 +385,11 @@ tokens:
     assert_eq!(oauth.len(), 2, "{out}");
     let declared = oauth.iter().find(|e| e["name"] == "escalations").unwrap();
     assert_eq!(declared["declared_by"]["id"], "escalations");
-    assert_eq!(declared["days_left"], 6);
+    assert_eq!(declared["days_left"], 5);
     assert_eq!(declared["suggestion"]["rotate"]["auto"], true);
     let chat = oauth.iter().find(|e| e["name"] == "chat_bridge").unwrap();
     assert!(chat["declared_by"].is_null());
-    assert_eq!(chat["days_left"], 10);
+    assert_eq!(chat["days_left"], 9);
 }
 
 #[test]

@@ -20,10 +20,12 @@ pub(crate) fn demo(now: &str) -> (Scenario, String) {
 fn demo_runs_the_whole_job_and_converges() {
     let (sc, stdout) = demo(SNAPSHOT_NOW);
     for heading in [
-        "==> 1/4 tokenops plan",
-        "==> 2/4 tokenops apply",
-        "==> 3/4 tokenops plan again",
-        "==> 4/4 tokenops check",
+        "==> 1/6 tokenops plan",
+        "==> 2/6 tokenops apply",
+        "==> 3/6 tokenops plan again",
+        "==> 4/6 tokenops apply --replace",
+        "==> 5/6 tokenops plan after the replacement",
+        "==> 6/6 tokenops check",
     ] {
         assert!(stdout.contains(heading), "missing {heading}");
     }
@@ -46,6 +48,41 @@ fn demo_runs_the_whole_job_and_converges() {
         !second.contains(" due\n") && !second.contains(" expired\n"),
         "{second}"
     );
+    // The plan after apply says how many consumers nobody can prove, and replacing those tokens settles
+    // every one tokenops can replace: only the legacy tokens' three stay.
+    assert!(
+        second.contains("; 10 consumers unverifiable (not counted as changes"),
+        "{second}"
+    );
+    let replaced = plans[5];
+    assert!(
+        replaced.contains("; 3 consumers unverifiable"),
+        "{replaced}"
+    );
+    for token in replaced
+        .split("\n\n")
+        .filter(|t| t.contains(" is unverifiable"))
+    {
+        assert!(token.contains("(zendesk_api_token) legacy"), "{token}");
+    }
+    // Paths are the manifests' own, never the demo's deleted temporary directory; the issue
+    // it opened is named with its title and link; each manual step says where the value is.
+    assert!(
+        !stdout.contains("/tmp") && !stdout.contains("[TMP]"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("in manifests/zendesk/legacy.yaml"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("Opened the report issue #1 in support/ops/tokenops: \"tokenops: "),
+        "{stdout}"
+    );
+    assert!(stdout.contains("/-/issues/1\n"), "{stdout}");
+    for step in stdout.lines().filter(|l| l.starts_with("  - [ ] ")) {
+        assert!(step.contains(" New value: "), "{step}");
+    }
     assert_filtered_snapshot!(sc.filters(), "demo_output", stdout);
 }
 

@@ -86,6 +86,7 @@ fn migrate_zendesk_writes_the_oauth_replacement_next_to_the_legacy_entry() {
     let sc = scenario();
     let (code, stdout, stderr) = run(&sc, &["import", "--migrate-zendesk", "legacy"]);
     assert_eq!(code, Some(0), "{stdout}\n{stderr}");
+    let migrated = stdout;
     let text = sc.read("manifests/legacy-oauth.yaml");
     assert_filtered_snapshot!(sc.filters(), "import_migrate_zendesk", text);
     assert!(text.contains("zendesk_oauth_token:"));
@@ -93,8 +94,28 @@ fn migrate_zendesk_writes_the_oauth_replacement_next_to_the_legacy_entry() {
         text.contains("zendesk_webhook"),
         "the consumers to move:\n{text}"
     );
+    assert!(
+        migrated.contains("`tokenops validate` refuses it until `client`"),
+        "{migrated}"
+    );
+    // The entry is refused until the client is filled in, at its place and saying what to do;
+    // with the client filled in, what import wrote is valid.
+    let (code, stdout, stderr) = run(&sc, &["validate"]);
+    assert_eq!(code, Some(1), "{stdout}\n{stderr}");
+    let line = stdout
+        .lines()
+        .find(|l| l.contains("legacy-oauth.yaml:"))
+        .unwrap_or_default();
+    assert!(line.ends_with(": error: `client` is empty"), "{stdout}");
+    assert!(stdout.contains("hint: fill in `client`"), "{stdout}");
+    assert!(stdout.ends_with("1 problem in 1 file\n"), "{stdout}");
+    sc.write(
+        "manifests/legacy-oauth.yaml",
+        &text.replace("client: \"\"", "client: reporting_export"),
+    );
     let (code, stdout, stderr) = run(&sc, &["validate"]);
     assert_eq!(code, Some(0), "{stdout}\n{stderr}");
+    let filled = sc.read("manifests/legacy-oauth.yaml");
 
     let (code, _, stderr) = run(&sc, &["import", "--migrate-zendesk", "legacy"]);
     assert_eq!(code, Some(1));
@@ -102,6 +123,7 @@ fn migrate_zendesk_writes_the_oauth_replacement_next_to_the_legacy_entry() {
         stderr.contains("legacy-oauth.yaml already exists"),
         "{stderr}"
     );
+    assert_eq!(sc.read("manifests/legacy-oauth.yaml"), filled);
     let (code, _, stderr) = run(&sc, &["import", "--migrate-zendesk", "sync"]);
     assert_eq!(code, Some(1));
     assert!(stderr.contains("not a zendesk_api_token"), "{stderr}");

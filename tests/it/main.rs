@@ -13,6 +13,7 @@ mod http;
 mod import_sandbox;
 mod ledger;
 mod manifest;
+mod operator_text;
 mod pipeline;
 mod plan_engine;
 mod plan_sandbox;

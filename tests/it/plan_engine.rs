@@ -122,8 +122,8 @@ fn due_token_rotates_with_explicit_expiry_and_writes_every_consumer() {
     let plan = compute(&desired, &inv, &Ledger::default(), now());
     let token = &plan.tokens[0];
     assert_eq!(token.status, TokenStatus::Due);
-    // Calendar days from 2026-11-28 to 2026-12-07, as `check` counts them.
-    assert_eq!(token.days_left, Some(9));
+    // Whole days from 2026-11-28T09:00Z to 00:00 UTC on 2026-12-07, as `check` counts them.
+    assert_eq!(token.days_left, Some(8));
     assert_eq!(
         token.actions,
         vec![
@@ -386,9 +386,9 @@ fn legacy_zendesk_token_shows_both_deadlines_and_idle_days() {
     let token = &plan.tokens[0];
     assert_eq!(token.status, TokenStatus::Legacy);
     assert!(token.actions.is_empty());
-    assert_eq!(token.days_left, Some(153));
+    assert_eq!(token.days_left, Some(152));
     assert!(
-        token.reason.contains("2027-04-30 (153 days left)"),
+        token.reason.contains("2027-04-30 (152 days left)"),
         "{}",
         token.reason
     );

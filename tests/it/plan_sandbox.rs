@@ -303,7 +303,7 @@ fn legacy_zendesk_token_shows_its_deadlines() {
     let out = plan(&sc, &[], 0);
     assert!(out.contains("! legacy (zendesk_api_token) legacy"), "{out}");
     assert!(
-        out.contains("every API token stops working on 2027-04-30 (153 days left)"),
+        out.contains("every API token stops working on 2027-04-30 (152 days left)"),
         "{out}"
     );
     assert!(

@@ -92,3 +92,98 @@ fn example_files_name_their_schema() {
     }
     assert!(seen >= 7);
 }
+
+fn committed(name: &str) -> serde_json::Value {
+    let text = std::fs::read_to_string(repo_root().join("schemas").join(name)).unwrap();
+    serde_json::from_str(&text).unwrap()
+}
+
+/// Every `properties` entry anywhere in `node`, as (path, schema).
+fn properties<'a>(
+    node: &'a serde_json::Value,
+    path: String,
+    out: &mut Vec<(String, &'a serde_json::Value)>,
+) {
+    match node {
+        serde_json::Value::Object(map) => {
+            if let Some(serde_json::Value::Object(props)) = map.get("properties") {
+                for (key, prop) in props {
+                    out.push((format!("{path}/{key}"), prop));
+                }
+            }
+            for (key, child) in map {
+                properties(child, format!("{path}/{key}"), out);
+            }
+        }
+        serde_json::Value::Array(items) => {
+            for (i, item) in items.iter().enumerate() {
+                properties(item, format!("{path}/{i}"), out);
+            }
+        }
+        _ => {}
+    }
+}
+
+#[test]
+fn every_property_of_both_schemas_has_a_description() {
+    for name in ["manifest.schema.json", "tokenops.schema.json"] {
+        let schema = committed(name);
+        let mut all = Vec::new();
+        properties(&schema, String::new(), &mut all);
+        assert!(all.len() > 20, "{name}");
+        for (path, prop) in all {
+            assert!(
+                prop.get("description")
+                    .and_then(|d| d.as_str())
+                    .is_some_and(|d| !d.is_empty()),
+                "{name}{path} has no description"
+            );
+        }
+    }
+}
+
+#[test]
+fn schema_scopes_are_the_kinds_own_and_choices_are_plain_enums() {
+    let schema = committed("manifest.schema.json");
+    let defs = &schema["definitions"];
+    let scopes = |kind: &str| -> Vec<String> {
+        defs[kind]["properties"]["scopes"]["items"]["enum"]
+            .as_array()
+            .unwrap_or_else(|| panic!("{kind} scopes are not an enum"))
+            .iter()
+            .map(|s| s.as_str().unwrap().to_string())
+            .collect()
+    };
+    use tokenops::manifest::scopes::*;
+    assert_eq!(
+        scopes("GitlabPersonalAccessToken"),
+        GITLAB_PAT_SCOPES.map(String::from)
+    );
+    assert_eq!(
+        scopes("GitlabGroupAccessToken"),
+        GITLAB_GROUP_SCOPES.map(String::from)
+    );
+    assert_eq!(
+        scopes("GitlabProjectAccessToken"),
+        GITLAB_PROJECT_SCOPES.map(String::from)
+    );
+    assert_eq!(scopes("ZendeskOauthToken"), zendesk_scopes());
+    // What validate refuses, an editor refuses too.
+    assert!(!scopes("GitlabPersonalAccessToken").contains(&"read_usr".to_string()));
+    assert!(!scopes("GitlabProjectAccessToken").contains(&"read_user".to_string()));
+    assert!(!scopes("ZendeskOauthToken").contains(&"auditlogs:write".to_string()));
+    // A wrong `strategy` reads "Value is not accepted. Valid values: ..." in an editor.
+    assert_eq!(
+        defs["Strategy"]["enum"],
+        serde_json::json!(["rotate", "overlap"])
+    );
+    assert!(defs["Strategy"].get("oneOf").is_none());
+    assert!(!schema.to_string().contains("\"const\":\"rotate\""));
+    // An empty client (what import --migrate-zendesk writes) is refused, as validate does.
+    assert_eq!(
+        defs["ZendeskOauthToken"]["properties"]["client"]["minLength"],
+        1
+    );
+    // Durations are checked by pattern.
+    assert_eq!(defs["Duration"]["pattern"], "^[0-9]+[smhdw]$");
+}

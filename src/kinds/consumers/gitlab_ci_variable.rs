@@ -131,6 +131,16 @@ impl ConsumerDriver for GitlabCiVariable {
             self.environment_scope
         )))
     }
+    fn readable_at(&self) -> Option<String> {
+        (!self.hidden).then(|| {
+            format!(
+                "reveal the CI/CD variable {} of {} on {}, under Settings > CI/CD > Variables",
+                self.key,
+                owner_words(&self.owner),
+                self.gitlab
+            )
+        })
+    }
     fn label(&self) -> String {
         format!(
             "{}: {} variable {}{}",

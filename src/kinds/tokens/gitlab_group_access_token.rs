@@ -40,6 +40,7 @@ pub struct GitlabGroupAccessToken {
     /// Token name (also the bot user's display name).
     pub name: String,
     /// GitLab scopes a group token can carry.
+    #[schemars(schema_with = "crate::manifest::scopes::gitlab_group_scopes_schema")]
     pub scopes: Vec<String>,
     /// Role of the token's bot user in the group.
     #[serde(default = "AccessLevel::default_role")]

@@ -39,6 +39,7 @@ pub struct GitlabPersonalAccessToken {
     /// Token name as shown in GitLab.
     pub name: String,
     /// GitLab scopes, e.g. `[api]` or `[read_api]`.
+    #[schemars(schema_with = "crate::manifest::scopes::gitlab_pat_scopes_schema")]
     pub scopes: Vec<String>,
 }
 

@@ -40,6 +40,7 @@ pub struct GitlabProjectAccessToken {
     /// Token name (also the bot user's display name).
     pub name: String,
     /// GitLab scopes a project token can carry.
+    #[schemars(schema_with = "crate::manifest::scopes::gitlab_project_scopes_schema")]
     pub scopes: Vec<String>,
     /// Role of the token's bot user in the project.
     #[serde(default = "AccessLevel::default_role")]

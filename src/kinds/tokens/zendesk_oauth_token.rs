@@ -49,6 +49,7 @@ pub struct ZendeskOauthToken {
     /// The OAuth client's unique identifier.
     pub client: String,
     /// Zendesk scopes: `read`, `write`, `impersonate` or `RESOURCE:read|write`.
+    #[schemars(schema_with = "crate::manifest::scopes::zendesk_scopes_schema")]
     pub scopes: Vec<String>,
     /// How tokens are minted.
     #[serde(default)]

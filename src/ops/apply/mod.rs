@@ -36,7 +36,7 @@ use crate::plan::{Action, PLAN_FORMAT, Plan, TokenPlan};
 use escrow::{Escrow, EscrowError};
 use protocol::Start;
 use store::Store;
-pub use summary::{ApplyReport, TokenOutcome, TokenResult};
+pub use summary::{ApplyReport, SummaryFormat, TokenOutcome, TokenResult};
 
 /// What `apply` was asked to do.
 #[derive(Debug, Clone)]
@@ -65,6 +65,8 @@ pub struct ApplyOptions {
     pub provide: Option<(String, SecretString)>,
     /// `--replace` and `--target` (empty with a saved plan, which carries its own).
     pub selection: crate::plan::Selection,
+    /// How the summary is written (`--format`).
+    pub summary_format: summary::SummaryFormat,
 }
 
 /// Why `apply` could not run at all.
@@ -232,7 +234,7 @@ pub async fn run(
         }
         None => {
             let report = ApplyReport::default();
-            summary::print(&report, stdout).map_err(ApplyError::Output)?;
+            summary::write(&report, options.summary_format, stdout).map_err(ApplyError::Output)?;
             return Ok((Outcome::Success, report));
         }
     };
@@ -341,11 +343,12 @@ pub async fn run(
         if !done {
             continue;
         }
+        let source = new_value_source(desired, &token.id);
         for action in &token.actions {
             if let Action::Manual { instructions } = action {
                 report
                     .checklist
-                    .push(format!("{}: {instructions}", token.id));
+                    .push(format!("{}: {instructions} {source}.", token.id));
             }
         }
     }
@@ -359,7 +362,7 @@ pub async fn run(
         report.partial = Some(ids.join(", "));
     }
     report.wall_time = started.elapsed();
-    summary::print(&report, stdout).map_err(ApplyError::Output)?;
+    summary::write(&report, options.summary_format, stdout).map_err(ApplyError::Output)?;
     let outcome = if report.all_done() {
         Outcome::Success
     } else {
@@ -473,4 +476,20 @@ fn describe_action(action: &Action) -> String {
 fn opt(date: &Option<Date>) -> String {
     date.map(|d| d.to_string())
         .unwrap_or_else(|| "none".to_string())
+}
+
+/// Where the person doing a manual step finds the new value of token `id`: the first of its
+/// consumers that a person can read back, or why there is none.
+fn new_value_source(desired: &Desired, id: &str) -> String {
+    let readable = desired
+        .token(id)
+        .into_iter()
+        .flat_map(|t| t.spec.consumers.iter())
+        .find_map(|c| c.driver().readable_at());
+    match readable {
+        Some(place) => format!("New value: {place}"),
+        None => "New value: every place tokenops wrote is write-only, so read it in a CI job \
+                 that receives it, or declare a readable consumer"
+            .to_string(),
+    }
 }

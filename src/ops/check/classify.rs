@@ -13,7 +13,7 @@ use crate::kinds::tokens::zendesk_api_token::{Deactivation, deactivation};
 use crate::kinds::{TokenClass, TokenKindId};
 use crate::manifest::{Desired, Mode};
 use crate::plan::engine::{ZENDESK_API_TOKEN_END, ZENDESK_API_TOKEN_IDLE_DAYS};
-use crate::time::{days_between, days_between_dates, utc_date};
+use crate::time::{days_between, days_left, expiry_instant, human_duration, midnight, utc_date};
 
 /// The day since which no Zendesk account can create an API token.
 pub const ZENDESK_API_TOKEN_NO_NEW: Date = jiff::civil::date(2026, 10, 27);
@@ -84,8 +84,12 @@ pub struct Entry {
     pub consumers: Vec<String>,
     /// The day it stops working (for legacy Zendesk tokens: the earliest deadline).
     pub expires_at: Option<Date>,
-    /// Days from today to `expires_at` (negative once past).
+    /// Days from the check's time to the expiry, rounded down like the plan's (negative once
+    /// past; see [`crate::time::days_left`]).
     pub days_left: Option<i64>,
+    /// A legacy Zendesk API token Zendesk already deactivated: it has no deadline left, its
+    /// consumers are failing now.
+    pub deactivated: bool,
     /// Last use the platform reports.
     pub last_used_at: Option<Timestamp>,
     /// What to do.
@@ -133,7 +137,7 @@ pub fn classify(
         };
         let declaration = Some(Declaration {
             id: spec.id.clone(),
-            file: declared.origin.file.display().to_string(),
+            file: desired.shown(&declared.origin.file),
         });
         let mut entry = Entry {
             key,
@@ -150,6 +154,7 @@ pub fn classify(
             consumers: consumers.get(&spec.id).cloned().unwrap_or_default(),
             expires_at: None,
             days_left: None,
+            deactivated: false,
             last_used_at: None,
             suggestion: Suggestion::Recreate,
             why: String::new(),
@@ -181,13 +186,13 @@ pub fn classify(
             Some(r) if !r.active || r.expiry().is_some_and(|at| at <= now) => {
                 entry.why = "expired: it can only be created again".to_string();
             }
-            Some(_) => match entry.days_left {
-                Some(days) if days <= within_days => {
-                    let auto = desired.rotation(spec).mode == Mode::Auto;
+            Some(r) => match expiry_instant(r.expires_at_time, r.expires_at) {
+                Some(at) if in_window(now, at, within_days) => {
+                    let policy = desired.rotation(spec);
+                    let auto = policy.mode == Mode::Auto;
                     entry.suggestion = Suggestion::Rotate { auto };
                     entry.why = if auto {
-                        "due for rotation; nothing to do by hand once `tokenops apply` runs"
-                            .to_string()
+                        renewal_words(r, policy.rotate_before.as_secs(), now)
                     } else {
                         "the manifest sets `mode: manual`: a person rotates it".to_string()
                     };
@@ -242,6 +247,7 @@ fn undeclared(found: &DiscoveredToken, now: Timestamp, within_days: i64) -> Opti
         consumers: Vec::new(),
         expires_at: record.expires_at,
         days_left: record.days_left(now),
+        deactivated: false,
         last_used_at: record.last_used_at,
         suggestion: Suggestion::Declare,
         why: String::new(),
@@ -251,15 +257,17 @@ fn undeclared(found: &DiscoveredToken, now: Timestamp, within_days: i64) -> Opti
         legacy(&mut entry, Some(record), now, within_days);
         return Some(entry);
     }
-    if !record.active || entry.days_left.is_none_or(|d| d > within_days) {
+    let expiry = expiry_instant(record.expires_at_time, record.expires_at);
+    if !record.active || expiry.is_none_or(|at| !in_window(now, at, within_days)) {
         return None;
     }
     let idle = record.last_used_at.map(|u| days_between(u, now));
     match idle {
         Some(days) if days < UNUSED_DAYS => {
             entry.why = format!(
-                "no manifest declares it and it was used {days} day(s) ago: declare it \
-                 (`tokenops import`) so tokenops keeps it alive, or rotate it by hand"
+                "no manifest declares it and it was used {} ago: declare it \
+                 (`tokenops import`) so tokenops keeps it alive, or rotate it by hand",
+                crate::time::days_words(days)
             );
         }
         Some(days) => {
@@ -289,6 +297,7 @@ fn legacy(entry: &mut Entry, record: Option<&LiveRecord>, now: Timestamp, within
     match record.map(|r| deactivation(r.active, r.last_used_at, now)) {
         Some(Deactivation::Done) => {
             why.push_str("; this one is already deactivated: its consumers are failing");
+            entry.deactivated = true;
             deadline = today;
         }
         Some(Deactivation::On(off)) => {
@@ -324,9 +333,34 @@ fn legacy(entry: &mut Entry, record: Option<&LiveRecord>, now: Timestamp, within
     }
     entry.why = why;
     entry.expires_at = Some(deadline);
-    let days = days_between_dates(today, deadline);
-    entry.days_left = Some(days);
-    entry.within_window = days <= within_days;
+    let at = midnight(deadline).unwrap_or(now);
+    entry.days_left = Some(days_left(now, at));
+    entry.within_window = in_window(now, at, within_days);
+}
+
+/// True when `at` comes no later than `within_days` whole days after `now` (an exact
+/// comparison: 21 days and 12 hours is outside a 21-day window, though it reads "in 21 days").
+fn in_window(now: Timestamp, at: Timestamp, within_days: i64) -> bool {
+    at.duration_since(now) <= jiff::SignedDuration::from_hours(within_days.saturating_mul(24))
+}
+
+/// What the next apply does about a declared automatic token that expires within the window:
+/// renew it now when `rotate_before` has been reached (the plan says `due`), or not before
+/// `expiry - rotate_before` (the plan says `ok`).
+fn renewal_words(record: &LiveRecord, rotate_before_secs: u64, now: Timestamp) -> String {
+    let before =
+        jiff::SignedDuration::from_secs(i64::try_from(rotate_before_secs).unwrap_or(i64::MAX));
+    let due_at = expiry_instant(record.expires_at_time, record.expires_at)
+        .and_then(|at| at.checked_sub(before).ok());
+    match due_at {
+        Some(due) if due > now => format!(
+            "not due yet: the scheduled `tokenops apply` renews it from {} on ({} before it \
+             expires); nothing to do by hand",
+            due.strftime("%Y-%m-%d %H:%M UTC"),
+            human_duration(before)
+        ),
+        _ => "due for rotation; nothing to do by hand once `tokenops apply` runs".to_string(),
+    }
 }
 
 fn found_class(found: &DiscoveredToken) -> Option<TokenClass> {

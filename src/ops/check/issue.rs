@@ -36,6 +36,24 @@ pub enum IssueOutcome {
     NothingToReport,
 }
 
+impl IssueOutcome {
+    /// What happened, in one line for people: the issue's number, project, title and address.
+    pub fn describe(&self, project: &str, title: &str) -> String {
+        let (verb, iid, url) = match self {
+            IssueOutcome::Created { iid, url } => ("Opened", iid, url),
+            IssueOutcome::Updated { iid, url } => ("Updated", iid, url),
+            IssueOutcome::NothingToReport => {
+                return "Nothing expires and no report issue is open: no issue written."
+                    .to_string();
+            }
+        };
+        format!(
+            "{verb} the report issue #{iid} in {project}: \"{title}\"{}",
+            url.as_ref().map(|u| format!(" {u}")).unwrap_or_default()
+        )
+    }
+}
+
 /// One task-list item of a previous body.
 #[derive(Debug, Clone)]
 struct PreviousItem {
@@ -93,16 +111,16 @@ pub fn compose(report: &Report, previous: Option<&str>) -> String {
     if urgent == 0 {
         let _ = writeln!(
             out,
-            "**Nothing expires within {} days** as of {today}: once the boxes below are \
+            "**Nothing expires within {}** as of {today}: once the boxes below are \
              worked, this issue can be closed.\n",
-            report.within_days
+            crate::time::days_words(report.within_days)
         );
     } else {
         let _ = writeln!(
             out,
-            "**{urgent} token(s) need action within {} days** (checked {today} by `tokenops \
+            "**{urgent} token(s) need action within {}** (checked {today} by `tokenops \
              check`).\n",
-            report.within_days
+            crate::time::days_words(report.within_days)
         );
     }
     let mut current = BTreeSet::new();
@@ -116,7 +134,7 @@ pub fn compose(report: &Report, previous: Option<&str>) -> String {
                 let ticked = before
                     .get(&entry.key)
                     .is_some_and(|p| p.ticked && !p.resolved);
-                task_line(entry, ticked)
+                task_line(entry, ticked, report.checked_at)
             })
             .collect();
         push_items(&mut out, items);

@@ -115,6 +115,8 @@ pub struct CheckRun {
     pub outcome: Outcome,
     /// What happened to the report issue, with `--report-issue`.
     pub issue: Option<IssueOutcome>,
+    /// The report's title (the issue's title).
+    pub title: String,
 }
 
 /// Runs `tokenops check`.
@@ -159,6 +161,7 @@ pub async fn run(
         None => None,
     };
     Ok(CheckRun {
+        title: report::title(&report),
         outcome: if report.urgent() > 0 {
             Outcome::Changes
         } else {

@@ -8,37 +8,48 @@ use std::fmt::Write as _;
 use crate::text::{hide_credentials, markdown as md, one_line};
 
 use super::classify::{Entry, Report, Suggestion, kind_words};
-use crate::time::utc_date;
+use jiff::Timestamp;
+
+use crate::time::{days_between, days_words, midnight, utc_date};
 
 /// The hidden marker that identifies the report issue.
 pub const ISSUE_MARKER: &str = "<!-- tokenops:check -->";
 
-/// The title of the report issue.
+/// The title of the report issue: how many entries need action, and how many it lists in all
+/// when that is more, so that the count matches what the body shows.
 pub fn title(report: &Report) -> String {
-    match report.urgent() {
-        0 => format!(
-            "tokenops: no tokens expire within {} days",
-            report.within_days
-        ),
-        1 => format!(
-            "tokenops: 1 token expires within {} days",
-            report.within_days
-        ),
-        n => format!(
-            "tokenops: {n} tokens expire within {} days",
-            report.within_days
-        ),
+    let urgent = report.urgent();
+    let listed = report.entries.len();
+    let within = days_words(report.within_days);
+    let head = match urgent {
+        0 => format!("tokenops: no tokens need action within {within}"),
+        1 => format!("tokenops: 1 token needs action within {within}"),
+        n => format!("tokenops: {n} tokens need action within {within}"),
+    };
+    if listed > urgent {
+        format!("{head} ({listed} listed)")
+    } else {
+        head
     }
 }
 
-fn when(entry: &Entry) -> String {
+/// When the entry's token stops working, with the rounding of [`crate::time::days_left`].
+fn when(entry: &Entry, now: Timestamp) -> String {
+    if entry.deactivated {
+        return "already deactivated by Zendesk: its consumers are failing now".to_string();
+    }
+    let deadline = entry.suggestion == Suggestion::MigrateToOauth;
     match (entry.expires_at, entry.days_left) {
-        (Some(date), Some(days)) if days < 0 => format!("expired {date} ({} days ago)", -days),
-        (Some(date), Some(0)) => format!("expires {date} (today)"),
-        (Some(date), Some(days)) if entry.suggestion == Suggestion::MigrateToOauth => {
-            format!("deadline {date} (in {days} days)")
+        (Some(date), Some(days)) if days < 0 => {
+            let ago = midnight(date).map_or(-days, |at| days_between(at, now));
+            format!("expired {date} ({} ago)", days_words(ago))
         }
-        (Some(date), Some(days)) => format!("expires {date} (in {days} days)"),
+        (Some(date), Some(0)) if deadline => format!("deadline {date} (in under a day)"),
+        (Some(date), Some(0)) => format!("expires {date} (in under a day)"),
+        (Some(date), Some(days)) if deadline => {
+            format!("deadline {date} (in {})", days_words(days))
+        }
+        (Some(date), Some(days)) => format!("expires {date} (in {})", days_words(days)),
         _ => "no expiry date".to_string(),
     }
 }
@@ -61,7 +72,7 @@ fn last_used(entry: &Entry) -> String {
 
 fn action(entry: &Entry) -> &'static str {
     match entry.suggestion {
-        Suggestion::Rotate { auto: true } => "rotate (tokenops does it on the next apply)",
+        Suggestion::Rotate { auto: true } => "rotate (the scheduled `tokenops apply` does it)",
         Suggestion::Rotate { auto: false } => "rotate (manual mode)",
         Suggestion::Recreate => "recreate",
         Suggestion::Revoke => "revoke",
@@ -94,11 +105,11 @@ pub fn text(report: &Report) -> String {
     let urgent = report.urgent();
     let _ = writeln!(
         out,
-        "{}: {} of {} listed token(s) need action within {} days (checked {}).",
+        "{}: {} of {} listed token(s) need action within {} (checked {}).",
         if urgent == 0 { "OK" } else { "ATTENTION" },
         urgent,
         report.entries.len(),
-        report.within_days,
+        days_words(report.within_days),
         utc_date(report.checked_at)
     );
     for entry in &report.entries {
@@ -115,7 +126,12 @@ pub fn text(report: &Report) -> String {
                 .map(|id| format!(", id {}", one_line(id)))
                 .unwrap_or_default()
         );
-        let _ = writeln!(out, "    {}; {}", when(entry), last_used(entry));
+        let _ = writeln!(
+            out,
+            "    {}; {}",
+            when(entry, report.checked_at),
+            last_used(entry)
+        );
         let _ = writeln!(
             out,
             "    {}; {}",
@@ -143,7 +159,7 @@ pub fn json(report: &Report) -> String {
 pub fn markdown(report: &Report) -> String {
     let mut out = format!("**{}**\n\n", title(report));
     for entry in &report.entries {
-        out.push_str(&task_line(entry, false));
+        out.push_str(&task_line(entry, false, report.checked_at));
     }
     out
 }
@@ -154,7 +170,7 @@ fn code(text: &str) -> String {
 }
 
 /// One task-list item: the box, the token in words, the hidden key; details below it.
-pub fn task_line(entry: &Entry, ticked: bool) -> String {
+pub fn task_line(entry: &Entry, ticked: bool, now: Timestamp) -> String {
     let mut out = format!(
         "- [{}] **{}** {} {} in {}{} {}\n",
         if ticked { "x" } else { " " },
@@ -170,7 +186,7 @@ pub fn task_line(entry: &Entry, ticked: bool) -> String {
         },
         key_marker(&entry.key),
     );
-    let _ = writeln!(out, "  - {}; {}", when(entry), last_used(entry));
+    let _ = writeln!(out, "  - {}; {}", when(entry, now), last_used(entry));
     let _ = writeln!(out, "  - {}; {}", md(&declared(entry)), md(&used_by(entry)));
     let _ = writeln!(out, "  - {}", md(&entry.why));
     out
@@ -186,7 +202,7 @@ pub fn how_to(within_days: i64) -> String {
     format!(
         "### How to work this issue\n\n\
          1. Take each entry in turn. **Rotate** what is still used (entries that say \
-         *tokenops does it on the next apply* need nothing but a passing `apply`), **revoke** \
+         *the scheduled `tokenops apply` does it* need nothing but a passing `apply`), **revoke** \
          what nobody uses (then say so in a comment), **declare** what is used but missing \
          from the manifests (`tokenops import` writes the entry), and move legacy Zendesk API \
          tokens to OAuth.\n\

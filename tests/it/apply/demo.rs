@@ -7,11 +7,18 @@
 fn the_demo_converges_with_zendesk() {
     let (_, stdout) = crate::demo::demo(crate::scenario::NOW);
     let apply = stdout
-        .split("==> 2/4")
+        .split("==> 2/6")
         .nth(1)
-        .and_then(|s| s.split("==> 3/4").next())
+        .and_then(|s| s.split("==> 3/6").next())
         .expect("apply section");
-    assert!(apply.contains("0 skipped, 0 manual, 0 blocked"), "{apply}");
+    let summary = apply
+        .lines()
+        .find(|l| l.starts_with("Summary: "))
+        .unwrap_or_default();
+    assert!(
+        summary.starts_with("Summary: 6 done;"),
+        "nothing skipped, manual or blocked:\n{apply}"
+    );
     for id in [
         "gl-ops-bot-automation",
         "ops-group-triage",
@@ -26,9 +33,9 @@ fn the_demo_converges_with_zendesk() {
         );
     }
     let second = stdout
-        .split("==> 3/4")
+        .split("==> 3/6")
         .nth(1)
-        .and_then(|s| s.split("==> 4/4").next())
+        .and_then(|s| s.split("==> 4/6").next())
         .expect("second plan");
     assert!(second.contains("No changes"), "{second}");
     let open: Vec<&str> = second

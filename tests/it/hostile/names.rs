@@ -30,11 +30,13 @@ fn bad_environment_variable_names_are_refused_at_their_place() {
             out.stdout
         );
         assert!(out.stdout.contains(says), "{var:?}: {}", out.stdout);
-        assert!(
-            out.stdout.contains("not an environment-variable name"),
-            "{}",
-            out.stdout
-        );
+        // An empty value is refused as empty, like every empty string (it names the field).
+        let expected = if var.is_empty() {
+            "`token_env` is empty"
+        } else {
+            "not an environment-variable name"
+        };
+        assert!(out.stdout.contains(expected), "{}", out.stdout);
     }
 }
 

@@ -188,6 +188,8 @@ pub fn plain_command(dir: &std::path::Path) -> assert_cmd::Command {
     cmd.current_dir(dir)
         .env("NO_COLOR", "1")
         .env_remove("RUST_LOG")
+        .env_remove("TOKENOPS_CONFIG")
+        .env_remove("TOKENOPS_MANIFESTS")
         .env_remove(tokenops::cli::apply::CRASH_ENV)
         .env_remove("TOKENOPS_NOTE_TOKEN");
     for var in CI_VARIABLES {

@@ -220,7 +220,7 @@ tokens:
       - manual: { instructions: Paste it into the escalation service }
 "#;
     let sc = Scenario::seeded(seed).manifest("zd.yaml", manifest).start();
-    // 5 days 20 hours left: the expiry falls on the sixth calendar day.
+    // 5 days 20 hours left: 5 whole days, in plan and check alike.
     let at = sc.now() + SignedDuration::from_hours(5 * 24 + 20);
     sc.with_zendesk("global", |zd| {
         for t in zd.oauth_tokens.values_mut().filter(|t| t.client_id != 0) {
@@ -241,7 +241,7 @@ tokens:
         .find(|e| e["name"] == "escalations")
         .unwrap_or_else(|| panic!("{out}"))["days_left"]
         .clone();
-    assert_eq!(planned, 6, "the expiry falls on the sixth day from today");
+    assert_eq!(planned, 5, "5 days 20 hours are 5 whole days");
     assert_eq!(checked, planned);
 }
 
