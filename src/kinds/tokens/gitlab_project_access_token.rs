@@ -176,6 +176,9 @@ impl TokenDriver for GitlabProjectAccessToken {
     fn done_words(&self, obtain: Obtain) -> &'static str {
         gitlab_done_words(obtain)
     }
+    fn signs_in_to(&self) -> Option<(Platform, &str)> {
+        Some((Platform::GitLab, &self.gitlab))
+    }
 }
 
 impl GitlabProjectAccessToken {
@@ -209,6 +212,13 @@ impl GitlabRecords for GitlabProjectAccessToken {
         expires_at: Date,
     ) -> Result<Issued, ApiError> {
         gl::resource_rotate(client, &self.owner(), id, expires_at).await
+    }
+    async fn self_rotate(
+        &self,
+        client: &GitLabClient,
+        expires_at: Date,
+    ) -> Result<Issued, ApiError> {
+        gl::resource_self_rotate(client, &self.owner(), expires_at).await
     }
     async fn create(
         &self,
