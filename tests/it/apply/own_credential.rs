@@ -218,3 +218,83 @@ fn lost_self_rotation_answer_is_never_resent_and_says_what_a_person_must_do() {
         assert_eq!(live, 1, "the family was not revoked: the lost record lives");
     });
 }
+
+/// A project access token as tokenops's credential: `.../access_tokens/self/rotate`, and a
+/// crash after the escrow converges from it.
+#[test]
+fn own_project_token_self_rotates_and_a_crash_converges_from_the_escrow() {
+    let manifest = "tokens:\n  - id: tokenops-credential\n    gitlab_project_access_token:\n      \
+                    gitlab: gitlab.com\n      project: support/ops/tools/legacy-exporter\n      \
+                    name: legacy-exporter\n      scopes: [api]\n      access_level: \
+                    maintainer\n    consumers:\n      - tokenops_credential: { gitlab: \
+                    gitlab.com }\n      - gitlab_ci_variable: { gitlab: gitlab.com, project: \
+                    support/ops/tools/legacy-exporter, key: TOKENOPS_ROTATE_TOKEN, masked: \
+                    true, protected: true }\n";
+    for step in [None, Some("staged"), Some("written")] {
+        let sc = Scenario::demo()
+            .manifest("own.yaml", manifest)
+            .escrow(true)
+            .start();
+        // The seed's TOKENOPS_ROTATE_TOKEN holds the admin credential; here the project
+        // token is the run's only credential.
+        sc.with_gitlab(|g| g.variables.retain(|v| v.key != "TOKENOPS_ROTATE_TOKEN"));
+        let value = sc.with_gitlab(|g| {
+            g.tokens
+                .values()
+                .find(|t| t.name == "legacy-exporter")
+                .expect("legacy-exporter")
+                .value
+                .reveal()
+                .to_string()
+        });
+        sc.block_on(sc.gl(
+            reqwest::Method::POST,
+            &sc.admin(),
+            "/projects/support%2Fops%2Ftools%2Flegacy-exporter/variables",
+            Some(serde_json::json!({"key": "TOKENOPS_ROTATE_TOKEN", "value": value, "masked": true, "protected": true})),
+        ));
+        if let Some(step) = step {
+            sc.cmd(&["apply", "--auto-approve"])
+                .env(
+                    &override_var(Platform::GitLab, "gitlab.com", "TOKEN"),
+                    rotate_var(&sc),
+                )
+                .env(
+                    "TOKENOPS_TEST_CRASH_AT",
+                    format!("tokenops-credential:{step}"),
+                )
+                .expect(Exit::Killed);
+        }
+        let out = run_as_pipeline(&sc, &["apply", "--auto-approve", "-v"], 0);
+        let stats = sc.requests();
+        let rotates: Vec<&str> = stats
+            .entries
+            .iter()
+            .filter(|e| e.route.ends_with("/rotate"))
+            .map(|e| e.path.as_str())
+            .collect();
+        assert!(
+            !rotates.is_empty()
+                && rotates
+                    .iter()
+                    .all(|p| p.ends_with("/access_tokens/self/rotate")),
+            "{step:?}: rotated through the self route, not by id: {rotates:?}\n{}",
+            out.stderr
+        );
+        let now = sc.now();
+        let held = rotate_var(&sc);
+        assert_ne!(held, value, "{step:?}: rotated");
+        sc.with_gitlab(|g| {
+            let t = g.token_by_value(&held).expect("known value");
+            assert!(t.active(now) && t.name == "legacy-exporter", "{step:?}");
+            let live = g
+                .tokens
+                .values()
+                .filter(|t| t.name == "legacy-exporter" && t.active(now))
+                .count();
+            assert_eq!(live, 1, "{step:?}: no family revoked, one live record");
+        });
+        super::assert_no_repeated_rotate(&sc);
+        run_as_pipeline(&sc, &["plan", "--detailed-exitcode"], 0);
+    }
+}
