@@ -123,6 +123,12 @@ impl GitLabClient {
     pub fn instance(&self) -> &str {
         self.api.instance()
     }
+
+    /// Signs this client and every clone of it in with `token` from the next request on
+    /// (after tokenops rotated its own credential).
+    pub fn switch_credential(&self, token: &secrecy::SecretString) {
+        self.api.replace_auth(Auth::PrivateToken(token.clone()));
+    }
 }
 
 /// `/api/v4` + `rest`.

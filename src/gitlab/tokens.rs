@@ -203,6 +203,22 @@ impl GitLabClient {
         self.api.json(req).await
     }
 
+    /// `POST /projects|groups/:id/access_tokens/self/rotate`: rotates the project or group
+    /// token this client signs in with (`api` or `self_rotate`). Same rules as
+    /// [`GitLabClient::self_rotate_personal_token`]: never repeated with the old value.
+    pub async fn self_rotate_access_token(
+        &self,
+        owner: &Owner,
+        expires_at: Date,
+    ) -> Result<AccessToken, ApiError> {
+        let req = ApiRequest::post(
+            v4(format!("{}/access_tokens/self/rotate", owner.prefix())),
+            format!("{} access token self rotate", owner.label()),
+        )
+        .json(&ExpiresAt { expires_at });
+        self.api.json(req).await
+    }
+
     /// `DELETE /projects|groups/:id/access_tokens/:token_id`.
     pub async fn revoke_access_token(&self, owner: &Owner, id: u64) -> Result<(), ApiError> {
         let req = ApiRequest::delete(

@@ -131,8 +131,11 @@ struct Inner {
     instance: String,
     base: url::Url,
     http: reqwest::Client,
-    auth: Option<(HeaderName, HeaderValue)>,
-    secrets: Secrets,
+    /// The credential's header; every clone sees a replacement at once (see
+    /// [`ApiClient::replace_auth`]).
+    auth: std::sync::RwLock<Option<(HeaderName, HeaderValue)>>,
+    /// What is cleaned from server text: every credential this client has sent.
+    secrets: std::sync::RwLock<Secrets>,
     settings: ClientSettings,
     budget: Budget,
     permits: Semaphore,
@@ -239,8 +242,8 @@ impl ApiClient {
                 instance: instance.to_string(),
                 base,
                 http,
-                secrets: Secrets::new(std::sync::Arc::new(auth.secrets())),
-                auth: auth.header(),
+                secrets: std::sync::RwLock::new(Secrets::new(std::sync::Arc::new(auth.secrets()))),
+                auth: std::sync::RwLock::new(auth.header()),
                 budget: Budget::new(
                     settings.requests_per_minute,
                     settings.max_wait,
@@ -267,6 +270,30 @@ impl ApiClient {
     /// The base URL (without a trailing slash).
     pub fn base_url(&self) -> &str {
         self.inner.base.as_str().trim_end_matches('/')
+    }
+
+    /// Replaces the credential this client and every clone of it send from the next request
+    /// on: how a run switches to the value it just rotated its own credential to, so that no
+    /// later call uses the revoked one.
+    pub fn replace_auth(&self, auth: Auth) {
+        let header = auth.header();
+        {
+            let mut secrets = self
+                .inner
+                .secrets
+                .write()
+                .unwrap_or_else(|e| e.into_inner());
+            *secrets = secrets.extended(auth.secrets());
+        }
+        *self.inner.auth.write().unwrap_or_else(|e| e.into_inner()) = header;
+    }
+
+    fn current_auth(&self) -> Option<(HeaderName, HeaderValue)> {
+        self.inner
+            .auth
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
     }
 
     /// The settings in force.
@@ -308,7 +335,12 @@ impl ApiClient {
     /// becomes an `ApiError`.
     pub async fn send(&self, req: ApiRequest) -> Result<ApiResponse, ApiError> {
         let target = Box::new(self.target(&req.method, &req.object));
-        let secrets = self.inner.secrets.with(req.secrets.clone());
+        let secrets = self
+            .inner
+            .secrets
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .with(req.secrets.clone());
         let url = self.url_for(&req)?;
         let path_for_log = url.path().to_string();
         let mut delays = self.inner.settings.policy().delays();
@@ -478,7 +510,7 @@ impl ApiClient {
             .header(reqwest::header::ACCEPT, "application/json");
         let auth = match &req.auth {
             Some(auth) => auth.header(),
-            None => self.inner.auth.clone(),
+            None => self.current_auth(),
         };
         if let Some((name, value)) = auth {
             builder = builder.header(name, value);

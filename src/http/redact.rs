@@ -78,6 +78,17 @@ impl Secrets {
         }
     }
 
+    /// These client secrets plus `more` (a credential the client switched to); the old
+    /// ones stay, so a server echoing either is cleaned.
+    pub(crate) fn extended(&self, more: Vec<Zeroizing<String>>) -> Secrets {
+        let mut client: Vec<Zeroizing<String>> = self.client.iter().cloned().collect();
+        client.extend(more);
+        Secrets {
+            client: Arc::new(client),
+            request: self.request.clone(),
+        }
+    }
+
     /// These secrets plus `more` (a request's own).
     pub(crate) fn with(&self, more: Arc<Vec<Zeroizing<String>>>) -> Secrets {
         Secrets {

@@ -116,6 +116,12 @@ pub trait ConsumerDriver: Send + Sync {
     /// Writing again after a failed verify is harmless (false for a command the manifest
     /// does not call idempotent: its write is not repeated in the same run).
     fn rewrite_safe(&self) -> bool;
+    /// The platform instance whose run credential this consumer is: writing it signs every
+    /// client of the run in with the new value (`tokenops_credential`). A token with such a
+    /// consumer is rotated after every other token of the run.
+    fn run_credential(&self) -> Option<(Platform, &str)> {
+        None
+    }
     /// Where a person with access can read the value back once apply wrote it, in words,
     /// for the manual steps (tokenops never prints a value). `None` when the place is
     /// write-only.

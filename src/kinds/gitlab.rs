@@ -101,6 +101,19 @@ pub trait GitlabRecords: Send + Sync {
         id: u64,
         expires_at: Date,
     ) -> Result<Issued, ApiError>;
+    /// Rotates the token the client signs in with, through the self-rotate route (tokens
+    /// that are tokenops's own credential).
+    async fn self_rotate(
+        &self,
+        client: &GitLabClient,
+        _expires_at: Date,
+    ) -> Result<Issued, ApiError> {
+        Err(ApiError::Invalid {
+            target: target("POST", format!("{}: self rotate", client.instance())),
+            status: 405,
+            detail: "this kind has no self-rotate call".to_string(),
+        })
+    }
     /// Creates a new record (a new bot user for project and group tokens).
     async fn create(
         &self,
@@ -200,7 +213,23 @@ pub async fn stage(
     let id = &cx.spec.id;
     let expires_at = pending.new_expires_at;
     let mut must_learn = !fresh;
+    // The token is tokenops's own credential for this instance: rotated through the
+    // self-rotate route while the run signs in with it, and never sent twice with it.
+    let own = cx.spec.run_credential() == Some((crate::Platform::GitLab, kind.gitlab()));
     for _attempt in 0..4 {
+        if must_learn && own {
+            match signed_in_as(client, pending).await? {
+                SignedIn::AsOld if fresh => {
+                    return Err(Stop::Pending(
+                        "the self-rotation's outcome was unknown; the old credential still                          signs in, so it did not happen. It is not repeated in this run: the                          next apply performs it"
+                            .to_string(),
+                    ));
+                }
+                SignedIn::AsOld => must_learn = false,
+                SignedIn::Other => {}
+                SignedIn::Dead => return Err(Stop::Failed(lost_own_credential(cx, kind))),
+            }
+        }
         if must_learn {
             match learn(client, kind, pending).await? {
                 Learned::Obtained(issued) => {
@@ -286,7 +315,11 @@ pub async fn stage(
                         "the plan gives no expiry for the new value; GitLab needs one".to_string(),
                     )
                 })?;
-                kind.rotate(client, numeric, expires_at).await
+                if own && signed_in_as(client, pending).await? == SignedIn::AsOld {
+                    kind.self_rotate(client, expires_at).await
+                } else {
+                    kind.rotate(client, numeric, expires_at).await
+                }
             }
             _ => kind.create(client, expires_at).await,
         };
@@ -313,6 +346,68 @@ pub async fn stage(
          learns from live state what happened"
             .to_string(),
     ))
+}
+
+/// Who the run's credential signs in as, for a token that is tokenops's own credential.
+#[derive(Debug, PartialEq, Eq)]
+enum SignedIn {
+    /// As the record being rotated: the rotation has not happened.
+    AsOld,
+    /// As another, live record (another credential rotates this one by id).
+    Other,
+    /// Not at all: the credential is revoked (a self-rotation went through) or expired.
+    Dead,
+}
+
+/// `GET /personal_access_tokens/self` with the run's credential: not a rotate route, so
+/// asking with a revoked value does not trigger reuse detection.
+async fn signed_in_as(client: &GitLabClient, pending: &PendingRotation) -> Result<SignedIn, Stop> {
+    match client.personal_token_self().await {
+        Ok(t) if t.active && pending.old_platform_id.as_deref() == Some(&t.id.to_string()) => {
+            Ok(SignedIn::AsOld)
+        }
+        Ok(t) if t.active => Ok(SignedIn::Other),
+        Ok(_) | Err(ApiError::Unauthorized { .. }) => Ok(SignedIn::Dead),
+        Err(e) => Err(Stop::Pending(format!(
+            "tokenops could not ask GitLab which token it signs in with ({e}); the next apply \
+             asks again"
+        ))),
+    }
+}
+
+/// What a person does when tokenops's own credential was rotated and the answer lost.
+fn lost_own_credential(cx: &StageCx<'_>, kind: &dyn GitlabRecords) -> String {
+    lost_own_credential_words(cx.spec, kind.gitlab())
+}
+
+/// What a person does when tokenops's own credential for GitLab `gitlab` (token `spec`) was
+/// self-rotated and the answer with the new value lost.
+pub fn lost_own_credential_words(spec: &crate::manifest::TokenSpec, gitlab: &str) -> String {
+    let token = spec.kind.driver();
+    let holders: Vec<String> = spec
+        .consumers
+        .iter()
+        .filter(|c| c.driver().run_credential().is_none())
+        .map(|c| c.driver().label())
+        .collect();
+    format!(
+        "token {id}: the credential tokenops signs in to GitLab `{gitlab}` with no longer signs \
+         in: its self-rotation went through but the answer with the new value was lost, so \
+         nobody knows the new value. The self-rotation is never sent again with the old value \
+         (GitLab would revoke the whole token family). A person must: 1. in GitLab, revoke the \
+         newest active token of {object} (its value is lost) and create a new one with scopes \
+         [{scopes}]; 2. put its value in {holders} and in the variable `token_env` names for \
+         `{gitlab}`; 3. run `tokenops apply` again: tokenops keeps the new value alive from \
+         then on",
+        id = spec.id,
+        object = token.object_words(),
+        scopes = token.scopes().join(", "),
+        holders = if holders.is_empty() {
+            "the CI/CD variable that holds it".to_string()
+        } else {
+            holders.join(", ")
+        },
+    )
 }
 
 enum Learned {
@@ -401,6 +496,16 @@ pub async fn resource_create(
 ) -> Result<Issued, ApiError> {
     let t = client.create_access_token(owner, &new).await?;
     issued(t.id, t.token, "access token create")
+}
+
+/// Rotates the project or group access token the client signs in with.
+pub async fn resource_self_rotate(
+    client: &GitLabClient,
+    owner: &Owner,
+    expires_at: Date,
+) -> Result<Issued, ApiError> {
+    let t = client.self_rotate_access_token(owner, expires_at).await?;
+    issued(t.id, t.token, "access token self rotate")
 }
 
 /// Rotates project or group access token `id`.

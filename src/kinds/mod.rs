@@ -44,6 +44,7 @@ pub mod consumers {
     pub mod gitlab_ci_variable;
     pub mod gitlab_webhook;
     pub mod manual;
+    pub mod tokenops_credential;
     pub mod zendesk_app_setting;
     pub mod zendesk_webhook;
 }
@@ -179,6 +180,8 @@ consumer_kinds! {
     Manual = "manual" => manual::Manual,
     /// A receiver written by running a command with the value on standard input.
     Command = "command" => command::Command,
+    /// The credential tokenops itself signs in to an instance with.
+    TokenopsCredential = "tokenops_credential" => tokenops_credential::TokenopsCredential,
 }
 
 impl TokenKind {

@@ -275,6 +275,21 @@ pub trait TokenDriver: Send + Sync {
     fn client_secret(&self) -> Option<(String, String)>;
     /// The summary's words for a finished replacement obtained by `obtain`.
     fn done_words(&self, obtain: Obtain) -> &'static str;
+    /// The platform instance a value of this kind can sign tokenops in to, if any (what a
+    /// `tokenops_credential` consumer may name).
+    fn signs_in_to(&self) -> Option<(Platform, &str)> {
+        None
+    }
+}
+
+impl TokenSpec {
+    /// The instance whose run credential this token is (it has a `tokenops_credential`
+    /// consumer naming it).
+    pub fn run_credential(&self) -> Option<(Platform, &str)> {
+        self.consumers
+            .iter()
+            .find_map(|c| c.driver().run_credential())
+    }
 }
 
 /// The summary's words for a finished GitLab replacement.

@@ -176,6 +176,9 @@ impl TokenDriver for GitlabPersonalAccessToken {
     fn done_words(&self, obtain: Obtain) -> &'static str {
         gitlab_done_words(obtain)
     }
+    fn signs_in_to(&self) -> Option<(Platform, &str)> {
+        Some((Platform::GitLab, &self.gitlab))
+    }
 }
 
 impl GitlabPersonalAccessToken {
@@ -223,6 +226,14 @@ impl GitlabRecords for GitlabPersonalAccessToken {
     ) -> Result<Issued, ApiError> {
         let t = client.rotate_personal_token(id, expires_at).await?;
         gl::issued(t.id, t.token, "personal access token rotate")
+    }
+    async fn self_rotate(
+        &self,
+        client: &GitLabClient,
+        expires_at: Date,
+    ) -> Result<Issued, ApiError> {
+        let t = client.self_rotate_personal_token(expires_at).await?;
+        gl::issued(t.id, t.token, "personal access token self rotate")
     }
     async fn create(
         &self,

@@ -148,6 +148,9 @@ macro_rules! resource_access_token {
             fn done_words(&self, obtain: Obtain) -> &'static str {
                 gitlab_done_words(obtain)
             }
+            fn signs_in_to(&self) -> Option<(Platform, &str)> {
+                Some((Platform::GitLab, &self.gitlab))
+            }
         }
 
         impl $ty {
@@ -181,6 +184,13 @@ macro_rules! resource_access_token {
                 expires_at: Date,
             ) -> Result<Issued, ApiError> {
                 gl::resource_rotate(client, &self.owner(), id, expires_at).await
+            }
+            async fn self_rotate(
+                &self,
+                client: &GitLabClient,
+                expires_at: Date,
+            ) -> Result<Issued, ApiError> {
+                gl::resource_self_rotate(client, &self.owner(), expires_at).await
             }
             async fn create(
                 &self,

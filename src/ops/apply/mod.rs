@@ -11,6 +11,7 @@
 //! * [`summary`]: the report.
 
 pub mod escrow;
+pub mod own;
 pub mod protocol;
 pub mod provide;
 pub mod store;
@@ -118,6 +119,9 @@ pub enum ApplyError {
         /// The current fingerprint.
         live: String,
     },
+    /// tokenops's own credential was self-rotated and the answer lost.
+    #[error("{0}")]
+    OwnCredentialLost(String),
     /// Output failed.
     #[error("cannot write the summary: {0}")]
     Output(std::io::Error),
@@ -170,6 +174,20 @@ pub async fn run(
     )
     .await?;
     let ledger = file.read().await?;
+
+    // An unfinished rotation of tokenops's own credential may have revoked the value the
+    // environment holds: sign in with the escrowed one before planning.
+    if let Some(settings) = &desired.config.escrow {
+        let early = Escrow::new(
+            &settings.recipient,
+            options.escrow_identity.clone(),
+            &settings.identity_env,
+        )?;
+        own::adopt_escrowed(desired, &ledger, &early, &ctx.clients).await;
+    }
+    if let Some(words) = own::lost_before_escrow(desired, &ledger, &ctx.clients).await {
+        return Err(ApplyError::OwnCredentialLost(words));
+    }
 
     // The plan: saved (and checked against live state) or made now. Pending rotations show
     // in it as `resume`; they are finished first below.
@@ -257,43 +275,18 @@ pub async fn run(
     let parallel = options.parallel.max(1);
     let mut report = ApplyReport::default();
 
-    // 1. Finish every unfinished rotation.
-    let resumed = futures_util::stream::iter(pending.iter().map(|id| {
-        let ctx = &run_ctx;
-        async move {
-            let spec = desired.tokens.iter().find(|t| &t.spec.id == id);
-            let record = ctx
-                .store
-                .read(|l| l.token(id).and_then(|t| t.pending.clone()));
-            match (spec, record) {
-                (Some(spec), Some(p)) => protocol::run(ctx, &spec.spec, Start::Resume(p)).await,
-                (None, Some(p)) => TokenResult {
-                    id: id.clone(),
-                    outcome: TokenOutcome::Pending,
-                    detail: format!(
-                        "an unfinished rotation ({}) belongs to a token no manifest declares \
-                         any more; declare it again so apply can finish it",
-                        p.step.label()
-                    ),
-                    notes: Vec::new(),
-                },
-                _ => TokenResult::done(id, "nothing left to finish"),
-            }
-        }
-    }))
-    .buffer_unordered(parallel)
-    .collect::<Vec<_>>()
-    .await;
-    report.results.extend(resumed);
+    // Tokens that are tokenops's own credential go last, one at a time, after every other
+    // token: nothing else runs on a value that was just replaced.
+    let own = |id: &str| {
+        desired
+            .tokens
+            .iter()
+            .any(|t| t.spec.id == id && t.spec.run_credential().is_some())
+    };
+    let (own_pending, pending_others): (Vec<String>, Vec<String>) =
+        pending.iter().cloned().partition(|id| own(id));
 
-    // With --provide, only the provided token (see `provide`).
-    if let Some((id, _)) = &options.provide {
-        report
-            .results
-            .push(provide::run(&run_ctx, desired, id).await);
-    }
-
-    // 2. The plan.
+    // The plan's jobs (run in 2.).
     let jobs: Vec<(&TokenPlan, Option<&TokenSpec>)> = plan
         .tokens
         .iter()
@@ -310,6 +303,29 @@ pub async fn run(
             )
         })
         .collect();
+
+    // 1. Finish every unfinished rotation.
+    let resumed = futures_util::stream::iter(
+        pending_others
+            .iter()
+            .map(|id| resume_one(&run_ctx, desired, id)),
+    )
+    .buffer_unordered(parallel)
+    .collect::<Vec<_>>()
+    .await;
+    report.results.extend(resumed);
+    let (own_jobs, jobs): (Vec<_>, Vec<_>) = jobs
+        .into_iter()
+        .partition(|(_, spec)| spec.is_some_and(|s| s.run_credential().is_some()));
+
+    // With --provide, only the provided token (see `provide`).
+    if let Some((id, _)) = &options.provide {
+        report
+            .results
+            .push(provide::run(&run_ctx, desired, id).await);
+    }
+
+    // 2. The plan.
     let progress = &run_ctx.clients.progress;
     progress.begin("rotating", jobs.len() as u64);
     let results = futures_util::stream::iter(jobs.into_iter().map(|(token, spec)| {
@@ -330,6 +346,20 @@ pub async fn run(
     .await;
     progress.end();
     report.results.extend(results.into_iter().flatten());
+
+    // 3. tokenops's own credentials, last and one at a time.
+    for id in &own_pending {
+        report.results.push(resume_one(&run_ctx, desired, id).await);
+    }
+    for (token, spec) in own_jobs {
+        let mut result = execute(&run_ctx, token, spec).await;
+        if plan.selection.replaces(&token.id)
+            && let Some(r) = result.as_mut().filter(|r| r.outcome == TokenOutcome::Done)
+        {
+            r.notes.push(old_value_fate(token));
+        }
+        report.results.extend(result);
+    }
     report.results.sort_by(|a, b| a.id.cmp(&b.id));
 
     for token in &plan.tokens {
@@ -369,6 +399,28 @@ pub async fn run(
         Outcome::Problems
     };
     Ok((outcome, report))
+}
+
+/// Finishes the unfinished rotation of token `id`.
+async fn resume_one(ctx: &Ctx, desired: &Desired, id: &String) -> TokenResult {
+    let spec = desired.tokens.iter().find(|t| &t.spec.id == id);
+    let record = ctx
+        .store
+        .read(|l| l.token(id).and_then(|t| t.pending.clone()));
+    match (spec, record) {
+        (Some(spec), Some(p)) => protocol::run(ctx, &spec.spec, Start::Resume(p)).await,
+        (None, Some(p)) => TokenResult {
+            id: id.clone(),
+            outcome: TokenOutcome::Pending,
+            detail: format!(
+                "an unfinished rotation ({}) belongs to a token no manifest declares \
+                 any more; declare it again so apply can finish it",
+                p.step.label()
+            ),
+            notes: Vec::new(),
+        },
+        _ => TokenResult::done(id, "nothing left to finish"),
+    }
 }
 
 fn short(fp: &str) -> String {

@@ -144,6 +144,7 @@ async fn rotate(
                     .open(&armored)
                     .map_err(|e| Stop::Pending(e.to_string()))?;
                 still_alive(ctx, spec, &pending, &value).await?;
+                switch_run_credential(ctx, spec, &value).await?;
                 (pending, value)
             }
         }
@@ -200,6 +201,28 @@ async fn still_alive(
     )))
 }
 
+/// When the token is tokenops's own credential, signs every client of the run in with the
+/// new value now that it is escrowed: the rotation revoked the old one, and every later call
+/// of the run (this token's other consumers included) must use the new one.
+async fn switch_run_credential(
+    ctx: &Ctx,
+    spec: &TokenSpec,
+    value: &SecretString,
+) -> Result<(), Stop> {
+    for consumer in spec
+        .consumers
+        .iter()
+        .filter(|c| c.driver().run_credential().is_some())
+    {
+        consumer
+            .driver()
+            .write(&ctx.clients, value)
+            .await
+            .map_err(|e| Stop::Pending(format!("switching {}: {e}", describe(consumer))))?;
+    }
+    Ok(())
+}
+
 fn record_pending(ctx: &Ctx, id: &str, pending: &PendingRotation) {
     let pending = pending.clone();
     ctx.store.record(id, move |t| t.pending = Some(pending));
@@ -252,6 +275,7 @@ async fn escrow(
     pending.escrow = Some(sealed);
     pending.fingerprint = ctx.store.read(|l| l.fingerprint(&value));
     commit_pending(ctx, &spec.id, &pending).await?;
+    switch_run_credential(ctx, spec, &value).await?;
     ctx.crash_point(&spec.id, "staged");
     Ok((pending, value))
 }
@@ -271,7 +295,7 @@ async fn distribute_verify_finish(
             .read(|l| l.fingerprint(&value))
             .unwrap_or_default(),
     };
-    let writable: Vec<&ConsumerSpec> = spec
+    let mut writable: Vec<&ConsumerSpec> = spec
         .consumers
         .iter()
         .filter(|c| c.driver().written_by_apply())
@@ -280,6 +304,8 @@ async fn distribute_verify_finish(
                 || c.key().is_some_and(|k| pending.consumers.contains(&k.0))
         })
         .collect();
+    // The run's own credential first: every other write then signs in with the new value.
+    writable.sort_by_key(|c| c.driver().run_credential().is_none());
     // Consumers whose write answer already proved what they hold, in this run.
     let mut proven = std::collections::BTreeSet::new();
 

@@ -174,6 +174,13 @@ fn gitlab_credentials(
             now,
         );
         gl.admin_token = Some(gl.tokens[&id].value.clone());
+        // Consumers name the admin credential as `value_of: <instance>/admin` (the variable
+        // that holds tokenops's own credential).
+        bind(
+            refs,
+            &Some(format!("{}/admin", g.name)),
+            &gl.tokens[&id].value,
+        )?;
     }
     for t in &g.tokens {
         let what = at(&format!("token {:?}", t.name));

@@ -9,6 +9,7 @@ mod flaky;
 mod http_ledger;
 mod lock;
 mod overlap;
+mod own_credential;
 mod provide;
 mod replace;
 mod signing;

@@ -191,6 +191,8 @@ fn check_consumer(w: &World, kind: &str, c: &Json) {
             );
         }
         "manual" | "command" => {}
+        // The credential the run signs in with: the scenario's own instance credential.
+        "tokenops_credential" => assert!(w.gitlab[s(&c["gitlab"])].admin_token.is_some(), "{c}"),
         other => panic!("unknown consumer kind {other}"),
     }
 }

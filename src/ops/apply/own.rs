@@ -1,0 +1,95 @@
+//! tokenops's own credentials at the start of `apply`: when an unfinished rotation of a
+//! token declared with a `tokenops_credential` consumer already holds an escrowed value,
+//! the run signs in with that value before anything else (the old one was revoked by the
+//! rotation, whatever the environment still holds). The value is used only once GitLab
+//! says it signs in, and the lookup is not a rotate route, so a dead value is harmless.
+
+use secrecy::SecretString;
+
+use super::escrow::Escrow;
+use crate::Platform;
+use crate::clients::Clients;
+use crate::ledger::{Ledger, Step};
+use crate::manifest::Desired;
+
+/// Switches the run's clients to the escrowed values of unfinished rotations of tokenops's
+/// own credentials; returns the ids of the tokens whose value the run now signs in with.
+pub async fn adopt_escrowed(
+    desired: &Desired,
+    ledger: &Ledger,
+    escrow: &Escrow,
+    clients: &Clients,
+) -> Vec<String> {
+    let mut adopted = Vec::new();
+    for declared in &desired.tokens {
+        let spec = &declared.spec;
+        let Some((Platform::GitLab, instance)) = spec.run_credential() else {
+            continue;
+        };
+        let Some(pending) = ledger.token(&spec.id).and_then(|t| t.pending.as_ref()) else {
+            continue;
+        };
+        if pending.step < Step::Staged {
+            continue;
+        }
+        let Some(armored) = &pending.escrow else {
+            continue;
+        };
+        let Ok(value) = escrow.open(armored) else {
+            continue;
+        };
+        let Ok(client) = clients.gitlab_for(instance) else {
+            continue;
+        };
+        if signs_in(client, &value, pending.new_platform_id.as_deref()).await {
+            client.switch_credential(&value);
+            tracing::info!(token = %spec.id, "signing in with the escrowed value");
+            adopted.push(spec.id.clone());
+        }
+    }
+    adopted
+}
+
+/// An unfinished rotation of tokenops's own credential that stopped before its value was
+/// escrowed, while the run's credential no longer signs in: the self-rotation went through
+/// and its answer was lost. Nothing can be planned with a dead credential, and the call is
+/// never sent again; the words say what a person must do.
+pub async fn lost_before_escrow(
+    desired: &Desired,
+    ledger: &Ledger,
+    clients: &Clients,
+) -> Option<String> {
+    for declared in &desired.tokens {
+        let spec = &declared.spec;
+        let Some((Platform::GitLab, instance)) = spec.run_credential() else {
+            continue;
+        };
+        let Some(pending) = ledger.token(&spec.id).and_then(|t| t.pending.as_ref()) else {
+            continue;
+        };
+        if pending.step != Step::Intent {
+            continue;
+        }
+        let Ok(client) = clients.gitlab_for(instance) else {
+            continue;
+        };
+        if let Err(crate::http::ApiError::Unauthorized { .. }) = client.personal_token_self().await
+        {
+            return Some(crate::kinds::gitlab::lost_own_credential_words(
+                spec, instance,
+            ));
+        }
+    }
+    None
+}
+
+async fn signs_in(
+    client: &crate::gitlab::GitLabClient,
+    value: &SecretString,
+    expected: Option<&str>,
+) -> bool {
+    match client.introspect_token(value).await {
+        Ok(t) => t.active && expected.is_none_or(|e| e == t.id.to_string()),
+        Err(_) => false,
+    }
+}
