@@ -178,7 +178,7 @@ pub enum Stop {
 
 impl From<crate::ledger::LedgerError> for Stop {
     fn from(e: crate::ledger::LedgerError) -> Self {
-        Stop::Pending(format!("the ledger could not be written: {e}"))
+        Stop::Pending(format!("the ledger could not be written: {}", e.brief()))
     }
 }
 

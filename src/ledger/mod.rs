@@ -260,9 +260,9 @@ pub enum LedgerError {
     /// The ledger could not be written (read-only file or directory, full disk).
     #[error(
         "cannot write the ledger {path}: {reason}{}. The ledger on disk is the one from this \
-         run's last successful write; what the run did after it is not recorded there, and a \
-         consumer may still hold a value that was just replaced. {fix}, then run apply again \
-         at once: it finishes every rotation the ledger shows as unfinished, re-reading the \
+         run's last successful write; what the run did after it is not recorded there (a value \
+         already obtained was still written to its consumers). {fix}, then run apply again at \
+         once: it finishes every rotation the ledger shows as unfinished, re-reading the \
          platform where an answer was not recorded",
         if *leftover { "" } else { " (no temporary file was left behind)" }
     )]
@@ -293,6 +293,17 @@ impl LedgerError {
             reason: err.to_string(),
             fix,
             leftover,
+        }
+    }
+
+    /// The error in one clause, for a per-token line of a summary whose end gives the whole
+    /// message once.
+    pub fn brief(&self) -> String {
+        match self {
+            LedgerError::Write { path, reason, .. } => {
+                format!("cannot write the ledger {path}: {reason}")
+            }
+            other => other.to_string(),
         }
     }
 

@@ -142,6 +142,9 @@ pub struct Ctx {
     pub zendesk_client_secrets: std::collections::BTreeMap<String, SecretString>,
     /// A value provided by hand for one token (`--provide`).
     pub provided: Option<(String, SecretString)>,
+    /// Tokens whose obtained value reached the consumers although the ledger could not
+    /// record it.
+    pub unrecorded: std::sync::Mutex<std::collections::BTreeSet<String>>,
 }
 
 impl Ctx {
@@ -271,6 +274,7 @@ pub async fn run(
         crash_at: options.crash_at.clone(),
         zendesk_client_secrets: options.zendesk_client_secrets.clone(),
         provided: options.provide.clone(),
+        unrecorded: Default::default(),
     };
     let parallel = options.parallel.max(1);
     let mut report = ApplyReport::default();
@@ -382,7 +386,28 @@ pub async fn run(
             }
         }
     }
-    run_ctx.store.flush().await?;
+    // A ledger that could not be written still gets the summary first: it says what each
+    // token's consumers hold; the error then says what to do, once.
+    let flushed = run_ctx.store.flush().await;
+    if flushed.is_err() {
+        let unrecorded = run_ctx
+            .unrecorded
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
+        for r in report
+            .results
+            .iter_mut()
+            .filter(|r| unrecorded.contains(&r.id))
+        {
+            r.notes.push(
+                "the ledger on disk does not show this rotation: the new value was written to \
+                 every consumer anyway, so none is left with a replaced value; the next apply \
+                 re-reads the platform and may replace the value once more"
+                    .to_string(),
+            );
+        }
+    }
     let (flush, flushes) = run_ctx.store.flush_stats();
     report.flush_time = flush;
     report.flushes = flushes;
@@ -393,6 +418,7 @@ pub async fn run(
     }
     report.wall_time = started.elapsed();
     summary::write(&report, options.summary_format, stdout).map_err(ApplyError::Output)?;
+    flushed?;
     let outcome = if report.all_done() {
         Outcome::Success
     } else {

@@ -78,7 +78,9 @@ pub async fn run(ctx: &Ctx, spec: &TokenSpec, start: Start) -> TokenResult {
                 .await;
             match cleared {
                 Ok(()) => (TokenOutcome::Failed, why),
-                Err(e) => (TokenOutcome::Failed, format!("{why}; {e}")),
+                // The end of the run says the ledger could not be written, once.
+                Err(e) if e.is_write() => (TokenOutcome::Failed, why),
+                Err(e) => (TokenOutcome::Failed, format!("{why}; {}", e.brief())),
             }
         }
     };
@@ -120,7 +122,16 @@ async fn rotate(
             if obtain != Obtain::Provide {
                 intent.known_ids = driver.known_ids(&cx).await?;
             }
-            commit_pending(ctx, &spec.id, &intent).await?;
+            // No platform call before the intent is durable: a run that cannot write the
+            // ledger changes nothing.
+            commit_pending(ctx, &spec.id, &intent)
+                .await
+                .map_err(|stop| match stop {
+                    Stop::Pending(why) | Stop::Failed(why) => Stop::Failed(format!(
+                        "nothing was changed: {why}, so the platform was not called and every \
+                         consumer keeps the current value; fix that and run apply again"
+                    )),
+                })?;
             ctx.crash_point(&spec.id, "intent");
             let issued = stage(ctx, &cx, &mut intent, true, notes).await?;
             ctx.crash_point(&spec.id, "obtained");
@@ -228,6 +239,30 @@ fn record_pending(ctx: &Ctx, id: &str, pending: &PendingRotation) {
     ctx.store.record(id, move |t| t.pending = Some(pending));
 }
 
+/// Once a value is obtained it exists in this process only until the ledger holds it, and
+/// the platform call may already have killed the old one: it must reach the consumers even
+/// when the ledger cannot be written. A failed write marks the token unrecorded and the
+/// rotation goes on (the store keeps the change in memory and the run's last write tries
+/// again; if that fails too, the summary says which tokens the ledger does not show). Other
+/// errors stop the rotation as usual.
+async fn commit_obtained(
+    ctx: &Ctx,
+    id: &str,
+    change: impl FnOnce(&mut LedgerToken),
+) -> Result<(), Stop> {
+    match ctx.store.commit(id, change).await {
+        Ok(()) => Ok(()),
+        Err(e) if e.is_write() => {
+            ctx.unrecorded
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .insert(id.to_string());
+            Ok(())
+        }
+        Err(e) => Err(Stop::from(e)),
+    }
+}
+
 async fn commit_pending(ctx: &Ctx, id: &str, pending: &PendingRotation) -> Result<(), Stop> {
     let pending = pending.clone();
     ctx.store
@@ -274,7 +309,8 @@ async fn escrow(
     pending.new_platform_id = (!new_id.is_empty()).then_some(new_id);
     pending.escrow = Some(sealed);
     pending.fingerprint = ctx.store.read(|l| l.fingerprint(&value));
-    commit_pending(ctx, &spec.id, &pending).await?;
+    let staged = pending.clone();
+    commit_obtained(ctx, &spec.id, move |t| t.pending = Some(staged)).await?;
     switch_run_credential(ctx, spec, &value).await?;
     ctx.crash_point(&spec.id, "staged");
     Ok((pending, value))
@@ -389,10 +425,7 @@ async fn distribute_verify_finish(
         pending: None,
     };
     // Durable before the summary says done: a crash after this point leaves nothing to redo.
-    ctx.store
-        .commit(&spec.id, move |t| *t = done)
-        .await
-        .map_err(Stop::from)?;
+    commit_obtained(ctx, &spec.id, move |t| *t = done).await?;
     Ok(driver
         .done_words(pending.action.unwrap_or(Obtain::Create))
         .to_string())

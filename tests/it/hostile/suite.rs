@@ -400,7 +400,7 @@ fn ledger_cases(out: &mut Vec<Case>) {
     // A write that fails after tokens were rotated.
     let (failing, identity) = own_escrow();
     let started = Instant::now();
-    let o = apply_with_file_limit(&failing, &identity, 3_000);
+    let o = apply_with_file_limit(&failing, &identity, 550);
     let mut secrets = failing.secrets();
     secrets.push(identity.expose_secret().to_string());
     out.push(Case {
