@@ -17,7 +17,7 @@ fn main() -> ExitCode {
         Ok(outcome) => exit_code(outcome),
         Err(err) => {
             // Messages quote files and servers; no control character reaches the terminal.
-            let text = format!("{err:#}");
+            let text = tokenops::text::error_chain(err.as_ref());
             eprintln!("error: {}", tokenops::text::keep_lines(&text));
             ExitCode::from(1)
         }

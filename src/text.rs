@@ -363,3 +363,51 @@ mod tests {
         }
     }
 }
+
+/// An error with its causes, `outer: cause: …`, each cause added only when the text so far
+/// does not already say it (most of tokenops's errors quote their cause in their own words).
+pub fn error_chain(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = err.to_string();
+    let mut cause = err.source();
+    while let Some(c) = cause {
+        let said = c.to_string();
+        if !text.contains(&said) {
+            text.push_str(": ");
+            text.push_str(&said);
+        }
+        cause = c.source();
+    }
+    text
+}
+
+#[cfg(test)]
+mod chain_tests {
+    #[derive(Debug, thiserror::Error)]
+    #[error("inner problem")]
+    struct Inner;
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("the shared ledger: {source}")]
+    struct Quoting {
+        source: Inner,
+    }
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("the shared ledger")]
+    struct Silent {
+        #[source]
+        cause: Inner,
+    }
+
+    #[test]
+    fn a_cause_the_message_already_quotes_is_not_repeated() {
+        assert_eq!(
+            super::error_chain(&Quoting { source: Inner }),
+            "the shared ledger: inner problem"
+        );
+        assert_eq!(
+            super::error_chain(&Silent { cause: Inner }),
+            "the shared ledger: inner problem"
+        );
+    }
+}

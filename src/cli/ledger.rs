@@ -273,7 +273,10 @@ pub fn explain_refusal(err: anyhow::Error, sign_in: Option<&str>) -> anyhow::Err
             })
     });
     if refused {
-        anyhow::anyhow!("{err:#}\n  hint: {sign_in}")
+        anyhow::anyhow!(
+            "{}\n  hint: {sign_in}",
+            crate::text::error_chain(err.as_ref())
+        )
     } else {
         err
     }

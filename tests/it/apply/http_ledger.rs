@@ -65,6 +65,11 @@ fn a_held_lock_names_its_holder_and_unlock_releases_only_that_lock() {
         "the holder is named: {stderr}"
     );
     assert!(stderr.contains("DELETE"), "the release is named: {stderr}");
+    assert_eq!(
+        stderr.matches("locked by").count(),
+        1,
+        "the cause is said once: {stderr}"
+    );
     let id = held_lock(&stderr).expect("a lock id");
 
     let wrong_err = sc.run(&["unlock", "0123456789abcdef"], 1).stderr;
