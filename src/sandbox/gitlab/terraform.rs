@@ -106,11 +106,19 @@ pub(crate) fn state(gl: &mut GitLab, req: &Req, key: &str, name: &str) -> Reply 
             if req.body.is_empty() {
                 return Ok(empty(204));
             }
-            if let Some(lock) = gl.tf_states.get(&slot).and_then(|s| s.lock.as_ref()) {
-                let held = lock.0.get("ID").and_then(Json::as_str).map(str::to_string);
-                if req.query("ID").map(str::to_string) != held {
-                    return Err(conflict(lock));
+            // `RemoteStateHandler#handle_with_lock`: the request's `ID` must equal the lock's,
+            // and no `ID` matches only an unlocked state; anything else is StateLockedError (409).
+            match gl.tf_states.get(&slot).and_then(|s| s.lock.as_ref()) {
+                Some(lock) => {
+                    let held = lock.0.get("ID").and_then(Json::as_str).map(str::to_string);
+                    if req.query("ID").map(str::to_string) != held {
+                        return Err(conflict(lock));
+                    }
                 }
+                None if req.query("ID").is_some() => {
+                    return Err(json_reply(409, json!({"message": "409 Conflict"})));
+                }
+                None => {}
             }
             if gl.max_state_size > 0 && req.body.len() > gl.max_state_size {
                 return Err(json_reply(

@@ -58,6 +58,16 @@ async fn terraform_state_round_trips_bytes_and_honours_locks() {
         .await
         .unwrap();
     assert_eq!(back, doc, "stored byte for byte");
+    // An `ID` on an unlocked state matches no lock: GitLab's `handle_with_lock` answers 409.
+    let stray = env
+        .http
+        .post(format!("{base}?ID=nobody"))
+        .header("PRIVATE-TOKEN", &admin)
+        .body("{}")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(stray.status().as_u16(), 409, "a write with a lock id needs that lock");
 
     // Lock: all fields are required.
     let incomplete = env
