@@ -23,6 +23,7 @@
 //!   retired): its driver, `kinds/tokens/KIND.rs` or `kinds/consumers/KIND.rs`; the list of
 //!   kinds is `kinds/mod.rs`, the traits `kinds/token.rs` and `kinds/consumer.rs`;
 //! * a command's flags: `cli/COMMAND.rs`; what it does: `ops/COMMAND.rs` (or `ops/COMMAND/`);
+//!   what every command starts with (paths, manifests, clients, ledger): `cli/session.rs`;
 //! * the rotation protocol (intent, escrow, distribute, verify, finish, resume):
 //!   `ops/apply/protocol.rs`; the statuses and actions a plan gives: `plan/engine.rs`;
 //! * the YAML contract and its checks: `manifest/`; every rule reports file:line:column;

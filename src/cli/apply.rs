@@ -8,14 +8,12 @@ use std::time::Duration;
 use anyhow::Context as _;
 use secrecy::SecretString;
 
-use super::context::{Tuning, run_context};
 use super::credentials::Access;
 use super::env::process_env;
-use super::ledger::{explain_refusal, ledger_source, refuse_local_in_ci};
-use crate::manifest::LoadOptions;
+use super::ledger::{explain_refusal, refuse_local_in_ci};
+use super::session::{Session, Sources, TuningArgs, runtime};
 use crate::ops::Outcome;
 use crate::ops::apply::ApplyOptions;
-use crate::ops::plan::load;
 
 /// The environment variable naming a fault point (`<token-id>:<step>`) at which `apply`
 /// kills itself with SIGKILL. For crash tests only.
@@ -34,12 +32,9 @@ The escrow key: `escrow.recipient` in tokenops.yaml, the identity in the variabl
 pub struct Args {
     /// A plan saved by `tokenops plan --out`; refused when live state moved since.
     pub plan_file: Option<PathBuf>,
-    /// Path of tokenops.yaml.
-    #[arg(long, env = "TOKENOPS_CONFIG", default_value = "tokenops.yaml")]
-    pub config: PathBuf,
-    /// Directory of manifests (searched recursively).
-    #[arg(long, env = "TOKENOPS_MANIFESTS", default_value = "manifests")]
-    pub manifests: PathBuf,
+    /// Where tokenops.yaml and the manifests are.
+    #[command(flatten)]
+    pub sources: Sources,
     /// Do not ask for confirmation (required when stdin is not a terminal).
     #[arg(long)]
     pub auto_approve: bool,
@@ -49,17 +44,9 @@ pub struct Args {
     /// Tokens rotated at the same time.
     #[arg(long, default_value_t = DEFAULT_PARALLEL)]
     pub parallel: usize,
-    /// Concurrent requests per platform instance.
-    #[arg(long)]
-    pub concurrency: Option<usize>,
-    /// Requests per minute per platform instance (default: 2000 GitLab, 390 Zendesk).
-    #[arg(long)]
-    pub requests_per_minute: Option<u32>,
-    /// The most the run may wait on each platform instance in all (429 pauses, an exhausted
-    /// rate limit, backoff after failures), e.g. `10m`; a wait past it fails the request
-    /// instead (default: 5m).
-    #[arg(long, value_name = "DURATION", value_parser = super::parse_max_wait)]
-    pub max_wait: Option<std::time::Duration>,
+    /// How requests are sent.
+    #[command(flatten)]
+    pub tuning: TuningArgs,
     /// Distribute a value obtained by hand (read from stdin) for this token id instead of
     /// applying the plan: for legacy Zendesk API tokens, which nobody can create by API.
     #[arg(long, value_name = "TOKEN_ID", conflicts_with = "plan_file")]
@@ -97,17 +84,9 @@ pub const DEFAULT_PARALLEL: usize = 8;
 
 /// Runs `apply`.
 pub fn run(args: Args, now: Option<&str>) -> anyhow::Result<Outcome> {
-    let load_options = LoadOptions {
-        config: args.config.clone(),
-        manifests: args.manifests.clone(),
-    };
-    let desired = load(&load_options)?;
-    let ledger = ledger_source(
-        &desired.config,
-        &load_options.config,
-        Access::Write,
-        &process_env,
-    )?;
+    let session = Session::load(&args.sources)?;
+    let desired = &session.desired;
+    let ledger = session.ledger(Access::Write)?;
     refuse_local_in_ci(&ledger.source, args.local_ledger_kept, &process_env)?;
     let provided = match &args.provide {
         Some(id) => {
@@ -141,19 +120,9 @@ pub fn run(args: Args, now: Option<&str>) -> anyhow::Result<Outcome> {
             anyhow::bail!("not confirmed; nothing was changed");
         }
     }
-    let mut ctx = run_context(
-        &desired.config,
-        now,
-        Tuning {
-            concurrency: args.concurrency,
-            requests_per_minute: args.requests_per_minute,
-            max_wait: args.max_wait,
-        },
-        Access::Write,
-        &process_env,
-    )?;
+    let mut ctx = session.run_context(now, args.tuning.into(), Access::Write)?;
     // `command` consumers run next to tokenops.yaml, with the variables they name.
-    let base_dir = args
+    let base_dir = session
         .config
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
@@ -167,7 +136,7 @@ pub fn run(args: Args, now: Option<&str>) -> anyhow::Result<Outcome> {
         .unwrap_or_else(|| "TOKENOPS_ESCROW_IDENTITY".to_string());
     let options = ApplyOptions {
         ledger: ledger.source,
-        config: load_options.config,
+        config: session.config.clone(),
         plan_file: args.plan_file,
         lock_timeout: Duration::from_secs(args.lock_timeout),
         parallel: args.parallel,
@@ -181,7 +150,7 @@ pub fn run(args: Args, now: Option<&str>) -> anyhow::Result<Outcome> {
             process_env("HOSTNAME").unwrap_or_else(|| "this host".to_string()),
             ctx.now
         ),
-        zendesk_client_secrets: client_secrets(&desired, &process_env),
+        zendesk_client_secrets: client_secrets(desired, &process_env),
         provide: provided,
         selection: crate::plan::Selection {
             replace: args.replace.into_iter().collect(),
@@ -192,17 +161,9 @@ pub fn run(args: Args, now: Option<&str>) -> anyhow::Result<Outcome> {
             SummaryFormatArg::Json => crate::ops::apply::SummaryFormat::Json,
         },
     };
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()?;
     let mut stdout = std::io::stdout().lock();
-    let (outcome, _) = runtime
-        .block_on(crate::ops::apply::run(
-            &options,
-            &desired,
-            &ctx,
-            &mut stdout,
-        ))
+    let (outcome, _) = runtime()?
+        .block_on(crate::ops::apply::run(&options, desired, &ctx, &mut stdout))
         .map_err(|err| explain_refusal(err.into(), ledger.sign_in.as_deref()))?;
     Ok(outcome)
 }

@@ -2,12 +2,10 @@
 
 use std::path::PathBuf;
 
-use super::context::{Tuning, run_context};
+use super::context::Tuning;
 use super::credentials::Access;
-use super::env::process_env;
-use crate::manifest::LoadOptions;
+use super::session::{Session, Sources, runtime};
 use crate::ops::Outcome;
-use crate::ops::plan::load;
 
 /// Write manifest entries for live tokens no manifest declares (never overwrites a file).
 #[derive(Debug, clap::Args)]
@@ -17,12 +15,9 @@ tokenops import --migrate-zendesk zd-export-legacy\n\n\
 Exit codes: 0 written (or nothing to import), 1 error (including a file that already exists)."
 )]
 pub struct Args {
-    /// Path of tokenops.yaml.
-    #[arg(long, env = "TOKENOPS_CONFIG", default_value = "tokenops.yaml")]
-    pub config: PathBuf,
-    /// Directory of manifests (searched recursively).
-    #[arg(long, env = "TOKENOPS_MANIFESTS", default_value = "manifests")]
-    pub manifests: PathBuf,
+    /// Where tokenops.yaml and the manifests are.
+    #[command(flatten)]
+    pub sources: Sources,
     /// Scan `check.discover` and write an entry for every live token no manifest declares.
     #[arg(long, required_unless_present = "migrate_zendesk")]
     pub discover: bool,
@@ -37,13 +32,10 @@ pub struct Args {
 
 /// Runs `import`.
 pub fn run(args: Args, now: Option<&str>) -> anyhow::Result<Outcome> {
-    let load_options = LoadOptions {
-        config: args.config.clone(),
-        manifests: args.manifests.clone(),
-    };
-    let desired = load(&load_options)?;
+    let session = Session::load(&args.sources)?;
+    let desired = &session.desired;
     if let Some(id) = &args.migrate_zendesk {
-        let written = crate::ops::import::migrate_zendesk(&desired, id)?;
+        let written = crate::ops::import::migrate_zendesk(desired, id)?;
         println!(
             "Wrote {}. `tokenops validate` refuses it until `client` names the confidential \
              OAuth client (it is written empty on purpose: tokenops cannot know it); then check \
@@ -55,19 +47,10 @@ pub fn run(args: Args, now: Option<&str>) -> anyhow::Result<Outcome> {
         );
         return Ok(Outcome::Success);
     }
-    let ctx = run_context(
-        &desired.config,
-        now,
-        Tuning::default(),
-        Access::Read,
-        &process_env,
-    )?;
-    let out = args.out.unwrap_or(args.manifests);
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()?;
-    let written = runtime.block_on(crate::ops::import::discover_and_write(
-        &desired,
+    let ctx = session.run_context(now, Tuning::default(), Access::Read)?;
+    let out = args.out.unwrap_or(args.sources.manifests);
+    let written = runtime()?.block_on(crate::ops::import::discover_and_write(
+        desired,
         &ctx.clients,
         ctx.now,
         &out,

@@ -20,6 +20,7 @@ pub mod plan;
 pub mod progress;
 pub mod sandbox;
 pub mod schema;
+pub mod session;
 pub mod show;
 pub mod unlock;
 pub mod validate;

@@ -5,13 +5,13 @@ use std::path::PathBuf;
 
 use clap::ValueEnum;
 
-use super::context::{Tuning, comment_target, run_context};
+use super::context::comment_target;
 use super::credentials::Access;
 use super::env::process_env;
-use super::ledger::{explain_refusal, ledger_source, local_in_ci_warning};
-use crate::manifest::LoadOptions;
+use super::ledger::{explain_refusal, local_in_ci_warning};
+use super::session::{Session, Sources, TuningArgs, runtime};
 use crate::ops::Outcome;
-use crate::ops::plan::{PlanOptions, load};
+use crate::ops::plan::PlanOptions;
 use crate::plan::Selection;
 use crate::plan::render::Format;
 
@@ -48,12 +48,9 @@ Point tokenops at other instances (for example `tokenops sandbox`) with\n\
 TOKENOPS_GITLAB_<NAME>_URL / _TOKEN and TOKENOPS_ZENDESK_<NAME>_URL / _TOKEN."
 )]
 pub struct Args {
-    /// Path of tokenops.yaml.
-    #[arg(long, env = "TOKENOPS_CONFIG", default_value = "tokenops.yaml")]
-    pub config: PathBuf,
-    /// Directory of manifests (searched recursively).
-    #[arg(long, env = "TOKENOPS_MANIFESTS", default_value = "manifests")]
-    pub manifests: PathBuf,
+    /// Where tokenops.yaml and the manifests are.
+    #[command(flatten)]
+    pub sources: Sources,
     /// Output format.
     #[arg(long, value_enum, default_value_t = FormatArg::Text)]
     pub format: FormatArg,
@@ -70,9 +67,6 @@ pub struct Args {
     /// Write GitLab's Terraform MR-widget report (counts of creations, writes, revocations).
     #[arg(long, value_name = "FILE")]
     pub widget_report: Option<PathBuf>,
-    /// Concurrent requests per platform instance (default: 16 GitLab, 8 Zendesk).
-    #[arg(long)]
-    pub concurrency: Option<usize>,
     /// Rotate this token now, due or not (repeatable), as Terraform's `-replace`: for a
     /// leaked value. Refused on scope drift and on legacy Zendesk API tokens.
     #[arg(long, value_name = "TOKEN_ID")]
@@ -80,19 +74,13 @@ pub struct Args {
     /// Plan only this token (repeatable); the plan says it is partial.
     #[arg(long, value_name = "TOKEN_ID")]
     pub target: Vec<String>,
-    /// Requests per minute per platform instance (default: 2000 GitLab, 390 Zendesk:
-    /// GitLab.com's limit, and just under Zendesk's common one).
-    #[arg(long)]
-    pub requests_per_minute: Option<u32>,
     /// The local ledger file outlives this CI job (a cache or an artifact), so do not warn
     /// that it starts empty.
     #[arg(long)]
     pub local_ledger_kept: bool,
-    /// The most the run may wait on each platform instance in all (429 pauses, an exhausted
-    /// rate limit, backoff after failures), e.g. `10m`; a wait past it fails the request
-    /// instead (default: 5m).
-    #[arg(long, value_name = "DURATION", value_parser = super::parse_max_wait)]
-    pub max_wait: Option<std::time::Duration>,
+    /// How requests are sent.
+    #[command(flatten)]
+    pub tuning: TuningArgs,
 }
 
 /// Whether stdout should get colour.
@@ -102,28 +90,10 @@ pub fn use_color() -> bool {
 
 /// Runs `plan`.
 pub fn run(args: Args, now: Option<&str>) -> anyhow::Result<Outcome> {
-    let load_options = LoadOptions {
-        config: args.config.clone(),
-        manifests: args.manifests.clone(),
-    };
-    let desired = load(&load_options)?;
-    let ctx = run_context(
-        &desired.config,
-        now,
-        Tuning {
-            concurrency: args.concurrency,
-            requests_per_minute: args.requests_per_minute,
-            max_wait: args.max_wait,
-        },
-        Access::Read,
-        &process_env,
-    )?;
-    let ledger = ledger_source(
-        &desired.config,
-        &load_options.config,
-        Access::Read,
-        &process_env,
-    )?;
+    let session = Session::load(&args.sources)?;
+    let desired = &session.desired;
+    let ctx = session.run_context(now, args.tuning.into(), Access::Read)?;
+    let ledger = session.ledger(Access::Read)?;
     if let Some(warning) = local_in_ci_warning(&ledger.source, args.local_ledger_kept, &process_env)
     {
         eprintln!("{warning}");
@@ -145,11 +115,8 @@ pub fn run(args: Args, now: Option<&str>) -> anyhow::Result<Outcome> {
             target: args.target.into_iter().collect(),
         },
     };
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()?;
     let mut stdout = std::io::stdout().lock();
-    runtime
-        .block_on(crate::ops::plan::run(&options, &desired, &ctx, &mut stdout))
+    runtime()?
+        .block_on(crate::ops::plan::run(&options, desired, &ctx, &mut stdout))
         .map_err(|err| explain_refusal(err.into(), ledger.sign_in.as_deref()))
 }

@@ -1,13 +1,9 @@
 //! `tokenops unlock` arguments: which lock of the shared ledger to release.
 
-use std::path::PathBuf;
-
 use super::credentials::Access;
-use super::env::process_env;
-use super::ledger::{explain_refusal, ledger_source};
-use crate::manifest::LoadOptions;
+use super::ledger::explain_refusal;
+use super::session::{Session, Sources};
 use crate::ops::Outcome;
-use crate::ops::plan::load;
 
 /// Release the shared ledger's lock a crashed apply left held.
 #[derive(Debug, clap::Args)]
@@ -20,27 +16,14 @@ Only the named lock is released; a lock another run took since stays. Exit codes
 pub struct Args {
     /// The lock id the error names.
     pub lock_id: String,
-    /// Path of tokenops.yaml.
-    #[arg(long, env = "TOKENOPS_CONFIG", default_value = "tokenops.yaml")]
-    pub config: PathBuf,
-    /// Directory of manifests (searched recursively).
-    #[arg(long, env = "TOKENOPS_MANIFESTS", default_value = "manifests")]
-    pub manifests: PathBuf,
+    /// Where tokenops.yaml and the manifests are.
+    #[command(flatten)]
+    pub sources: Sources,
 }
 
 /// Runs `unlock`.
 pub fn run(args: Args) -> anyhow::Result<Outcome> {
-    let load_options = LoadOptions {
-        config: args.config.clone(),
-        manifests: args.manifests.clone(),
-    };
-    let desired = load(&load_options)?;
-    let ledger = ledger_source(
-        &desired.config,
-        &load_options.config,
-        Access::Write,
-        &process_env,
-    )?;
+    let ledger = Session::load(&args.sources)?.ledger(Access::Write)?;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;

@@ -67,7 +67,11 @@ async fn terraform_state_round_trips_bytes_and_honours_locks() {
         .send()
         .await
         .unwrap();
-    assert_eq!(stray.status().as_u16(), 409, "a write with a lock id needs that lock");
+    assert_eq!(
+        stray.status().as_u16(),
+        409,
+        "a write with a lock id needs that lock"
+    );
 
     // Lock: all fields are required.
     let incomplete = env
