@@ -196,13 +196,11 @@ pub fn run(args: Args, now: Option<&str>) -> anyhow::Result<Outcome> {
         .enable_all()
         .build()?;
     let mut stdout = std::io::stdout().lock();
-    let (outcome, _) = runtime
-        .block_on(crate::ops::apply::run(
-            &options,
-            &desired,
-            &ctx,
-            &mut stdout,
-        ))
+    let (outcome, _) = super::context::finish_run(
+        &runtime,
+        &ctx.clients,
+        crate::ops::apply::run(&options, &desired, &ctx, &mut stdout),
+    )
         .map_err(|err| explain_refusal(err.into(), ledger.sign_in.as_deref()))?;
     Ok(outcome)
 }

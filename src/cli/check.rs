@@ -89,13 +89,11 @@ pub fn run(args: Args, now: Option<&str>) -> anyhow::Result<Outcome> {
         .enable_all()
         .build()?;
     let mut stdout = std::io::stdout().lock();
-    let run = runtime.block_on(crate::ops::check::run(
-        &options,
-        &desired,
+    let run = super::context::finish_run(
+        &runtime,
         &ctx.clients,
-        ctx.now,
-        &mut stdout,
-    ))?;
+        crate::ops::check::run(&options, &desired, &ctx.clients, ctx.now, &mut stdout),
+    )?;
     let project = desired
         .config
         .check

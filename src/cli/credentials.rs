@@ -332,6 +332,62 @@ pub fn zendesk_access(
     refuse_identity(Platform::Zendesk, found, &candidates, lookup)
 }
 
+/// How a Zendesk instance signs in for `access`: its URL and a static credential, or with
+/// the OAuth client's identifier and secret when it declares `client_id_env` and
+/// `client_secret_env` (then `access.credential` is the secret and is never sent as such;
+/// reads ask for `read`, writes for `read write`). The `_TOKEN` overrides and, for reads, a
+/// set `read_oauth_token_env` still come first.
+pub fn zendesk_sign_in(
+    instance: &ZendeskInstance,
+    access: Access,
+    lookup: Lookup<'_>,
+) -> Result<(InstanceAccess, Option<crate::zendesk::ClientCredentials>), CredentialError> {
+    let name = &instance.name;
+    let set = |var: &str| matches!(find(lookup, var), Found::Set(_));
+    let static_first = (access == Access::Read
+        && (set(&override_var(Platform::Zendesk, name, "READ_TOKEN"))
+            || instance.read_oauth_token_env.as_deref().is_some_and(set)))
+        || set(&override_var(Platform::Zendesk, name, "TOKEN"));
+    let (Some(id_env), Some(secret_env)) = (&instance.client_id_env, &instance.client_secret_env)
+    else {
+        return zendesk_access(instance, access, lookup).map(|a| (a, None));
+    };
+    if static_first {
+        return zendesk_access(instance, access, lookup).map(|a| (a, None));
+    }
+    let url = url(Platform::Zendesk, name, &instance.url, lookup)?;
+    let read = |var: &String, role: &str| {
+        first(lookup, &[(var.clone(), role)]).map_err(|tried| {
+            // The secret is the protected credential whichever command runs.
+            missing(Platform::Zendesk, name, Access::Write, tried, var)
+        })
+    };
+    let client_id = read(id_env, "client_id_env")?;
+    let secret = read(secret_env, "client_secret_env")?;
+    let found = InstanceAccess {
+        name: name.clone(),
+        url,
+        credential: SecretString::from(secret),
+        email: None,
+    };
+    let found = refuse_identity(
+        Platform::Zendesk,
+        found,
+        std::slice::from_ref(secret_env),
+        lookup,
+    )?;
+    let credentials = crate::zendesk::ClientCredentials {
+        client_id: client_id.trim().to_string(),
+        secret: found.credential.clone(),
+        scope: match access {
+            Access::Read => "read".to_string(),
+            Access::Write => "read write".to_string(),
+        },
+        secret_env: secret_env.clone(),
+    };
+    Ok((found, Some(credentials)))
+}
+
 fn zendesk_found(
     instance: &ZendeskInstance,
     access: Access,
@@ -444,6 +500,8 @@ mod tests {
             name: "global".into(),
             display_name: None,
             url: "https://example.zendesk.com".into(),
+            client_id_env: None,
+            client_secret_env: None,
             oauth_token_env: Some("ZENDESK_GLOBAL_OAUTH_TOKEN".into()),
             email_env: None,
             api_token_env: None,
@@ -634,5 +692,34 @@ mod tests {
         let lookup = env(&[("ZD_TOKEN", "t")]);
         let err = zendesk_access(&legacy, Access::Write, &lookup).unwrap_err();
         assert!(err.to_string().contains("ZD_EMAIL"), "{err}");
+    }
+
+    #[test]
+    fn client_credentials_sign_in_reads_both_variables_and_asks_for_read_only_to_read() {
+        let client = ZendeskInstance {
+            oauth_token_env: None,
+            read_oauth_token_env: None,
+            client_id_env: Some("ZD_CLIENT_ID".into()),
+            client_secret_env: Some("ZD_CLIENT_SECRET".into()),
+            ..zendesk()
+        };
+        let lookup = env(&[("ZD_CLIENT_ID", "tokenops"), ("ZD_CLIENT_SECRET", "s3cr3t-v4lue")]);
+        let (access, creds) = zendesk_sign_in(&client, Access::Read, &lookup).unwrap();
+        let creds = creds.expect("client credentials");
+        assert_eq!(creds.client_id, "tokenops");
+        assert_eq!(creds.scope, "read");
+        assert_eq!(secret(&access), "s3cr3t-v4lue");
+        let (_, creds) = zendesk_sign_in(&client, Access::Write, &lookup).unwrap();
+        assert_eq!(creds.expect("client credentials").scope, "read write");
+        // An override still comes first (how a sandbox points a run elsewhere).
+        let lookup = env(&[("TOKENOPS_ZENDESK_GLOBAL_TOKEN", "o")]);
+        let (access, creds) = zendesk_sign_in(&client, Access::Write, &lookup).unwrap();
+        assert!(creds.is_none());
+        assert_eq!(secret(&access), "o");
+        let err = zendesk_sign_in(&client, Access::Read, &env(&[("ZD_CLIENT_ID", "x")]))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("ZD_CLIENT_SECRET (client_secret_env) is not set"), "{err}");
+        assert!(err.contains("protected"), "{err}");
     }
 }

@@ -66,12 +66,11 @@ pub fn run(args: Args, now: Option<&str>) -> anyhow::Result<Outcome> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
-    let written = runtime.block_on(crate::ops::import::discover_and_write(
-        &desired,
+    let written = super::context::finish_run(
+        &runtime,
         &ctx.clients,
-        ctx.now,
-        &out,
-    ))?;
+        crate::ops::import::discover_and_write(&desired, &ctx.clients, ctx.now, &out),
+    )?;
     match &written.path {
         Some(path) => println!(
             "Wrote {} entr{} to {}: list each token's consumers before merging.",

@@ -149,7 +149,10 @@ pub fn run(args: Args, now: Option<&str>) -> anyhow::Result<Outcome> {
         .enable_all()
         .build()?;
     let mut stdout = std::io::stdout().lock();
-    runtime
-        .block_on(crate::ops::plan::run(&options, &desired, &ctx, &mut stdout))
+    super::context::finish_run(
+        &runtime,
+        &ctx.clients,
+        crate::ops::plan::run(&options, &desired, &ctx, &mut stdout),
+    )
         .map_err(|err| explain_refusal(err.into(), ledger.sign_in.as_deref()))
 }

@@ -288,6 +288,21 @@ impl ApiClient {
         *self.inner.auth.write().unwrap_or_else(|e| e.into_inner()) = header;
     }
 
+    /// Adds `secret` to what is cleaned from every server text this client (and every clone)
+    /// reads, without sending it: a value the run holds but signs in with only indirectly
+    /// (a Zendesk OAuth client secret).
+    pub fn remember_secret(&self, secret: &secrecy::SecretString) {
+        use secrecy::ExposeSecret;
+        let mut secrets = self
+            .inner
+            .secrets
+            .write()
+            .unwrap_or_else(|e| e.into_inner());
+        *secrets = secrets.extended(vec![zeroize::Zeroizing::new(
+            secret.expose_secret().to_string(),
+        )]);
+    }
+
     fn current_auth(&self) -> Option<(HeaderName, HeaderValue)> {
         self.inner
             .auth
