@@ -112,7 +112,7 @@ pub fn check_config(file: &Path, root: &Node, config: &Config, diags: &mut Diagn
             })
             .unwrap_or(root);
         let field = |name: &str| node.get(name).unwrap_or(node);
-        if z.oauth_token_env.is_none() && legacy != (true, true) && client != (true, true) {
+        if z.oauth_token_env.is_none() && legacy != (true, true) && client == (false, false) {
             diags.push(
                 at(
                     file,
