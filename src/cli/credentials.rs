@@ -334,9 +334,8 @@ pub fn zendesk_access(
 
 /// How a Zendesk instance signs in for `access`: its URL and a static credential, or with
 /// the OAuth client's identifier and secret when it declares `client_id_env` and
-/// `client_secret_env` (then `access.credential` is the secret and is never sent as such;
-/// reads ask for `read`, writes for `read write`). The `_TOKEN` overrides and, for reads, a
-/// set `read_oauth_token_env` still come first.
+/// `client_secret_env` (then `access.credential` is the secret and is never sent as such).
+/// The `_TOKEN` overrides and, for reads, a set `read_oauth_token_env` still come first.
 pub fn zendesk_sign_in(
     instance: &ZendeskInstance,
     access: Access,
@@ -379,10 +378,7 @@ pub fn zendesk_sign_in(
     let credentials = crate::zendesk::ClientCredentials {
         client_id: client_id.trim().to_string(),
         secret: found.credential.clone(),
-        scope: match access {
-            Access::Read => "read".to_string(),
-            Access::Write => "read write".to_string(),
-        },
+        scope: "read write".to_string(),
         secret_env: secret_env.clone(),
     };
     Ok((found, Some(credentials)))
@@ -695,7 +691,7 @@ mod tests {
     }
 
     #[test]
-    fn client_credentials_sign_in_reads_both_variables_and_asks_for_read_only_to_read() {
+    fn client_credentials_sign_in_reads_both_variables() {
         let client = ZendeskInstance {
             oauth_token_env: None,
             read_oauth_token_env: None,
@@ -707,10 +703,8 @@ mod tests {
         let (access, creds) = zendesk_sign_in(&client, Access::Read, &lookup).unwrap();
         let creds = creds.expect("client credentials");
         assert_eq!(creds.client_id, "tokenops");
-        assert_eq!(creds.scope, "read");
+        assert_eq!(creds.scope, "read write", "the end-of-run revoke is a write");
         assert_eq!(secret(&access), "s3cr3t-v4lue");
-        let (_, creds) = zendesk_sign_in(&client, Access::Write, &lookup).unwrap();
-        assert_eq!(creds.expect("client credentials").scope, "read write");
         // An override still comes first (how a sandbox points a run elsewhere).
         let lookup = env(&[("TOKENOPS_ZENDESK_GLOBAL_TOKEN", "o")]);
         let (access, creds) = zendesk_sign_in(&client, Access::Write, &lookup).unwrap();

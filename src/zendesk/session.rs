@@ -1,7 +1,9 @@
 //! Signing a run in with an OAuth client's identifier and secret: the first call of the run
 //! mints its own short-lived access token with the client-credentials grant, every clone of
-//! the client then sends it, and the end of the run revokes it (`DELETE
-//! /api/v2/oauth/tokens/current.json` with the token itself, which needs no secret). A token
+//! the client then sends it, and the end of the run revokes it by its id (`DELETE
+//! /api/v2/oauth/tokens/{id}` with the token itself, which needs no secret; the id comes from
+//! `GET /api/v2/oauth/tokens/current.json` right after the grant, which also proves the
+//! token signs in). A token
 //! left behind by a killed run expires by itself: every grant asks for a lifetime of
 //! [`RUN_TOKEN_SECONDS`], also from clients that Zendesk's expiry policy has not reached yet.
 //!
@@ -27,10 +29,23 @@ pub struct ClientCredentials {
     pub client_id: String,
     /// The client secret.
     pub secret: SecretString,
-    /// Space-separated scopes the run's token asks for.
+    /// Space-separated scopes the run's token asks for. `read write` for every command: the
+    /// run holds the client secret, which can mint any scope, so a narrower token protects
+    /// nothing, and revoking the token at the end is a write (Zendesk refuses it to a
+    /// read-only token).
     pub scope: String,
     /// The variable the secret came from, for messages.
     pub secret_env: String,
+}
+
+#[derive(serde::Deserialize)]
+struct Current {
+    token: CurrentToken,
+}
+
+#[derive(serde::Deserialize)]
+struct CurrentToken {
+    id: u64,
 }
 
 /// Where the run's sign-in stands.
@@ -38,8 +53,8 @@ pub struct ClientCredentials {
 enum State {
     /// No grant yet.
     NotYet,
-    /// Signed in with this access token.
-    SignedIn(SecretString),
+    /// Signed in with this access token (and its id).
+    SignedIn(SecretString, u64),
     /// The grant was refused; these words explain why.
     Refused(String),
     /// The run's token was revoked at the end of the run.
@@ -84,7 +99,7 @@ impl ZendeskClient {
         };
         let mut state = session.state.lock().await;
         match &*state {
-            State::SignedIn(_) => return Ok(&self.api),
+            State::SignedIn(..) => return Ok(&self.api),
             State::Refused(reason) => return Err(self.sign_in_error(reason.clone())),
             State::SignedOut => {
                 return Err(self.sign_in_error(
@@ -95,9 +110,9 @@ impl ZendeskClient {
         }
         let creds = session.credentials();
         match self.mint(&creds).await {
-            Ok(token) => {
+            Ok((token, id)) => {
                 self.api.replace_auth(Auth::Bearer(token.clone()));
-                *state = State::SignedIn(token);
+                *state = State::SignedIn(token, id);
                 Ok(&self.api)
             }
             Err(e) => {
@@ -156,11 +171,11 @@ impl ZendeskClient {
             secret: secret.clone(),
             ..session.credentials()
         };
-        let token = self
+        let (token, id) = self
             .mint(&creds)
             .await
             .map_err(|e| format!("signing in with the new secret failed: {e}"))?;
-        self.revoke_run_token(&token)
+        self.revoke_run_token(&token, id)
             .await
             .map_err(|e| format!("the new secret signs in, but revoking the proof failed: {e}"))
     }
@@ -172,8 +187,8 @@ impl ZendeskClient {
             return;
         };
         let mut state = session.state.lock().await;
-        if let State::SignedIn(token) = &*state {
-            match self.revoke_run_token(token).await {
+        if let State::SignedIn(token, id) = &*state {
+            match self.revoke_run_token(token, *id).await {
                 Ok(()) => tracing::debug!(instance = %self.instance(), "run token revoked"),
                 Err(e) => tracing::warn!(
                     "{e}; the run's access token expires by itself within {} minutes",
@@ -184,7 +199,8 @@ impl ZendeskClient {
         }
     }
 
-    async fn mint(&self, creds: &ClientCredentials) -> Result<SecretString, ApiError> {
+    /// A grant with `creds`, and the new token's id (asked with the token itself).
+    async fn mint(&self, creds: &ClientCredentials) -> Result<(SecretString, u64), ApiError> {
         let granted = self
             .grant(&Grant::ClientCredentials {
                 client_id: creds.client_id.clone(),
@@ -197,13 +213,21 @@ impl ZendeskClient {
         if let Some(refresh) = &granted.refresh_token {
             self.api.remember_secret(refresh);
         }
-        Ok(granted.access_token)
+        let req = ApiRequest::get(
+            v2("/oauth/tokens/current.json"),
+            "OAuth token current (the run's own access token)",
+        )
+        .auth(Auth::Bearer(granted.access_token.clone()));
+        let current: Current = self.api.json(req).await?;
+        Ok((granted.access_token, current.token.id))
     }
 
-    async fn revoke_run_token(&self, token: &SecretString) -> Result<(), ApiError> {
+    /// Revokes the run's token `id` with the token itself. By id, not `current.json`: the
+    /// latter has been seen to answer 204 and leave the token working.
+    async fn revoke_run_token(&self, token: &SecretString, id: u64) -> Result<(), ApiError> {
         let req = ApiRequest::delete(
-            v2("/oauth/tokens/current.json"),
-            "OAuth token current revoke (the run's own access token)",
+            v2(format!("/oauth/tokens/{id}")),
+            format!("OAuth token {id} revoke (the run's own access token)"),
         )
         .auth(Auth::Bearer(token.clone()));
         self.api.send(req).await.map(drop)
