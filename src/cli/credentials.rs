@@ -391,7 +391,8 @@ fn zendesk_found(
 ) -> Result<InstanceAccess, CredentialError> {
     let name = &instance.name;
     let url = url(Platform::Zendesk, name, &instance.url, lookup)?;
-    let legacy = instance.oauth_token_env.is_none();
+    // An override on an instance that signs in with an OAuth client is a bearer token too.
+    let legacy = instance.oauth_token_env.is_none() && !instance.client_credentials();
     let email = || -> Result<String, CredentialError> {
         let names = [
             (override_var(Platform::Zendesk, name, "EMAIL"), "override"),
