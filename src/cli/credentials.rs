@@ -700,11 +700,17 @@ mod tests {
             client_secret_env: Some("ZD_CLIENT_SECRET".into()),
             ..zendesk()
         };
-        let lookup = env(&[("ZD_CLIENT_ID", "tokenops"), ("ZD_CLIENT_SECRET", "s3cr3t-v4lue")]);
+        let lookup = env(&[
+            ("ZD_CLIENT_ID", "tokenops"),
+            ("ZD_CLIENT_SECRET", "s3cr3t-v4lue"),
+        ]);
         let (access, creds) = zendesk_sign_in(&client, Access::Read, &lookup).unwrap();
         let creds = creds.expect("client credentials");
         assert_eq!(creds.client_id, "tokenops");
-        assert_eq!(creds.scope, "read write", "the end-of-run revoke is a write");
+        assert_eq!(
+            creds.scope, "read write",
+            "the end-of-run revoke is a write"
+        );
         assert_eq!(secret(&access), "s3cr3t-v4lue");
         // An override still comes first (how a sandbox points a run elsewhere).
         let lookup = env(&[("TOKENOPS_ZENDESK_GLOBAL_TOKEN", "o")]);
@@ -714,7 +720,10 @@ mod tests {
         let err = zendesk_sign_in(&client, Access::Read, &env(&[("ZD_CLIENT_ID", "x")]))
             .unwrap_err()
             .to_string();
-        assert!(err.contains("ZD_CLIENT_SECRET (client_secret_env) is not set"), "{err}");
+        assert!(
+            err.contains("ZD_CLIENT_SECRET (client_secret_env) is not set"),
+            "{err}"
+        );
         assert!(err.contains("protected"), "{err}");
     }
 }

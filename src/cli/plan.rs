@@ -154,5 +154,5 @@ pub fn run(args: Args, now: Option<&str>) -> anyhow::Result<Outcome> {
         &ctx.clients,
         crate::ops::plan::run(&options, &desired, &ctx, &mut stdout),
     )
-        .map_err(|err| explain_refusal(err.into(), ledger.sign_in.as_deref()))
+    .map_err(|err| explain_refusal(err.into(), ledger.sign_in.as_deref()))
 }

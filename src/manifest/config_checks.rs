@@ -151,7 +151,10 @@ pub fn check_config(file: &Path, root: &Node, config: &Config, diags: &mut Diagn
                 at(
                     file,
                     field(set),
-                    format!("Zendesk instance `{}` sets `{set}` without `{unset}`", z.name),
+                    format!(
+                        "Zendesk instance `{}` sets `{set}` without `{unset}`",
+                        z.name
+                    ),
                 )
                 .hint(
                     "the client-credentials grant needs both the client's identifier and its \

@@ -28,7 +28,12 @@ impl ZendeskClient {
     /// `GET /api/v2/apps/installations` (one array; not paginated).
     pub async fn list_installations(&self) -> Result<Vec<Installation>, ApiError> {
         let req = ApiRequest::get(v2("/apps/installations"), "app installations");
-        Ok(self.ready().await?.json::<Installations>(req).await?.installations)
+        Ok(self
+            .ready()
+            .await?
+            .json::<Installations>(req)
+            .await?
+            .installations)
     }
 
     /// `GET /api/v2/apps/installations/{id}` (a bare object).

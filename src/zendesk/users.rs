@@ -117,6 +117,12 @@ impl ZendeskClient {
     /// `GET /api/v2/account/settings`: the API section (is token access still on?).
     pub async fn api_settings(&self) -> Result<ApiSettings, ApiError> {
         let req = ApiRequest::get(v2("/account/settings.json"), "account settings");
-        Ok(self.ready().await?.json::<Settings>(req).await?.settings.api)
+        Ok(self
+            .ready()
+            .await?
+            .json::<Settings>(req)
+            .await?
+            .settings
+            .api)
     }
 }

@@ -310,7 +310,11 @@ fn zendesk_sign_ins_a_deadline_ends_are_warned_about_with_what_to_use_instead() 
          client: tokenops }\n    consumers:\n      - tokenops_credential: { zendesk: signed }\n",
     );
     let output = plain_command(tmp.path()).arg("validate").output().unwrap();
-    assert_eq!(output.status.code(), Some(0), "warnings do not fail validate");
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "warnings do not fail validate"
+    );
     let stdout = String::from_utf8_lossy(&output.stdout);
     let lines: Vec<&str> = stdout.lines().collect();
     assert!(lines[0].starts_with("ok: 1 tokens"), "{stdout}");
@@ -318,13 +322,19 @@ fn zendesk_sign_ins_a_deadline_ends_are_warned_about_with_what_to_use_instead() 
         lines[1].starts_with("tokenops.yaml:5:22: warning: Zendesk instance `global` signs in with a static OAuth access token (ZD_TOKEN), which lapses"),
         "{stdout}"
     );
-    assert!(lines[2].contains("`client_id_env` and `client_secret_env`"), "{stdout}");
+    assert!(
+        lines[2].contains("`client_id_env` and `client_secret_env`"),
+        "{stdout}"
+    );
     assert!(lines[2].contains("tokenops_credential"), "{stdout}");
     assert!(
         lines[3].starts_with("tokenops.yaml:9:20: warning: Zendesk instance `legacy` signs in with a legacy API token"),
         "{stdout}"
     );
     assert!(lines[3].contains("2027-04-30"), "{stdout}");
-    assert!(!stdout.contains("`signed`"), "no warning for the client sign-in: {stdout}");
+    assert!(
+        !stdout.contains("`signed`"),
+        "no warning for the client sign-in: {stdout}"
+    );
     assert_eq!(lines.len(), 5, "{stdout}");
 }

@@ -230,7 +230,10 @@ impl TokenDriver for ZendeskOauthClientSecret {
 /// What a person does when the secret of the OAuth client tokenops signs in to Zendesk with
 /// was generated anew and the answer with it lost: nobody knows the new secret, and the old
 /// one no longer signs in.
-pub fn lost_own_secret_words(spec: &crate::manifest::TokenSpec, s: &ZendeskOauthClientSecret) -> String {
+pub fn lost_own_secret_words(
+    spec: &crate::manifest::TokenSpec,
+    s: &ZendeskOauthClientSecret,
+) -> String {
     let holders: Vec<String> = spec
         .consumers
         .iter()

@@ -167,7 +167,10 @@ fn a_client_credentials_run_mints_its_own_short_lived_token_and_revokes_it_at_th
         .iter()
         .filter(|e| e.instance == "zendesk/global")
         .collect();
-    assert_eq!(zendesk[0].route, "POST /oauth/tokens", "the grant comes first");
+    assert_eq!(
+        zendesk[0].route, "POST /oauth/tokens",
+        "the grant comes first"
+    );
     assert_eq!(zendesk[0].status, 200);
     let last = zendesk.last().expect("requests");
     assert_eq!(
@@ -211,10 +214,15 @@ fn a_wrong_client_secret_is_refused_and_the_run_names_the_variable() {
     let text = out.both();
     assert!(text.contains("tokenops could not sign in"), "{text}");
     assert!(text.contains("ZD_CLIENT_SECRET"), "{text}");
-    assert!(!text.contains("not-the-secret"), "the secret is never printed");
+    assert!(
+        !text.contains("not-the-secret"),
+        "the secret is never printed"
+    );
     let stats = sc.requests();
     assert_eq!(
-        stats.by_route_status.get(&("POST /oauth/tokens".to_string(), 401)),
+        stats
+            .by_route_status
+            .get(&("POST /oauth/tokens".to_string(), 401)),
         Some(&1),
         "refused once, never retried"
     );
@@ -229,7 +237,10 @@ fn a_sigkilled_runs_token_expires_by_the_sandbox_clock() {
         .env_remove(&override_var(Platform::Zendesk, "global", "TOKEN"))
         .env("ZD_CLIENT_ID", CLIENT)
         .env("ZD_CLIENT_SECRET", &secret)
-        .env("TOKENOPS_TEST_CRASH_AT", "zd-global-oauth-escalations:staged")
+        .env(
+            "TOKENOPS_TEST_CRASH_AT",
+            "zd-global-oauth-escalations:staged",
+        )
         .expect(Exit::Killed);
     let left = run_tokens(&sc);
     assert_eq!(left.len(), 1, "{left:?}");
@@ -271,7 +282,10 @@ fn own_client_secret_rotates_last_and_the_run_keeps_its_token_until_the_end() {
     assert!(other < generate, "the own credential goes last");
     let after = &stats.entries[generate + 1..];
     let refused: Vec<_> = after.iter().filter(|e| e.status == 401).collect();
-    assert!(refused.is_empty(), "the run's token kept working: {refused:#?}");
+    assert!(
+        refused.is_empty(),
+        "the run's token kept working: {refused:#?}"
+    );
     assert!(
         after.iter().any(|e| e.route == "POST /oauth/tokens"),
         "verification minted with the new secret"
@@ -317,7 +331,11 @@ fn lost_client_secret_generate_is_never_resent_and_says_what_a_person_must_do() 
         .env("ZD_CLIENT_SECRET", &old)
         .env("TOKENOPS_TEST_CRASH_AT", "tokenops-zendesk:obtained")
         .expect(Exit::Killed);
-    assert_eq!(secret_var(&sc), old, "the variable still holds the dead secret");
+    assert_eq!(
+        secret_var(&sc),
+        old,
+        "the variable still holds the dead secret"
+    );
     let out = pipeline(&sc, &["apply", "--auto-approve"], &old, 1);
     let text = out.both();
     assert!(text.contains("A person must"), "{text}");
@@ -338,7 +356,10 @@ fn lost_client_secret_generate_is_never_resent_and_says_what_a_person_must_do() 
         &format!("/api/v2/oauth/clients/{id}/generate_secret"),
         None,
     ));
-    let fresh = fresh.body["client"]["secret"].as_str().expect("secret").to_string();
+    let fresh = fresh.body["client"]["secret"]
+        .as_str()
+        .expect("secret")
+        .to_string();
     sc.with_gitlab(|g| {
         let v = g.variables.iter_mut().find(|v| v.key == VAR).expect(VAR);
         v.value = tokenops::sandbox::state::Value::from_request(&fresh);
