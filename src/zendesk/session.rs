@@ -244,18 +244,16 @@ impl ZendeskClient {
 
 /// Why the grant failed, and what to do.
 fn refused_words(creds: &ClientCredentials, e: &ApiError) -> String {
-    match e.status() {
-        Some(400 | 401) => format!(
-            "the client-credentials grant for OAuth client `{}` was refused ({e}). Check that \
-             {} holds the client's current secret and that the client is confidential; if an \
-             apply was interrupted while rotating that secret, run `tokenops apply`: it signs \
-             in with the escrowed value",
-            crate::text::echo(&creds.client_id),
+    let client = crate::text::echo(&creds.client_id);
+    match e {
+        ApiError::Unauthorized { detail, .. } | ApiError::Invalid { detail, .. } => format!(
+            "Zendesk refused the client-credentials grant for OAuth client `{client}` ({} {detail}). \
+             Check that {} holds the client's current secret and that the client is \
+             confidential; if an apply was interrupted while rotating that secret, run \
+             `tokenops apply`: it signs in with the escrowed value",
+            e.status().unwrap_or_default(),
             creds.secret_env
         ),
-        _ => format!(
-            "the client-credentials grant for OAuth client `{}` failed ({e})",
-            crate::text::echo(&creds.client_id)
-        ),
+        _ => format!("the client-credentials grant for OAuth client `{client}` failed ({e})"),
     }
 }

@@ -213,7 +213,11 @@ fn a_wrong_client_secret_is_refused_and_the_run_names_the_variable() {
     let out = pipeline(&sc, &["plan"], "not-the-secret-of-this-client", 1);
     let text = out.both();
     assert!(text.contains("tokenops could not sign in"), "{text}");
-    assert!(text.contains("ZD_CLIENT_SECRET"), "{text}");
+    assert!(
+        text.contains("ZD_CLIENT_SECRET holds the client's current secret"),
+        "{text}"
+    );
+    assert!(text.contains("401 invalid_client"), "{text}");
     assert!(
         !text.contains("not-the-secret"),
         "the secret is never printed"
