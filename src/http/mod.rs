@@ -303,6 +303,11 @@ impl ApiClient {
         )]);
     }
 
+    /// Seconds since the Unix epoch on the client's clock (the one its budget runs on).
+    pub fn unix_seconds(&self) -> i64 {
+        self.inner.clock.unix_seconds()
+    }
+
     fn current_auth(&self) -> Option<(HeaderName, HeaderValue)> {
         self.inner
             .auth

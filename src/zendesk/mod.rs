@@ -67,12 +67,29 @@ impl ZendeskClient {
         credentials: ClientCredentials,
         settings: ClientSettings,
     ) -> Result<Self, ApiError> {
-        let api = ApiClient::new(
+        Self::with_client_credentials_on(
+            access,
+            credentials,
+            settings,
+            Arc::new(SystemClock::new()),
+        )
+    }
+
+    /// Like [`ZendeskClient::with_client_credentials`], on an injected clock (budget, waits
+    /// and the renewal of the run's token).
+    pub fn with_client_credentials_on(
+        access: &InstanceAccess,
+        credentials: ClientCredentials,
+        settings: ClientSettings,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Self, ApiError> {
+        let api = ApiClient::with_clock(
             Platform::Zendesk,
             &access.name,
             &access.url,
             Auth::None,
             settings,
+            clock,
         )?;
         api.remember_secret(&credentials.secret);
         Ok(ZendeskClient {

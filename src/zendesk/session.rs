@@ -5,7 +5,8 @@
 //! `GET /api/v2/oauth/tokens/current.json` right after the grant, which also proves the
 //! token signs in). A token
 //! left behind by a killed run expires by itself: every grant asks for a lifetime of
-//! [`RUN_TOKEN_SECONDS`], also from clients that Zendesk's expiry policy has not reached yet.
+//! [`RUN_TOKEN_SECONDS`], also from clients that Zendesk's expiry policy has not reached yet;
+//! a run that lasts longer mints the next token shortly before its token expires.
 //!
 //! The client secret is the long-lived credential. When apply rotates it, the run's access
 //! token keeps working until revoked; [`ZendeskClient::switch_client_secret`] changes what
@@ -21,6 +22,11 @@ use crate::http::{ApiError, ApiRequest, Auth, Platform};
 /// The lifetime the run asks for its access token, in seconds: long enough for a slow apply
 /// under rate limits, short enough that a token left behind by a killed run dies soon.
 pub const RUN_TOKEN_SECONDS: u64 = 3_600;
+
+/// How long before the run's token expires a call mints the next one (a run longer than
+/// [`RUN_TOKEN_SECONDS`] renews its token, with the client secret in force then, and revokes
+/// the old one).
+const RENEW_BEFORE_SECONDS: i64 = 300;
 
 /// How a Zendesk instance signs in, as the edge resolved it.
 #[derive(Debug, Clone)]
@@ -53,8 +59,9 @@ struct CurrentToken {
 enum State {
     /// No grant yet.
     NotYet,
-    /// Signed in with this access token (and its id).
-    SignedIn(SecretString, u64),
+    /// Signed in with this access token, its id, and the Unix second from which a call
+    /// first mints a new one (shortly before the token expires).
+    SignedIn(SecretString, u64, i64),
     /// The grant was refused; these words explain why.
     Refused(String),
     /// The run's token was revoked at the end of the run.
@@ -98,7 +105,11 @@ impl ZendeskClient {
             return Ok(&self.api);
         };
         let mut state = session.state.lock().await;
+        let mut expiring = None;
         match &*state {
+            State::SignedIn(token, id, renew_at) if self.api.unix_seconds() >= *renew_at => {
+                expiring = Some((token.clone(), *id));
+            }
             State::SignedIn(..) => return Ok(&self.api),
             State::Refused(reason) => return Err(self.sign_in_error(reason.clone())),
             State::SignedOut => {
@@ -112,7 +123,21 @@ impl ZendeskClient {
         match self.mint(&creds).await {
             Ok((token, id)) => {
                 self.api.replace_auth(Auth::Bearer(token.clone()));
-                *state = State::SignedIn(token, id);
+                *state = State::SignedIn(token, id, self.renew_at());
+                if let Some((old, old_id)) = expiring
+                    && let Err(e) = self.revoke_run_token(&old, old_id).await
+                {
+                    tracing::debug!("the run's previous access token: {e}");
+                }
+                Ok(&self.api)
+            }
+            Err(e) if expiring.is_some() => {
+                // The current token still works for a little while; the next call tries
+                // again.
+                tracing::warn!(
+                    instance = %self.instance(),
+                    "renewing the run's access token failed: {e}"
+                );
                 Ok(&self.api)
             }
             Err(e) => {
@@ -187,7 +212,7 @@ impl ZendeskClient {
             return;
         };
         let mut state = session.state.lock().await;
-        if let State::SignedIn(token, id) = &*state {
+        if let State::SignedIn(token, id, _) = &*state {
             match self.revoke_run_token(token, *id).await {
                 Ok(()) => tracing::debug!(instance = %self.instance(), "run token revoked"),
                 Err(e) => tracing::warn!(
@@ -231,6 +256,11 @@ impl ZendeskClient {
         )
         .auth(Auth::Bearer(token.clone()));
         self.api.send(req).await.map(drop)
+    }
+
+    /// When a token minted now is renewed: five minutes before it expires.
+    fn renew_at(&self) -> i64 {
+        self.api.unix_seconds() + RUN_TOKEN_SECONDS as i64 - RENEW_BEFORE_SECONDS
     }
 
     fn sign_in_error(&self, reason: String) -> ApiError {
