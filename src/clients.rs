@@ -70,6 +70,14 @@ impl Clients {
             .ok_or_else(|| undeclared("GitLab", name))
     }
 
+    /// Revokes every access token the run minted for itself (client-credentials sign-ins):
+    /// the last thing every run does.
+    pub async fn sign_out(&self) {
+        for client in self.zendesk.values() {
+            client.sign_out().await;
+        }
+    }
+
     /// The client of Zendesk instance `name`, or an error naming the missing declaration.
     pub fn zendesk_for(&self, name: &str) -> Result<&ZendeskClient, String> {
         self.zendesk

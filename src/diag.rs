@@ -66,6 +66,20 @@ impl fmt::Display for Diagnostic {
     }
 }
 
+/// A diagnostic that does not stop a run, printed as `file:line:column: warning: message`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Warning(pub Diagnostic);
+
+impl fmt::Display for Warning {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: warning: {}", self.0.place(), self.0.message)?;
+        if let Some(hint) = &self.0.hint {
+            write!(f, "\n  hint: {hint}")?;
+        }
+        Ok(())
+    }
+}
+
 /// Every problem found in one run, in file and position order: the first
 /// [`MAX_DIAGNOSTICS`] found, and how many more there were.
 #[derive(Debug, Clone, Default, PartialEq, Eq, thiserror::Error)]

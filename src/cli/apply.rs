@@ -11,7 +11,7 @@ use secrecy::SecretString;
 use super::credentials::Access;
 use super::env::process_env;
 use super::ledger::{explain_refusal, refuse_local_in_ci};
-use super::session::{Session, Sources, TuningArgs, runtime};
+use super::session::{Session, Sources, TuningArgs, run_to_end};
 use crate::ops::Outcome;
 use crate::ops::apply::ApplyOptions;
 
@@ -162,9 +162,11 @@ pub fn run(args: Args, now: Option<&str>) -> anyhow::Result<Outcome> {
         },
     };
     let mut stdout = std::io::stdout().lock();
-    let (outcome, _) = runtime()?
-        .block_on(crate::ops::apply::run(&options, desired, &ctx, &mut stdout))
-        .map_err(|err| explain_refusal(err.into(), ledger.sign_in.as_deref()))?;
+    let (outcome, _) = run_to_end(
+        &ctx.clients,
+        crate::ops::apply::run(&options, desired, &ctx, &mut stdout),
+    )?
+    .map_err(|err| explain_refusal(err.into(), ledger.sign_in.as_deref()))?;
     Ok(outcome)
 }
 

@@ -4,7 +4,7 @@ use anyhow::Context as _;
 
 use super::credentials::Access;
 use super::plan::FormatArg;
-use super::session::{Session, Sources, TuningArgs, runtime};
+use super::session::{Session, Sources, TuningArgs, run_to_end};
 use crate::manifest::Duration;
 use crate::ops::Outcome;
 use crate::ops::check::CheckOptions;
@@ -59,13 +59,10 @@ pub fn run(args: Args, now: Option<&str>) -> anyhow::Result<Outcome> {
         report_issue: args.report_issue,
     };
     let mut stdout = std::io::stdout().lock();
-    let run = runtime()?.block_on(crate::ops::check::run(
-        &options,
-        desired,
+    let run = run_to_end(
         &ctx.clients,
-        ctx.now,
-        &mut stdout,
-    ))?;
+        crate::ops::check::run(&options, desired, &ctx.clients, ctx.now, &mut stdout),
+    )??;
     let project = desired
         .config
         .check

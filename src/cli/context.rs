@@ -4,7 +4,7 @@
 
 use anyhow::Context as _;
 
-use super::credentials::{Access, CredentialError, TEMPLATE_FILE, gitlab_access, zendesk_access};
+use super::credentials::{Access, CredentialError, TEMPLATE_FILE, gitlab_access, zendesk_sign_in};
 use super::env::{Lookup, resolve_now};
 use crate::clients::{Clients, RunContext};
 use crate::gitlab::GitLabClient;
@@ -59,14 +59,35 @@ pub fn run_context(
         clients.gitlab.insert(instance.name.clone(), client);
     }
     for instance in &config.zendesk {
-        let resolved = zendesk_access(instance, access, lookup)?;
+        let (resolved, grant) = zendesk_sign_in(instance, access, lookup)?;
         let mut settings = ClientSettings::zendesk();
         tuning.apply(&mut settings);
-        let client = ZendeskClient::new(&resolved, settings)
-            .with_context(|| format!("Zendesk instance `{}`", instance.name))?;
+        let client = match grant {
+            Some(credentials) => {
+                ZendeskClient::with_client_credentials(&resolved, credentials, settings)
+            }
+            None => ZendeskClient::new(&resolved, settings),
+        }
+        .with_context(|| format!("Zendesk instance `{}`", instance.name))?;
         clients.zendesk.insert(instance.name.clone(), client);
     }
     Ok(RunContext { now, clients })
+}
+
+/// Runs `op` (a plan, check, apply or import of `clients`) to its end on `runtime`, then
+/// revokes every access token the run minted for itself, on every path out of it: success,
+/// error or changes pending. A run killed before this point leaves a token that expires by
+/// itself within [`crate::zendesk::RUN_TOKEN_SECONDS`].
+pub fn finish_run<T>(
+    runtime: &tokio::runtime::Runtime,
+    clients: &Clients,
+    op: impl std::future::Future<Output = T>,
+) -> T {
+    runtime.block_on(async {
+        let out = op.await;
+        clients.sign_out().await;
+        out
+    })
 }
 
 /// The merge request of the running GitLab CI pipeline and a client to comment on it, from

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use super::context::Tuning;
 use super::credentials::Access;
-use super::session::{Session, Sources, runtime};
+use super::session::{Session, Sources, run_to_end};
 use crate::ops::Outcome;
 
 /// Write manifest entries for live tokens no manifest declares (never overwrites a file).
@@ -49,12 +49,10 @@ pub fn run(args: Args, now: Option<&str>) -> anyhow::Result<Outcome> {
     }
     let ctx = session.run_context(now, Tuning::default(), Access::Read)?;
     let out = args.out.unwrap_or(args.sources.manifests);
-    let written = runtime()?.block_on(crate::ops::import::discover_and_write(
-        desired,
+    let written = run_to_end(
         &ctx.clients,
-        ctx.now,
-        &out,
-    ))?;
+        crate::ops::import::discover_and_write(desired, &ctx.clients, ctx.now, &out),
+    )??;
     match &written.path {
         Some(path) => println!(
             "Wrote {} entr{} to {}: list each token's consumers before merging.",

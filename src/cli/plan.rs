@@ -9,7 +9,7 @@ use super::context::comment_target;
 use super::credentials::Access;
 use super::env::process_env;
 use super::ledger::{explain_refusal, local_in_ci_warning};
-use super::session::{Session, Sources, TuningArgs, runtime};
+use super::session::{Session, Sources, TuningArgs, run_to_end};
 use crate::ops::Outcome;
 use crate::ops::plan::PlanOptions;
 use crate::plan::Selection;
@@ -116,7 +116,9 @@ pub fn run(args: Args, now: Option<&str>) -> anyhow::Result<Outcome> {
         },
     };
     let mut stdout = std::io::stdout().lock();
-    runtime()?
-        .block_on(crate::ops::plan::run(&options, desired, &ctx, &mut stdout))
-        .map_err(|err| explain_refusal(err.into(), ledger.sign_in.as_deref()))
+    run_to_end(
+        &ctx.clients,
+        crate::ops::plan::run(&options, desired, &ctx, &mut stdout),
+    )?
+    .map_err(|err| explain_refusal(err.into(), ledger.sign_in.as_deref()))
 }

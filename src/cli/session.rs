@@ -105,3 +105,12 @@ pub fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
         .enable_all()
         .build()
 }
+
+/// Runs a command's work to its end on a new runtime, then signs the run's clients out
+/// whatever the work returned ([`super::context::finish_run`]).
+pub fn run_to_end<T>(
+    clients: &crate::clients::Clients,
+    op: impl std::future::Future<Output = T>,
+) -> std::io::Result<T> {
+    Ok(super::context::finish_run(&runtime()?, clients, op))
+}

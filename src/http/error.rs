@@ -275,6 +275,17 @@ pub enum ApiError {
         /// The override variable that would also do.
         override_var: Option<String>,
     },
+    /// The run could not sign in to the instance: the client-credentials grant was refused
+    /// (or earlier failed), so no call of the run is sent with a credential.
+    #[error("{platform} instance `{instance}`: tokenops could not sign in: {reason}")]
+    SignIn {
+        /// Which platform.
+        platform: Platform,
+        /// The instance name.
+        instance: String,
+        /// What happened and what to do.
+        reason: String,
+    },
 }
 
 impl ApiError {
@@ -299,7 +310,8 @@ impl ApiError {
             ApiError::InsecureUrl { .. }
             | ApiError::InstanceUrl { .. }
             | ApiError::WrongCredential { .. }
-            | ApiError::MissingCredential { .. } => None,
+            | ApiError::MissingCredential { .. }
+            | ApiError::SignIn { .. } => None,
         }
     }
 

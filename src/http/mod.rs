@@ -13,6 +13,7 @@ pub mod pages;
 pub mod redact;
 mod request;
 pub mod retry;
+mod settings;
 
 use std::fmt;
 use std::sync::Arc;
@@ -32,91 +33,12 @@ pub use redact::Secrets;
 use request::Location;
 pub use request::{ApiRequest, ApiResponse};
 pub use retry::{Failure, RequestClass, RetryPolicy};
+pub use settings::{ClientSettings, DEFAULT_MAX_WAIT};
 
 pub use crate::platform::Platform;
 
 /// A request held this long by the budget makes the client say that the budget paces the run.
 const BUDGET_NOTICE: Duration = Duration::from_secs(5);
-
-/// The default of [`ClientSettings::max_wait`]: five minutes of waiting on the platform.
-pub const DEFAULT_MAX_WAIT: Duration = Duration::from_secs(300);
-
-/// Tunables of one client.
-#[derive(Debug, Clone)]
-pub struct ClientSettings {
-    /// Requests in flight at once.
-    pub concurrency: usize,
-    /// Requests allowed in any 60-second window.
-    pub requests_per_minute: u32,
-    /// Per-request timeout (connect to last byte).
-    pub timeout: Duration,
-    /// Retries after a failed attempt (5xx, timeout, connection), not counting 429 waits.
-    pub max_retries: usize,
-    /// First backoff delay.
-    pub backoff_base: Duration,
-    /// Longest backoff delay.
-    pub backoff_max: Duration,
-    /// How many 429 answers a request may wait out before giving up.
-    pub max_rate_limit_waits: usize,
-    /// The longest `Retry-After` honoured; a longer demand fails with `RateLimited`.
-    pub max_retry_after: Duration,
-    /// The most this client may spend in all waiting on the platform (429 pauses, its
-    /// exhausted rate-limit window, backoff after failures) beyond what its own request budget
-    /// imposes; a wait that would pass it fails with `WaitLimit` instead.
-    pub max_wait: Duration,
-}
-
-impl ClientSettings {
-    /// Defaults for GitLab: 16 requests in flight, and GitLab.com's 2,000 authenticated
-    /// requests per minute. The budget's sliding window never puts more than that into one of
-    /// GitLab's fixed minutes, and the `RateLimit-*` headers of its answers (which count other
-    /// clients of the same account too) hold requests before the platform would refuse them.
-    pub fn gitlab() -> Self {
-        ClientSettings {
-            concurrency: 16,
-            requests_per_minute: 2000,
-            ..Self::common()
-        }
-    }
-
-    /// Defaults for Zendesk: 97.5% of the common 400 requests per minute plan limit.
-    pub fn zendesk() -> Self {
-        ClientSettings {
-            requests_per_minute: 390,
-            ..Self::common()
-        }
-    }
-
-    /// The defaults for `platform`.
-    pub fn for_platform(platform: Platform) -> Self {
-        match platform {
-            Platform::GitLab => Self::gitlab(),
-            Platform::Zendesk => Self::zendesk(),
-        }
-    }
-
-    fn common() -> Self {
-        ClientSettings {
-            concurrency: 8,
-            requests_per_minute: 360,
-            timeout: Duration::from_secs(30),
-            max_retries: 4,
-            backoff_base: Duration::from_millis(500),
-            backoff_max: Duration::from_secs(30),
-            max_rate_limit_waits: 10,
-            max_retry_after: Duration::from_secs(300),
-            max_wait: DEFAULT_MAX_WAIT,
-        }
-    }
-
-    fn policy(&self) -> RetryPolicy {
-        RetryPolicy {
-            max_retries: self.max_retries,
-            base: self.backoff_base,
-            max: self.backoff_max,
-        }
-    }
-}
 
 /// The shared client for one platform instance. Cheap to clone; clones share the
 /// concurrency limit and the request budget, so build one per instance and clone it (two
@@ -286,6 +208,26 @@ impl ApiClient {
             *secrets = secrets.extended(auth.secrets());
         }
         *self.inner.auth.write().unwrap_or_else(|e| e.into_inner()) = header;
+    }
+
+    /// Adds `secret` to what is cleaned from every server text this client (and every clone)
+    /// reads, without sending it: a value the run holds but signs in with only indirectly
+    /// (a Zendesk OAuth client secret).
+    pub fn remember_secret(&self, secret: &secrecy::SecretString) {
+        use secrecy::ExposeSecret;
+        let mut secrets = self
+            .inner
+            .secrets
+            .write()
+            .unwrap_or_else(|e| e.into_inner());
+        *secrets = secrets.extended(vec![zeroize::Zeroizing::new(
+            secret.expose_secret().to_string(),
+        )]);
+    }
+
+    /// Seconds since the Unix epoch on the client's clock (the one its budget runs on).
+    pub fn unix_seconds(&self) -> i64 {
+        self.inner.clock.unix_seconds()
     }
 
     fn current_auth(&self) -> Option<(HeaderName, HeaderValue)> {

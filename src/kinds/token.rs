@@ -280,6 +280,12 @@ pub trait TokenDriver: Send + Sync {
     fn signs_in_to(&self) -> Option<(Platform, &str)> {
         None
     }
+    /// When this token is tokenops's own credential (`spec`) and a replacement went through
+    /// with its answer lost, so that the old value no longer signs in: what a person must do.
+    /// `None` for kinds whose lost answer the engine handles itself.
+    fn lost_own_credential(&self, _spec: &TokenSpec) -> Option<String> {
+        None
+    }
 }
 
 impl TokenSpec {

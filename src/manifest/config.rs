@@ -81,6 +81,13 @@ impl Config {
     }
 }
 
+impl ZendeskInstance {
+    /// Whether the instance signs in through the client-credentials grant.
+    pub fn client_credentials(&self) -> bool {
+        self.client_id_env.is_some() && self.client_secret_env.is_some()
+    }
+}
+
 /// A GitLab instance.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -103,11 +110,14 @@ pub struct GitlabInstance {
     pub read_token_env: Option<String>,
 }
 
-/// A Zendesk instance. Authenticate with `oauth_token_env`, or (legacy) with `email_env` and
-/// `api_token_env`.
+/// A Zendesk instance. Sign in with an OAuth client's identifier and secret
+/// (`client_id_env` and `client_secret_env`: each run mints its own short-lived access token
+/// with the client-credentials grant and revokes it at the end), with a static OAuth access
+/// token (`oauth_token_env`, which lapses under Zendesk's expiry policy), or (legacy, dead on
+/// 2027-04-30) with `email_env` and `api_token_env`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-#[schemars(extend("anyOf" = [{"required": ["oauth_token_env"]}, {"required": ["email_env", "api_token_env"]}]))]
+#[schemars(extend("anyOf" = [{"required": ["client_id_env", "client_secret_env"]}, {"required": ["oauth_token_env"]}, {"required": ["email_env", "api_token_env"]}]))]
 pub struct ZendeskInstance {
     /// The name manifests use (e.g. `global`).
     #[schemars(pattern(super::names::ID_PATTERN))]
@@ -118,7 +128,21 @@ pub struct ZendeskInstance {
     /// Base URL, e.g. `https://example.zendesk.com`.
     #[schemars(url)]
     pub url: String,
-    /// Environment variable holding an OAuth access token.
+    /// Environment variable holding the identifier (`client_id`) of the confidential OAuth
+    /// client tokenops signs in with through the client-credentials grant.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(pattern(super::names::ENV_PATTERN))]
+    pub client_id_env: Option<String>,
+    /// Environment variable holding that client's secret: the long-lived credential, declared
+    /// as a `zendesk_oauth_client_secret` with a `tokenops_credential` consumer so that
+    /// tokenops rotates it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(pattern(super::names::ENV_PATTERN))]
+    pub client_secret_env: Option<String>,
+    /// Environment variable holding a static OAuth access token. Under Zendesk's expiry
+    /// policy such a token lapses (within 48 hours for clients created after 2026-04-30, and
+    /// for every local client from 2027-04-01): prefer `client_id_env` and
+    /// `client_secret_env`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(pattern(super::names::ENV_PATTERN))]
     pub oauth_token_env: Option<String>,
@@ -126,7 +150,8 @@ pub struct ZendeskInstance {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(pattern(super::names::ENV_PATTERN))]
     pub email_env: Option<String>,
-    /// Environment variable holding a legacy API token.
+    /// Environment variable holding a legacy API token (Zendesk deactivates every API token
+    /// on 2027-04-30).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(pattern(super::names::ENV_PATTERN))]
     pub api_token_env: Option<String>,

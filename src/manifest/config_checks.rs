@@ -103,6 +103,7 @@ pub fn check_config(file: &Path, root: &Node, config: &Config, diags: &mut Diagn
     }
     for (i, z) in config.zendesk.iter().enumerate() {
         let legacy = (z.email_env.is_some(), z.api_token_env.is_some());
+        let client = (z.client_id_env.is_some(), z.client_secret_env.is_some());
         let node = root
             .get("zendesk")
             .and_then(|l| match &l.value {
@@ -110,7 +111,8 @@ pub fn check_config(file: &Path, root: &Node, config: &Config, diags: &mut Diagn
                 _ => None,
             })
             .unwrap_or(root);
-        if z.oauth_token_env.is_none() && legacy != (true, true) {
+        let field = |name: &str| node.get(name).unwrap_or(node);
+        if z.oauth_token_env.is_none() && legacy != (true, true) && client == (false, false) {
             diags.push(
                 at(
                     file,
@@ -118,7 +120,9 @@ pub fn check_config(file: &Path, root: &Node, config: &Config, diags: &mut Diagn
                     format!("Zendesk instance `{}` has no credential", z.name),
                 )
                 .hint(
-                    "add `oauth_token_env: VAR`, or both `email_env` and `api_token_env` (legacy)",
+                    "add `client_id_env: VAR` and `client_secret_env: VAR` (an OAuth client's \
+                     identifier and secret), or `oauth_token_env: VAR`, or both `email_env` and \
+                     `api_token_env` (legacy)",
                 ),
             );
         } else if legacy.0 != legacy.1 {
@@ -131,7 +135,52 @@ pub fn check_config(file: &Path, root: &Node, config: &Config, diags: &mut Diagn
                         z.name
                     ),
                 )
-                .hint("legacy API-token sign-in needs both; prefer `oauth_token_env`"),
+                .hint(
+                    "legacy API-token sign-in needs both; prefer `client_id_env` and \
+                     `client_secret_env`",
+                ),
+            );
+        }
+        if client.0 != client.1 {
+            let (set, unset) = if client.0 {
+                ("client_id_env", "client_secret_env")
+            } else {
+                ("client_secret_env", "client_id_env")
+            };
+            diags.push(
+                at(
+                    file,
+                    field(set),
+                    format!(
+                        "Zendesk instance `{}` sets `{set}` without `{unset}`",
+                        z.name
+                    ),
+                )
+                .hint(
+                    "the client-credentials grant needs both the client's identifier and its \
+                     secret",
+                ),
+            );
+        } else if client == (true, true) && (z.oauth_token_env.is_some() || legacy.1) {
+            let other = if z.oauth_token_env.is_some() {
+                "oauth_token_env"
+            } else {
+                "api_token_env"
+            };
+            diags.push(
+                at(
+                    file,
+                    field(other),
+                    format!(
+                        "Zendesk instance `{}` names two credentials: the OAuth client \
+                         (`client_id_env`, `client_secret_env`) and `{other}`",
+                        z.name
+                    ),
+                )
+                .hint(format!(
+                    "remove `{other}`{}: tokenops signs in with the client",
+                    if legacy.0 { " and `email_env`" } else { "" }
+                )),
             );
         }
     }

@@ -31,6 +31,8 @@ enum Role {
     },
     /// The sign-in email of a Zendesk instance (not a secret, but not a credential either).
     Email { instance: String },
+    /// The OAuth client identifier a Zendesk instance signs in with (not a secret either).
+    ClientId { instance: String },
     /// The escrow's age identity.
     Identity,
     /// The user name or password of the `http` ledger.
@@ -54,6 +56,10 @@ impl Role {
             Role::Email { instance } => {
                 format!("the sign-in email of zendesk instance `{}`", echo(instance))
             }
+            Role::ClientId { instance } => format!(
+                "the OAuth client identifier of zendesk instance `{}`",
+                echo(instance)
+            ),
             Role::Identity => "the escrow identity (`escrow.identity_env`)".to_string(),
             Role::State { what } => format!("the ledger's {what} (`state.{what}_env`)"),
             Role::StateToken => "the ledger's token (`state.token_env`)".to_string(),
@@ -119,6 +125,14 @@ pub fn check_env_names(file: &Path, root: &Node, config: &Config, diags: &mut Di
             instance: z.name.clone(),
         };
         for (field, var, role) in [
+            ("client_secret_env", &z.client_secret_env, credential()),
+            (
+                "client_id_env",
+                &z.client_id_env,
+                Role::ClientId {
+                    instance: z.name.clone(),
+                },
+            ),
             ("oauth_token_env", &z.oauth_token_env, credential()),
             ("api_token_env", &z.api_token_env, credential()),
             (

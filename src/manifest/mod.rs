@@ -6,6 +6,7 @@ mod checks;
 mod config;
 mod config_checks;
 mod config_env;
+mod config_warnings;
 pub(crate) mod consumer;
 mod duration;
 mod files;
@@ -15,6 +16,7 @@ mod rotation;
 pub mod scopes;
 mod token;
 pub mod tree;
+mod tree_error;
 
 use std::path::PathBuf;
 
@@ -168,6 +170,7 @@ impl TokenKind {
     }
 }
 
+pub use config_warnings::sign_in_warnings;
 pub use files::MAX_FILE_BYTES;
 
 /// Reads `tokenops.yaml` and every manifest, and checks them. On failure it returns every

@@ -1,5 +1,6 @@
 //! `tokenops validate`: reads the configuration and every manifest without touching the
-//! network and reports every problem with its file:line:column and a hint.
+//! network and reports every problem with its file:line:column and a hint, and, once
+//! everything is valid, the warnings about sign-ins a platform deadline ends.
 
 use std::collections::BTreeSet;
 use std::io::Write;
@@ -31,6 +32,9 @@ pub fn run(options: &Options, out: &mut dyn Write) -> std::io::Result<Outcome> {
                 files.len(),
                 options.load.config.display()
             )?;
+            for warning in manifest::sign_in_warnings(&options.load.config, &desired.config) {
+                writeln!(out, "{}", crate::diag::Warning(warning))?;
+            }
             Ok(Outcome::Success)
         }
         Err(diags) => {

@@ -17,6 +17,6 @@ impl ZendeskClient {
     /// `GET /api/v2/api_tokens` (one array; not paginated).
     pub async fn list_api_tokens(&self) -> Result<Vec<ApiToken>, ApiError> {
         let req = ApiRequest::get(v2("/api_tokens"), "API tokens");
-        Ok(self.api.json::<List>(req).await?.api_tokens)
+        Ok(self.ready().await?.json::<List>(req).await?.api_tokens)
     }
 }

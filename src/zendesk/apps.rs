@@ -28,7 +28,12 @@ impl ZendeskClient {
     /// `GET /api/v2/apps/installations` (one array; not paginated).
     pub async fn list_installations(&self) -> Result<Vec<Installation>, ApiError> {
         let req = ApiRequest::get(v2("/apps/installations"), "app installations");
-        Ok(self.api.json::<Installations>(req).await?.installations)
+        Ok(self
+            .ready()
+            .await?
+            .json::<Installations>(req)
+            .await?
+            .installations)
     }
 
     /// `GET /api/v2/apps/installations/{id}` (a bare object).
@@ -37,7 +42,7 @@ impl ZendeskClient {
             v2(format!("/apps/installations/{id}")),
             format!("app installation {id}"),
         );
-        self.api.json(req).await
+        self.ready().await?.json(req).await
     }
 
     /// `PUT /api/v2/apps/installations/{id}` with `{"settings": …}`. Send every non-secure
@@ -52,12 +57,12 @@ impl ZendeskClient {
             format!("app installation {id} settings"),
         )
         .json(&SettingsBody { settings });
-        self.api.json(req).await
+        self.ready().await?.json(req).await
     }
 
     /// `GET /api/v2/apps/owned`: the account's private apps with their parameters.
     pub async fn owned_apps(&self) -> Result<Vec<App>, ApiError> {
         let req = ApiRequest::get(v2("/apps/owned"), "owned apps");
-        Ok(self.api.json::<Apps>(req).await?.apps)
+        Ok(self.ready().await?.json::<Apps>(req).await?.apps)
     }
 }

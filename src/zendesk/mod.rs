@@ -6,6 +6,7 @@ pub mod api_tokens;
 pub mod apps;
 pub mod models;
 pub mod oauth;
+pub mod session;
 pub mod users;
 pub mod webhooks;
 
@@ -17,12 +18,15 @@ use crate::http::{
 
 pub use models::*;
 pub use oauth::Grant;
+pub use session::{ClientCredentials, RUN_TOKEN_SECONDS};
 pub use users::{ApiSettings, ZendeskUser};
 
-/// A client for one Zendesk account. Cheap to clone.
+/// A client for one Zendesk account. Cheap to clone; clones share the run's sign-in.
 #[derive(Debug, Clone)]
 pub struct ZendeskClient {
     api: ApiClient,
+    /// The client-credentials sign-in, when the instance uses one.
+    session: Option<Arc<session::Session>>,
 }
 
 impl ZendeskClient {
@@ -53,12 +57,50 @@ impl ZendeskClient {
             settings,
             clock,
         )?;
-        Ok(ZendeskClient { api })
+        Ok(ZendeskClient { api, session: None })
+    }
+
+    /// A client that signs in on its first call with `credentials` (the client-credentials
+    /// grant); `access.credential` is not sent.
+    pub fn with_client_credentials(
+        access: &InstanceAccess,
+        credentials: ClientCredentials,
+        settings: ClientSettings,
+    ) -> Result<Self, ApiError> {
+        Self::with_client_credentials_on(
+            access,
+            credentials,
+            settings,
+            Arc::new(SystemClock::new()),
+        )
+    }
+
+    /// Like [`ZendeskClient::with_client_credentials`], on an injected clock (budget, waits
+    /// and the renewal of the run's token).
+    pub fn with_client_credentials_on(
+        access: &InstanceAccess,
+        credentials: ClientCredentials,
+        settings: ClientSettings,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Self, ApiError> {
+        let api = ApiClient::with_clock(
+            Platform::Zendesk,
+            &access.name,
+            &access.url,
+            Auth::None,
+            settings,
+            clock,
+        )?;
+        api.remember_secret(&credentials.secret);
+        Ok(ZendeskClient {
+            api,
+            session: Some(Arc::new(session::Session::new(credentials))),
+        })
     }
 
     /// Wraps an existing `ApiClient`.
     pub fn from_api(api: ApiClient) -> Self {
-        ZendeskClient { api }
+        ZendeskClient { api, session: None }
     }
 
     /// The shared HTTP client.

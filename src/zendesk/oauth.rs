@@ -83,7 +83,7 @@ impl ZendeskClient {
     /// `GET /api/v2/oauth/clients`, every page.
     pub async fn list_oauth_clients(&self) -> Result<Vec<OAuthClient>, ApiError> {
         let req = ApiRequest::get(v2("/oauth/clients"), "OAuth clients");
-        self.api.zendesk_all(req, "clients").await
+        self.ready().await?.zendesk_all(req, "clients").await
     }
 
     /// `GET /api/v2/oauth/clients/{id}`.
@@ -92,7 +92,7 @@ impl ZendeskClient {
             v2(format!("/oauth/clients/{id}")),
             format!("OAuth client {id}"),
         );
-        Ok(self.api.json::<OneClient>(req).await?.client)
+        Ok(self.ready().await?.json::<OneClient>(req).await?.client)
     }
 
     /// `PUT /api/v2/oauth/clients/{id}/generate_secret`: a new secret, at once, the old one
@@ -103,7 +103,7 @@ impl ZendeskClient {
             format!("OAuth client {id} generate secret"),
         )
         .class(RequestClass::NonIdempotent);
-        Ok(self.api.json::<OneClient>(req).await?.client)
+        Ok(self.ready().await?.json::<OneClient>(req).await?.client)
     }
 
     /// `GET /api/v2/oauth/tokens` (`all=true` for every user's; optionally one client's),
@@ -118,7 +118,7 @@ impl ZendeskClient {
             req = req.query("all", true);
         }
         req = req.query_opt("client_id", client_id);
-        self.api.zendesk_all(req, "tokens").await
+        self.ready().await?.zendesk_all(req, "tokens").await
     }
 
     /// `GET /api/v2/oauth/tokens/{id}`.
@@ -127,13 +127,13 @@ impl ZendeskClient {
             v2(format!("/oauth/tokens/{id}")),
             format!("OAuth token {id}"),
         );
-        Ok(self.api.json::<OneToken>(req).await?.token)
+        Ok(self.ready().await?.json::<OneToken>(req).await?.token)
     }
 
     /// `GET /api/v2/oauth/tokens/current.json`: the token tokenops authenticates with.
     pub async fn current_oauth_token(&self) -> Result<OAuthToken, ApiError> {
         let req = ApiRequest::get(v2("/oauth/tokens/current.json"), "OAuth token current");
-        Ok(self.api.json::<OneToken>(req).await?.token)
+        Ok(self.ready().await?.json::<OneToken>(req).await?.token)
     }
 
     /// `GET /api/v2/oauth/tokens/current.json` authenticated with `token`: checks a value
@@ -147,7 +147,7 @@ impl ZendeskClient {
             "OAuth token current (introspecting a consumer's value)",
         )
         .auth(Auth::Bearer(token.clone()));
-        Ok(self.api.json::<OneToken>(req).await?.token)
+        Ok(self.ready().await?.json::<OneToken>(req).await?.token)
     }
 
     /// `POST /api/v2/oauth/tokens`: mints a token; its value is only in this answer
@@ -158,7 +158,7 @@ impl ZendeskClient {
             format!("OAuth token create for client {}", token.client_id),
         )
         .json(&TokenBody { token });
-        Ok(self.api.json::<OneToken>(req).await?.token)
+        Ok(self.ready().await?.json::<OneToken>(req).await?.token)
     }
 
     /// `DELETE /api/v2/oauth/tokens/{id}`.
@@ -167,7 +167,7 @@ impl ZendeskClient {
             v2(format!("/oauth/tokens/{id}")),
             format!("OAuth token {id} revoke"),
         );
-        self.api.send(req).await.map(drop)
+        self.ready().await?.send(req).await.map(drop)
     }
 
     /// `POST /oauth/tokens` (not under `/api/v2`): exchanges a grant for a token. The

@@ -84,7 +84,7 @@ impl ZendeskClient {
     /// signed-in user.
     pub async fn current_user(&self) -> Result<ZendeskUser, ApiError> {
         let req = ApiRequest::get(v2("/users/me.json"), "current user");
-        let user = self.api.json::<Me>(req).await?.user;
+        let user = self.ready().await?.json::<Me>(req).await?.user;
         if !user.is_authenticated() {
             return Err(ApiError::Unauthorized {
                 target: Box::new(self.api.target(&reqwest::Method::GET, "current user")),
@@ -111,12 +111,18 @@ impl ZendeskClient {
             email: email.to_string(),
             token: token.clone(),
         });
-        Ok(self.api.json::<Me>(req).await?.user)
+        Ok(self.ready().await?.json::<Me>(req).await?.user)
     }
 
     /// `GET /api/v2/account/settings`: the API section (is token access still on?).
     pub async fn api_settings(&self) -> Result<ApiSettings, ApiError> {
         let req = ApiRequest::get(v2("/account/settings.json"), "account settings");
-        Ok(self.api.json::<Settings>(req).await?.settings.api)
+        Ok(self
+            .ready()
+            .await?
+            .json::<Settings>(req)
+            .await?
+            .settings
+            .api)
     }
 }

@@ -41,7 +41,7 @@ impl ZendeskClient {
     ) -> Result<Vec<Webhook>, ApiError> {
         let req = ApiRequest::get(v2("/webhooks"), "webhooks")
             .query_opt("filter[name_contains]", name_contains);
-        self.api.zendesk_all(req, "webhooks").await
+        self.ready().await?.zendesk_all(req, "webhooks").await
     }
 
     /// `GET /api/v2/webhooks/{id}`.
@@ -50,7 +50,7 @@ impl ZendeskClient {
             v2(format!("/webhooks/{}", encode_segment(id))),
             format!("webhook {id}"),
         );
-        Ok(self.api.json::<One>(req).await?.webhook)
+        Ok(self.ready().await?.json::<One>(req).await?.webhook)
     }
 
     /// `POST /api/v2/webhooks`.
@@ -60,7 +60,7 @@ impl ZendeskClient {
             format!("webhook `{}` create", webhook.name),
         )
         .json(&Wrapped { webhook });
-        Ok(self.api.json::<One>(req).await?.webhook)
+        Ok(self.ready().await?.json::<One>(req).await?.webhook)
     }
 
     /// `PATCH /api/v2/webhooks/{id}` with only `authentication` (204): every other field is
@@ -75,7 +75,7 @@ impl ZendeskClient {
                 authentication: auth,
             },
         });
-        self.api.send(req).await.map(drop)
+        self.ready().await?.send(req).await.map(drop)
     }
 
     /// `DELETE /api/v2/webhooks/{id}`.
@@ -84,7 +84,7 @@ impl ZendeskClient {
             v2(format!("/webhooks/{}", encode_segment(id))),
             format!("webhook {id} delete"),
         );
-        self.api.send(req).await.map(drop)
+        self.ready().await?.send(req).await.map(drop)
     }
 
     /// `GET /api/v2/webhooks/{id}/signing_secret`: the secret Zendesk signs requests with.

@@ -290,3 +290,51 @@ proptest! {
         load_text(tmp.path(), &bytes.into_iter().collect::<String>());
     }
 }
+
+#[test]
+fn zendesk_sign_ins_a_deadline_ends_are_warned_about_with_what_to_use_instead() {
+    let tmp = tempfile::tempdir().unwrap();
+    write_file(
+        tmp.path(),
+        "tokenops.yaml",
+        "version: 1\nzendesk:\n  - name: global\n    url: https://example.zendesk.com\n    \
+         oauth_token_env: ZD_TOKEN\n  - name: legacy\n    url: https://legacy.zendesk.com\n    \
+         email_env: ZD_EMAIL\n    api_token_env: ZD_API_TOKEN\n  - name: signed\n    url: \
+         https://signed.zendesk.com\n    client_id_env: ZD_CLIENT_ID\n    client_secret_env: \
+         ZD_CLIENT_SECRET\n",
+    );
+    write_file(
+        tmp.path(),
+        "manifests/a.yaml",
+        "tokens:\n  - id: tokenops-zendesk\n    zendesk_oauth_client_secret: { zendesk: signed, \
+         client: tokenops }\n    consumers:\n      - tokenops_credential: { zendesk: signed }\n",
+    );
+    let output = plain_command(tmp.path()).arg("validate").output().unwrap();
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "warnings do not fail validate"
+    );
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert!(lines[0].starts_with("ok: 1 tokens"), "{stdout}");
+    assert!(
+        lines[1].starts_with("tokenops.yaml:5:22: warning: Zendesk instance `global` signs in with a static OAuth access token (ZD_TOKEN), which lapses"),
+        "{stdout}"
+    );
+    assert!(
+        lines[2].contains("`client_id_env` and `client_secret_env`"),
+        "{stdout}"
+    );
+    assert!(lines[2].contains("tokenops_credential"), "{stdout}");
+    assert!(
+        lines[3].starts_with("tokenops.yaml:9:20: warning: Zendesk instance `legacy` signs in with a legacy API token"),
+        "{stdout}"
+    );
+    assert!(lines[3].contains("2027-04-30"), "{stdout}");
+    assert!(
+        !stdout.contains("`signed`"),
+        "no warning for the client sign-in: {stdout}"
+    );
+    assert_eq!(lines.len(), 5, "{stdout}");
+}

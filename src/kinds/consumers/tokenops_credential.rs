@@ -2,7 +2,9 @@
 //! with. Writing it switches every client of the run to the new value at once (so no later
 //! call of the run uses the value the rotation just revoked); verifying it signs in with the
 //! new value. The token is rotated after every other token of the run, and the CI/CD
-//! variables that hold the credential for the next run are its other consumers.
+//! variables that hold the credential for the next run are its other consumers. On Zendesk
+//! the credential is the secret of the OAuth client the run signs in with: writing it
+//! changes what later sign-ins use, verifying it mints (and revokes) a token with it.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -124,11 +126,11 @@ impl ConsumerDriver for TokenopsCredential {
         clients: &Clients,
         value: &SecretString,
     ) -> Result<Option<Proof>, String> {
-        switch(self, clients, value)?;
+        switch(self, clients, value).await?;
         Ok(None)
     }
     async fn verify(&self, clients: &Clients, value: &SecretString) -> Result<Proof, String> {
-        switch(self, clients, value)?;
+        switch(self, clients, value).await?;
         match self.target() {
             Some((Platform::GitLab, name)) => {
                 let t = clients
@@ -145,10 +147,13 @@ impl ConsumerDriver for TokenopsCredential {
                 Ok(Proof::ReadBack)
             }
             Some((Platform::Zendesk, name)) => {
-                // The client secret is used by the grant at the start of the next run; this
-                // run's access token stays valid.
-                clients.zendesk_for(name)?;
-                Ok(Proof::Written)
+                // The run keeps its access token (still valid until revoked at the end);
+                // the proof is a grant with the new secret, whose token is revoked at once.
+                clients
+                    .zendesk_for(name)?
+                    .verify_client_secret(value)
+                    .await?;
+                Ok(Proof::ReadBack)
             }
             None => Err("a tokenops_credential names exactly one instance".to_string()),
         }
@@ -158,16 +163,22 @@ impl ConsumerDriver for TokenopsCredential {
     }
 }
 
-/// Signs every client of the run in to the instance with `value`.
-fn switch(c: &TokenopsCredential, clients: &Clients, value: &SecretString) -> Result<(), String> {
+/// Signs every client of the run in to the instance with `value`: at once for GitLab; for
+/// Zendesk, the client secret of later sign-ins (the run's access token stays valid until
+/// the run revokes it at its end).
+async fn switch(
+    c: &TokenopsCredential,
+    clients: &Clients,
+    value: &SecretString,
+) -> Result<(), String> {
     match c.target() {
         Some((Platform::GitLab, name)) => {
             clients.gitlab_for(name)?.switch_credential(value);
             Ok(())
         }
-        // A Zendesk run signs in with an access token minted from the client secret; the
-        // new secret takes effect at the next run's grant.
-        Some((Platform::Zendesk, name)) => clients.zendesk_for(name).map(drop),
+        Some((Platform::Zendesk, name)) => {
+            clients.zendesk_for(name)?.switch_client_secret(value).await
+        }
         None => Err("a tokenops_credential names exactly one instance".to_string()),
     }
 }

@@ -2,6 +2,11 @@
 //! makes a new one and kills the old one at once (like a GitLab rotate), so the value is
 //! escrowed before any other call, as for every kind. Zendesk gives secrets no expiry:
 //! tokenops ages them from its last replacement.
+//!
+//! The secret of the client tokenops itself signs in with (a `tokenops_credential`
+//! consumer) is generated with the run's access token, which stays valid; a generate whose
+//! answer was lost is never sent again: the next run finds that the old secret no longer
+//! signs in and says what a person must do.
 
 use std::collections::BTreeSet;
 
@@ -133,15 +138,52 @@ impl TokenDriver for ZendeskOauthClientSecret {
         &self,
         cx: &StageCx<'_>,
         _pending: &mut PendingRotation,
-        _fresh: bool,
+        fresh: bool,
         _notes: &mut Vec<String>,
     ) -> Result<Issued, Stop> {
         let zendesk = &self.zendesk;
         let client = &self.client;
         let zd = cx.clients.zendesk_for(zendesk).map_err(Stop::Failed)?;
+        let own = cx.spec.run_credential() == Some((Platform::Zendesk, zendesk.as_str()));
+        if own {
+            match zd.signs_in_as_client() {
+                Some(signed) if signed == *client => {}
+                Some(signed) => {
+                    return Err(Stop::Failed(format!(
+                        "Zendesk {zendesk}: tokenops signs in as OAuth client `{}` (the \
+                         variable `client_id_env` names), not `{client}`: declare the \
+                         tokenops_credential consumer on that client's secret",
+                        crate::text::echo(&signed)
+                    )));
+                }
+                None => {
+                    return Err(Stop::Failed(format!(
+                        "Zendesk {zendesk}: this run does not sign in with OAuth client \
+                         `{client}`: set `client_id_env` and `client_secret_env` for the \
+                         instance in tokenops.yaml (and unset any TOKENOPS_ZENDESK_*_TOKEN \
+                         override) so that its secret is tokenops's credential"
+                    )));
+                }
+            }
+            if !fresh {
+                // Resuming an intent: the generate may have gone through with its answer
+                // lost. The old secret still signing in proves it did not.
+                match zd.can_sign_in().await {
+                    Ok(true) => {}
+                    Ok(false) => return Err(Stop::Failed(lost_own_secret_words(cx.spec, self))),
+                    Err(e) => {
+                        return Err(Stop::Pending(format!(
+                            "tokenops could not learn whether the client secret still signs in \
+                             ({e}); the next apply asks again"
+                        )));
+                    }
+                }
+            }
+        }
         let c = live_client(zd, client).await.map_err(Stop::Failed)?;
         // Each call makes a new secret and kills the previous one; a lost answer leaves a
-        // secret nobody knows, so calling again is the only way forward.
+        // secret nobody knows, so calling again is the only way forward (for the run's own
+        // secret, only once the old one is known to still sign in).
         match zd.generate_oauth_client_secret(c.id).await {
             Ok(updated) => match updated.secret {
                 Some(secret) => Ok((c.id.to_string(), secret)),
@@ -150,6 +192,10 @@ impl TokenDriver for ZendeskOauthClientSecret {
                      the answer; the next apply generates another"
                 ))),
             },
+            Err(e @ ApiError::OutcomeUnknown { .. }) if own => Err(Stop::Pending(format!(
+                "{e}; the next apply first checks whether the old secret still signs in, and \
+                 generates another only if it does"
+            ))),
             Err(e @ ApiError::OutcomeUnknown { .. }) => Err(Stop::Pending(format!(
                 "{e}; the old secret may already be dead: the next apply generates another"
             ))),
@@ -173,4 +219,42 @@ impl TokenDriver for ZendeskOauthClientSecret {
     fn done_words(&self, _obtain: Obtain) -> &'static str {
         "new client secret generated; every consumer verified"
     }
+    fn signs_in_to(&self) -> Option<(Platform, &str)> {
+        Some((Platform::Zendesk, &self.zendesk))
+    }
+    fn lost_own_credential(&self, spec: &crate::manifest::TokenSpec) -> Option<String> {
+        Some(lost_own_secret_words(spec, self))
+    }
+}
+
+/// What a person does when the secret of the OAuth client tokenops signs in to Zendesk with
+/// was generated anew and the answer with it lost: nobody knows the new secret, and the old
+/// one no longer signs in.
+pub fn lost_own_secret_words(
+    spec: &crate::manifest::TokenSpec,
+    s: &ZendeskOauthClientSecret,
+) -> String {
+    let holders: Vec<String> = spec
+        .consumers
+        .iter()
+        .filter(|c| c.driver().run_credential().is_none())
+        .map(|c| c.driver().label())
+        .collect();
+    format!(
+        "token {id}: the secret tokenops signs in to Zendesk `{zendesk}` with no longer signs \
+         in: a new secret of OAuth client `{client}` was generated but the answer with it was \
+         lost, so nobody knows it. tokenops never generates one again blindly. A person must: \
+         1. in Zendesk Admin Center (Apps and integrations > APIs > OAuth clients > \
+         `{client}`), generate a new secret; 2. put it in {holders} and in the variable \
+         `client_secret_env` names for `{zendesk}`; 3. run `tokenops apply` again: tokenops \
+         keeps the new secret alive from then on",
+        id = spec.id,
+        zendesk = s.zendesk,
+        client = s.client,
+        holders = if holders.is_empty() {
+            "the CI/CD variable that holds it".to_string()
+        } else {
+            holders.join(", ")
+        },
+    )
 }

@@ -1,8 +1,9 @@
 //! tokenops's own credentials at the start of `apply`: when an unfinished rotation of a
 //! token declared with a `tokenops_credential` consumer already holds an escrowed value,
 //! the run signs in with that value before anything else (the old one was revoked by the
-//! rotation, whatever the environment still holds). The value is used only once GitLab
-//! says it signs in, and the lookup is not a rotate route, so a dead value is harmless.
+//! rotation, whatever the environment still holds). The value is used only once the
+//! platform says it signs in (GitLab's token lookup, a Zendesk grant with the escrowed
+//! client secret), neither of which rotates anything, so a dead value is harmless.
 
 use secrecy::SecretString;
 
@@ -23,7 +24,7 @@ pub async fn adopt_escrowed(
     let mut adopted = Vec::new();
     for declared in &desired.tokens {
         let spec = &declared.spec;
-        let Some((Platform::GitLab, instance)) = spec.run_credential() else {
+        let Some((platform, instance)) = spec.run_credential() else {
             continue;
         };
         let Some(pending) = ledger.token(&spec.id).and_then(|t| t.pending.as_ref()) else {
@@ -38,6 +39,20 @@ pub async fn adopt_escrowed(
         let Ok(value) = escrow.open(armored) else {
             continue;
         };
+        if platform == Platform::Zendesk {
+            // The escrowed client secret, once a grant with it works, is what the run
+            // signs in with from its first call on.
+            let Ok(client) = clients.zendesk_for(instance) else {
+                continue;
+            };
+            if client.verify_client_secret(&value).await.is_ok()
+                && client.switch_client_secret(&value).await.is_ok()
+            {
+                tracing::info!(token = %spec.id, "signing in with the escrowed client secret");
+                adopted.push(spec.id.clone());
+            }
+            continue;
+        }
         let Ok(client) = clients.gitlab_for(instance) else {
             continue;
         };
@@ -61,13 +76,19 @@ pub async fn lost_before_escrow(
 ) -> Option<String> {
     for declared in &desired.tokens {
         let spec = &declared.spec;
-        let Some((Platform::GitLab, instance)) = spec.run_credential() else {
+        let Some((platform, instance)) = spec.run_credential() else {
             continue;
         };
         let Some(pending) = ledger.token(&spec.id).and_then(|t| t.pending.as_ref()) else {
             continue;
         };
         if pending.step != Step::Intent {
+            continue;
+        }
+        if platform == Platform::Zendesk {
+            if let Some(words) = zendesk_lost(spec, instance, clients).await {
+                return Some(words);
+            }
             continue;
         }
         let Ok(client) = clients.gitlab_for(instance) else {
@@ -81,6 +102,20 @@ pub async fn lost_before_escrow(
         }
     }
     None
+}
+
+/// The words for a lost generate of tokenops's own Zendesk client secret: the secret the
+/// environment holds no longer signs in while a generate was about to be sent.
+async fn zendesk_lost(
+    spec: &crate::manifest::TokenSpec,
+    instance: &str,
+    clients: &Clients,
+) -> Option<String> {
+    let client = clients.zendesk_for(instance).ok()?;
+    match client.can_sign_in().await {
+        Ok(false) => spec.kind.driver().lost_own_credential(spec),
+        _ => None,
+    }
 }
 
 async fn signs_in(

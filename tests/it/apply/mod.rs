@@ -15,6 +15,7 @@ mod replace;
 mod signing;
 pub(crate) mod zendesk;
 mod zendesk_flaky;
+mod zendesk_own_credential;
 
 use crate::scenario::Scenario;
 

@@ -310,6 +310,8 @@ pub fn zendesk_instance(name: &str) -> ZendeskInstance {
         name: name.into(),
         display_name: None,
         url: format!("https://{name}.zendesk.com"),
+        client_id_env: None,
+        client_secret_env: None,
         oauth_token_env: Some(format!(
             "ZENDESK_{}_OAUTH_TOKEN",
             name.to_ascii_uppercase()

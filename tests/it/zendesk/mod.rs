@@ -5,4 +5,5 @@ mod ages;
 mod expiry;
 mod oauth_users;
 mod pagination;
+mod renewal;
 mod same_second;

@@ -1,0 +1,375 @@
+//! tokenops signs in to Zendesk with an OAuth client's identifier and secret and keeps that
+//! secret alive: each run mints its own short-lived access token with the client-credentials
+//! grant and revokes it at the end (a SIGKILLed run's token dies by the sandbox clock); the
+//! secret is declared as a `zendesk_oauth_client_secret` with a `tokenops_credential`
+//! consumer and the CI/CD variable that holds it, rotated after every other token. A crash at
+//! every step boundary converges from the escrow, and a generate whose answer was lost is
+//! never sent again.
+
+use reqwest::Method;
+use serde_json::json;
+use tokenops::cli::env::override_var;
+use tokenops::http::Platform;
+
+use crate::scenario::{Exit, Output, Scenario};
+
+/// The OAuth client tokenops signs in to Zendesk `global` with.
+const CLIENT: &str = "tokenops";
+/// The CI/CD variable that holds its secret for the next pipeline.
+const VAR: &str = "TOKENOPS_ZENDESK_SECRET";
+
+const MANIFEST: &str = "tokens:
+  - id: zd-global-oauth-escalations
+    zendesk_oauth_token:
+      zendesk: global
+      client: tokenops_escalations
+      scopes: [tickets:read, tickets:write]
+      grant: admin_api
+    rotation: { rotate_before: 7d }
+    consumers:
+      - gitlab_ci_variable: { gitlab: gitlab.com, project: support/ops/escalations, key: ZENDESK_GLOBAL_TOKEN, masked: true, protected: true }
+  - id: tokenops-zendesk
+    zendesk_oauth_client_secret: { zendesk: global, client: tokenops }
+    rotation: { lifetime: 90d, rotate_before: 14d }
+    consumers:
+      - tokenops_credential: { zendesk: global }
+      - gitlab_ci_variable: { gitlab: gitlab.com, project: support/ops/tokenops, key: TOKENOPS_ZENDESK_SECRET, masked: true, protected: true, raw: true }
+";
+
+/// Apply with the own secret replaced now (nothing ages it before tokenops first replaces it).
+const APPLY: [&str; 4] = ["apply", "--auto-approve", "--replace", "tokenops-zendesk"];
+
+/// Zendesk `global` signs in with client `tokenops` (created now, so Zendesk's expiry policy
+/// reaches it), whose secret the CI/CD variable holds as after the bootstrap.
+fn start() -> Scenario {
+    let sc = Scenario::demo()
+        .config(|c| {
+            let z = c
+                .zendesk
+                .iter_mut()
+                .find(|z| z.name == "global")
+                .expect("global");
+            z.oauth_token_env = None;
+            z.client_id_env = Some("ZD_CLIENT_ID".into());
+            z.client_secret_env = Some("ZD_CLIENT_SECRET".into());
+        })
+        .manifest("own.yaml", MANIFEST)
+        .escrow(true)
+        .start();
+    let created = sc.block_on(sc.zd(
+        "global",
+        Method::POST,
+        &sc.zd_admin("global"),
+        "/api/v2/oauth/clients",
+        Some(json!({"client": {"name": "tokenops", "identifier": CLIENT, "kind": "confidential"}})),
+    ));
+    assert_eq!(created.status, 201, "{:?}", created.body);
+    let secret = created.body["client"]["secret"]
+        .as_str()
+        .expect("the full secret at creation")
+        .to_string();
+    let var = sc.block_on(sc.gl(
+        Method::POST,
+        &sc.admin(),
+        "/projects/support%2Fops%2Ftokenops/variables",
+        Some(json!({"key": VAR, "value": secret, "masked": true, "protected": true, "raw": true})),
+    ));
+    assert_eq!(var.status, 201, "{:?}", var.body);
+    sc
+}
+
+/// What the CI/CD variable holds now.
+fn secret_var(sc: &Scenario) -> String {
+    sc.with_gitlab(|g| {
+        g.variables
+            .iter()
+            .find(|v| v.key == VAR)
+            .expect(VAR)
+            .value
+            .reveal()
+            .to_string()
+    })
+}
+
+/// The client's id and current secret in the sandbox.
+fn client(sc: &Scenario) -> (u64, String) {
+    sc.with_zendesk("global", |z| {
+        let c = z
+            .clients
+            .values()
+            .find(|c| c.identifier == CLIENT)
+            .expect("client tokenops");
+        (c.id, c.secret.reveal().to_string())
+    })
+}
+
+/// `tokenops ARGS…` signed in to Zendesk `global` as a pipeline job would be: the client's
+/// identifier and the secret the CI/CD variable holds, no token override.
+fn pipeline(sc: &Scenario, args: &[&str], secret: &str, exit: impl Into<Exit>) -> Output {
+    sc.cmd(args)
+        .env_remove(&override_var(Platform::Zendesk, "global", "TOKEN"))
+        .env("ZD_CLIENT_ID", CLIENT)
+        .env("ZD_CLIENT_SECRET", secret)
+        .expect(exit)
+}
+
+/// The tokens minted for client `tokenops`: (usable now, expires_at set).
+fn run_tokens(sc: &Scenario) -> Vec<(bool, Option<jiff::Timestamp>)> {
+    let (id, _) = client(sc);
+    let now = sc.now();
+    sc.with_zendesk("global", |z| {
+        z.oauth_tokens
+            .values()
+            .filter(|t| t.client_id == id)
+            .map(|t| (t.usable(now), t.expires_at))
+            .collect()
+    })
+}
+
+/// A client-credentials grant with `secret` works now.
+fn signs_in(sc: &Scenario, secret: &str) -> bool {
+    let url = format!("{}/oauth/tokens", sc.sandbox.zendesk_url("global"));
+    let answer = sc.block_on(sc.send(sc.http.post(url).json(&json!({
+        "grant_type": "client_credentials", "client_id": CLIENT, "client_secret": secret,
+        "scope": "read", "expires_in": 600
+    }))));
+    answer.status == 200
+}
+
+/// The CI/CD variable holds the client's current secret, which signs in; the secret was
+/// generated exactly `generated` times; no run token outlives its run.
+fn assert_converged(sc: &Scenario, label: &str, generated: u64) {
+    let (_, current) = client(sc);
+    assert_eq!(secret_var(sc), current, "{label}: {VAR} lags behind");
+    let stats = sc.requests();
+    assert_eq!(
+        stats.count("PUT /api/v2/oauth/clients/:id/generate_secret"),
+        generated,
+        "{label}: the secret was generated {generated} time(s)"
+    );
+    assert!(
+        run_tokens(sc).iter().all(|(usable, _)| !usable),
+        "{label}: a run token is still alive"
+    );
+    assert!(signs_in(sc, &current), "{label}: the held secret signs in");
+}
+
+#[test]
+fn a_client_credentials_run_mints_its_own_short_lived_token_and_revokes_it_at_the_end() {
+    let sc = start();
+    let (_, secret) = client(&sc);
+    sc.sandbox.clear_requests();
+    let out = pipeline(&sc, &["plan", "--detailed-exitcode"], &secret, 2);
+    assert!(out.stdout.contains("tokenops-zendesk"), "{}", out.stdout);
+    let stats = sc.requests();
+    let zendesk: Vec<_> = stats
+        .entries
+        .iter()
+        .filter(|e| e.instance == "zendesk/global")
+        .collect();
+    assert_eq!(
+        zendesk[0].route, "POST /oauth/tokens",
+        "the grant comes first"
+    );
+    assert_eq!(zendesk[0].status, 200);
+    let last = zendesk.last().expect("requests");
+    assert_eq!(
+        (last.route.as_str(), last.status),
+        ("DELETE /api/v2/oauth/tokens/:id", 204),
+        "the run's token is revoked last"
+    );
+    assert_eq!(stats.count("POST /oauth/tokens"), 1, "one grant per run");
+    assert!(
+        zendesk.iter().all(|e| e.status != 401),
+        "every call signed in: {zendesk:#?}"
+    );
+    let tokens = run_tokens(&sc);
+    assert_eq!(tokens.len(), 1, "{tokens:?}");
+    let (usable, expires) = tokens[0];
+    assert!(!usable, "revoked at the end");
+    let life = expires.expect("the run asks for a lifetime") - sc.now();
+    assert!(
+        life.as_secs() <= 3_600 && life.as_secs() > 3_000,
+        "about an hour: {life:?}"
+    );
+    // On an error too: a plan that fails still revokes the token it minted.
+    sc.sandbox.clear_requests();
+    let out = pipeline(
+        &sc,
+        &["plan", "--out", "no/such/directory/plan.json"],
+        &secret,
+        1,
+    );
+    assert!(out.stderr.contains("plan.json"), "{}", out.stderr);
+    let stats = sc.requests();
+    assert_eq!(stats.count("POST /oauth/tokens"), 1);
+    assert_eq!(stats.count("DELETE /api/v2/oauth/tokens/:id"), 1);
+    assert!(run_tokens(&sc).iter().all(|(usable, _)| !usable));
+}
+
+#[test]
+fn a_wrong_client_secret_is_refused_and_the_run_names_the_variable() {
+    let sc = start();
+    let out = pipeline(&sc, &["plan"], "not-the-secret-of-this-client", 1);
+    let text = out.both();
+    assert!(text.contains("tokenops could not sign in"), "{text}");
+    assert!(
+        text.contains("ZD_CLIENT_SECRET holds the client's current secret"),
+        "{text}"
+    );
+    assert!(text.contains("401 invalid_client"), "{text}");
+    assert!(
+        !text.contains("not-the-secret"),
+        "the secret is never printed"
+    );
+    let stats = sc.requests();
+    assert_eq!(
+        stats
+            .by_route_status
+            .get(&("POST /oauth/tokens".to_string(), 401)),
+        Some(&1),
+        "refused once, never retried"
+    );
+    assert!(run_tokens(&sc).is_empty());
+}
+
+#[test]
+fn a_sigkilled_runs_token_expires_by_the_sandbox_clock() {
+    let sc = start();
+    let (_, secret) = client(&sc);
+    sc.cmd(&["apply", "--auto-approve"])
+        .env_remove(&override_var(Platform::Zendesk, "global", "TOKEN"))
+        .env("ZD_CLIENT_ID", CLIENT)
+        .env("ZD_CLIENT_SECRET", &secret)
+        .env(
+            "TOKENOPS_TEST_CRASH_AT",
+            "zd-global-oauth-escalations:staged",
+        )
+        .expect(Exit::Killed);
+    let left = run_tokens(&sc);
+    assert_eq!(left.len(), 1, "{left:?}");
+    assert!(left[0].0, "the killed run could not revoke its token");
+    sc.sandbox
+        .clock()
+        .advance(jiff::SignedDuration::from_secs(3_601));
+    assert!(
+        run_tokens(&sc).iter().all(|(usable, _)| !usable),
+        "it expired by itself"
+    );
+    // The next run converges with the same secret.
+    pipeline(&sc, &["apply", "--auto-approve"], &secret, 0);
+    assert_converged(&sc, "after the kill", 0);
+}
+
+#[test]
+fn own_client_secret_rotates_last_and_the_run_keeps_its_token_until_the_end() {
+    let sc = start();
+    let (_, old) = client(&sc);
+    sc.sandbox.clear_requests();
+    let out = pipeline(&sc, &[APPLY[0], APPLY[1], APPLY[2], APPLY[3]], &old, 0);
+    assert!(out.stdout.contains("tokenops-zendesk"), "{}", out.stdout);
+    let stats = sc.requests();
+    assert_converged(&sc, "first run", 1);
+    assert_ne!(secret_var(&sc), old, "rotated");
+    assert!(!signs_in(&sc, &old), "the old secret is dead");
+
+    let generate = stats
+        .entries
+        .iter()
+        .position(|e| e.route == "PUT /api/v2/oauth/clients/:id/generate_secret")
+        .expect("generated");
+    let other = stats
+        .entries
+        .iter()
+        .position(|e| e.route == "POST /api/v2/oauth/tokens")
+        .expect("the escalations token was minted");
+    assert!(other < generate, "the own credential goes last");
+    let after = &stats.entries[generate + 1..];
+    let refused: Vec<_> = after.iter().filter(|e| e.status == 401).collect();
+    assert!(
+        refused.is_empty(),
+        "the run's token kept working: {refused:#?}"
+    );
+    assert!(
+        after.iter().any(|e| e.route == "POST /oauth/tokens"),
+        "verification minted with the new secret"
+    );
+    assert_eq!(
+        after.last().map(|e| (e.route.as_str(), e.status)),
+        Some(("DELETE /api/v2/oauth/tokens/:id", 204)),
+        "the run's own token is revoked at the very end"
+    );
+    pipeline(&sc, &["plan", "--detailed-exitcode"], &secret_var(&sc), 0);
+}
+
+#[test]
+fn own_client_secret_crash_at_every_step_boundary_converges_from_the_escrow() {
+    for step in ["intent", "staged", "written", "distributed", "verified"] {
+        let label = format!("tokenops-zendesk:{step}");
+        let sc = start();
+        sc.cmd(&APPLY)
+            .env_remove(&override_var(Platform::Zendesk, "global", "TOKEN"))
+            .env("ZD_CLIENT_ID", CLIENT)
+            .env("ZD_CLIENT_SECRET", secret_var(&sc))
+            .env("TOKENOPS_TEST_CRASH_AT", &label)
+            .expect(Exit::Killed);
+        // The killed run's token dies by itself before the next pipeline.
+        sc.sandbox
+            .clock()
+            .advance(jiff::SignedDuration::from_secs(3_601));
+        let out = pipeline(&sc, &["apply", "--auto-approve"], &secret_var(&sc), 0);
+        assert!(out.success(), "{label}: {}\n{}", out.stdout, out.stderr);
+        assert_converged(&sc, &label, 1);
+        assert!(!sc.ledger().contains("\"pending\""), "{label}");
+        pipeline(&sc, &["plan", "--detailed-exitcode"], &secret_var(&sc), 0);
+    }
+}
+
+#[test]
+fn lost_client_secret_generate_is_never_resent_and_says_what_a_person_must_do() {
+    let sc = start();
+    let (_, old) = client(&sc);
+    sc.cmd(&APPLY)
+        .env_remove(&override_var(Platform::Zendesk, "global", "TOKEN"))
+        .env("ZD_CLIENT_ID", CLIENT)
+        .env("ZD_CLIENT_SECRET", &old)
+        .env("TOKENOPS_TEST_CRASH_AT", "tokenops-zendesk:obtained")
+        .expect(Exit::Killed);
+    assert_eq!(
+        secret_var(&sc),
+        old,
+        "the variable still holds the dead secret"
+    );
+    let out = pipeline(&sc, &["apply", "--auto-approve"], &old, 1);
+    let text = out.both();
+    assert!(text.contains("A person must"), "{text}");
+    assert!(text.contains(VAR), "{text}");
+    assert!(text.contains("client_secret_env"), "{text}");
+    assert_eq!(
+        sc.requests()
+            .count("PUT /api/v2/oauth/clients/:id/generate_secret"),
+        1,
+        "never generated again"
+    );
+    // Once a person generated a secret and put it in the variable, apply converges.
+    let (id, _) = client(&sc);
+    let fresh = sc.block_on(sc.zd(
+        "global",
+        Method::PUT,
+        &sc.zd_admin("global"),
+        &format!("/api/v2/oauth/clients/{id}/generate_secret"),
+        None,
+    ));
+    let fresh = fresh.body["client"]["secret"]
+        .as_str()
+        .expect("secret")
+        .to_string();
+    sc.with_gitlab(|g| {
+        let v = g.variables.iter_mut().find(|v| v.key == VAR).expect(VAR);
+        v.value = tokenops::sandbox::state::Value::from_request(&fresh);
+    });
+    pipeline(&sc, &["apply", "--auto-approve"], &fresh, 0);
+    let (_, current) = client(&sc);
+    assert_eq!(secret_var(&sc), current);
+    assert!(signs_in(&sc, &current));
+}
