@@ -20,6 +20,9 @@ pub struct Clients {
     /// What `command` consumers run with: the environment the edge passes on and the
     /// directory relative programs are found in.
     pub commands: CommandEnv,
+    /// Which variable each instance's credential came from, for the expiry watch
+    /// ([`crate::watch`]); empty when the edge resolved none.
+    pub credentials: Vec<crate::watch::RunCredential>,
 }
 
 /// A lookup of one environment variable.

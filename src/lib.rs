@@ -53,6 +53,7 @@ pub mod progress;
 pub mod sandbox;
 pub mod text;
 pub mod time;
+pub mod watch;
 pub mod yaml;
 pub mod zendesk;
 

@@ -4,7 +4,10 @@
 
 use anyhow::Context as _;
 
-use super::credentials::{Access, CredentialError, TEMPLATE_FILE, gitlab_access, zendesk_sign_in};
+use super::credentials::{
+    Access, CredentialError, TEMPLATE_FILE, gitlab_access, gitlab_source, zendesk_sign_in,
+    zendesk_source,
+};
 use super::env::{Lookup, resolve_now};
 use crate::clients::{Clients, RunContext};
 use crate::gitlab::GitLabClient;
@@ -52,6 +55,9 @@ pub fn run_context(
     };
     for instance in &config.gitlab {
         let resolved = gitlab_access(instance, access, lookup)?;
+        clients
+            .credentials
+            .push(gitlab_source(instance, access, &resolved, lookup));
         let mut settings = ClientSettings::gitlab();
         tuning.apply(&mut settings);
         let client = GitLabClient::new(&resolved, settings)
@@ -60,6 +66,11 @@ pub fn run_context(
     }
     for instance in &config.zendesk {
         let (resolved, grant) = zendesk_sign_in(instance, access, lookup)?;
+        let mut source = zendesk_source(instance, access, &resolved, lookup);
+        // A client-credentials run mints its own short-lived token and revokes it at the
+        // end; the client secret it lasts on has no expiry to watch.
+        source.no_record |= grant.is_some();
+        clients.credentials.push(source);
         let mut settings = ClientSettings::zendesk();
         tuning.apply(&mut settings);
         let client = match grant {
@@ -115,17 +126,33 @@ pub fn comment_target(
         .trim_end_matches('/')
         .trim_end_matches("/api/v4")
         .to_string();
-    let token = match lookup("TOKENOPS_NOTE_TOKEN").filter(|v| !v.is_empty()) {
-        Some(token) => secrecy::SecretString::from(token),
-        None => match credential_at(config, &base, Access::Write, lookup) {
-            Ok(Some(token)) => token,
-            Ok(None) => anyhow::bail!(
+    let (token, credential) = match lookup("TOKENOPS_NOTE_TOKEN").filter(|v| !v.is_empty()) {
+        Some(token) => (
+            secrecy::SecretString::from(token),
+            crate::watch::RunCredential {
+                platform: Platform::GitLab,
+                instance: instance_at(config, &base, lookup)
+                    .map(|g| g.name.clone())
+                    .unwrap_or_else(|| base.clone()),
+                env_var: "TOKENOPS_NOTE_TOKEN".to_string(),
+                own: false,
+                no_record: false,
+            },
+        ),
+        None => match instance_at(config, &base, lookup)
+            .map(|g| (g, gitlab_access(g, Access::Write, lookup)))
+        {
+            Some((g, Ok(found))) => {
+                let credential = gitlab_source(g, Access::Write, &found, lookup);
+                (found.credential, credential)
+            }
+            None => anyhow::bail!(
                 "--comment: TOKENOPS_NOTE_TOKEN is not set and no GitLab instance in \
                  tokenops.yaml is at {base}; set TOKENOPS_NOTE_TOKEN to a token that may \
                  comment on the merge request (a project access token, Reporter, `api`; not \
                  protected, so that merge-request pipelines can read it)"
             ),
-            Err(err) => anyhow::bail!(
+            Some((_, Err(err))) => anyhow::bail!(
                 "--comment: TOKENOPS_NOTE_TOKEN is not set, and the instance's own credential \
                  is not available either ({err}). The plan job of {TEMPLATE_FILE} reads \
                  TOKENOPS_NOTE_TOKEN: add it under Settings > CI/CD > Variables, not \
@@ -142,6 +169,7 @@ pub fn comment_target(
     let client = GitLabClient::new(&access, ClientSettings::gitlab())?;
     Ok(crate::ops::plan::CommentTarget {
         client,
+        credential: Some(credential),
         merge_request: crate::ops::comment::MergeRequestRef {
             project,
             iid,
@@ -158,14 +186,22 @@ pub fn credential_at(
     access: Access,
     lookup: Lookup<'_>,
 ) -> Result<Option<secrecy::SecretString>, CredentialError> {
-    let found = config.gitlab.iter().find(|g| {
+    let Some(instance) = instance_at(config, base, lookup) else {
+        return Ok(None);
+    };
+    Ok(Some(gitlab_access(instance, access, lookup)?.credential))
+}
+
+/// The declared GitLab instance whose (possibly overridden) URL is `base`.
+fn instance_at<'c>(
+    config: &'c Config,
+    base: &str,
+    lookup: Lookup<'_>,
+) -> Option<&'c crate::manifest::GitlabInstance> {
+    config.gitlab.iter().find(|g| {
         let url = lookup(&super::env::override_var(Platform::GitLab, &g.name, "URL"))
             .filter(|u| !u.trim().is_empty())
             .unwrap_or_else(|| g.url.clone());
         url.trim_end_matches('/') == base.trim_end_matches('/')
-    });
-    let Some(instance) = found else {
-        return Ok(None);
-    };
-    Ok(Some(gitlab_access(instance, access, lookup)?.credential))
+    })
 }

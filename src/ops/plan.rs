@@ -40,6 +40,8 @@ pub struct PlanOptions {
 pub struct CommentTarget {
     /// A client for the GitLab that runs the pipeline.
     pub client: crate::gitlab::GitLabClient,
+    /// Which variable its credential came from, for the expiry watch.
+    pub credential: Option<crate::watch::RunCredential>,
     /// The merge request.
     pub merge_request: MergeRequestRef,
 }
@@ -138,6 +140,31 @@ pub async fn make_plan(
     )?)
 }
 
+/// The credentials the run signs in with (and the note's, with `--comment`) that expire
+/// within `check.within` and that no manifest keeps alive: one request per credential.
+pub async fn watch_credentials(
+    plan: &Plan,
+    desired: &Desired,
+    ctx: &RunContext,
+    comment: Option<&CommentTarget>,
+) -> Vec<crate::watch::UnwatchedCredential> {
+    let note = comment.and_then(|c| c.credential.as_ref().map(|cred| (cred, &c.client)));
+    let facts = crate::discover::credentials::inspect(&ctx.clients, note).await;
+    let live_ids = plan
+        .tokens
+        .iter()
+        .filter_map(|t| Some((t.id.clone(), t.platform_id.clone()?)))
+        .collect();
+    let within = desired.config.check.within.as_secs() / 86_400;
+    crate::watch::unwatched(
+        &facts,
+        desired,
+        &live_ids,
+        ctx.now,
+        i64::try_from(within).unwrap_or(i64::MAX),
+    )
+}
+
 /// Runs `tokenops plan`.
 pub async fn run(
     options: &PlanOptions,
@@ -146,7 +173,8 @@ pub async fn run(
     stdout: &mut dyn Write,
 ) -> Result<Outcome, PlanError> {
     let ledger = options.ledger.read().await?;
-    let plan = make_plan(desired, &ledger, ctx, &options.selection).await?;
+    let mut plan = make_plan(desired, &ledger, ctx, &options.selection).await?;
+    plan.credentials = watch_credentials(&plan, desired, ctx, options.comment.as_ref()).await;
     let rendered = render::render(&plan, options.format, options.color);
     stdout
         .write_all(rendered.as_bytes())

@@ -110,6 +110,7 @@ fn assemble(
         summary,
         tokens,
         undeclared,
+        credentials: Vec::new(),
     }
 }
 

@@ -42,6 +42,10 @@ pub struct Plan {
     pub tokens: Vec<TokenPlan>,
     /// Active tokens in the discovery scopes that no manifest declares.
     pub undeclared: Vec<Undeclared>,
+    /// Credentials the run signs in with that expire within the check window and that no
+    /// manifest keeps alive: warnings, not pending changes.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub credentials: Vec<crate::watch::UnwatchedCredential>,
 }
 
 /// Counts of statuses and actions.

@@ -133,6 +133,14 @@ pub fn text(plan: &Plan, color: bool) -> String {
     if let Some(line) = selection_line(plan) {
         let _ = writeln!(out, "{line}");
     }
+    for cred in &plan.credentials {
+        let _ = writeln!(
+            out,
+            "{} {}",
+            paint.paint("33", "warning:"),
+            foreign(&cred.words())
+        );
+    }
     for token in &plan.tokens {
         let (mark, code) = sigil(token);
         out.push('\n');
@@ -344,6 +352,13 @@ pub fn markdown(plan: &Plan, limit: usize) -> String {
     let _ = writeln!(out, "{}\n", summary_line(&plan.summary));
     if let Some(line) = selection_line(plan) {
         let _ = writeln!(out, "**{}**\n", md_cell(&line));
+    }
+    for cred in &plan.credentials {
+        let _ = writeln!(
+            out,
+            "> **Warning**: {}\n",
+            md_cell(&hide_credentials(&cred.words()))
+        );
     }
     let s = &plan.summary;
     let _ = writeln!(

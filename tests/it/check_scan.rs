@@ -117,6 +117,9 @@ fn entries_as(sc: &Scenario, token: Option<&str>) -> Vec<(String, String, String
     list
 }
 
+/// The route the expiry watch asks about the run's GitLab credential on.
+const CREDENTIAL_SELF: &str = "GET /api/v4/personal_access_tokens/self";
+
 fn entries(sc: &Scenario) -> Vec<(String, String, String, String)> {
     entries_as(sc, None)
 }
@@ -148,8 +151,10 @@ fn an_administrator_reads_project_tokens_instance_wide_and_places_owners_by_the_
     // one owner those pages do not name.
     assert_eq!(stats.count("GET /api/v4/users"), 1);
     assert_eq!(stats.count("GET /api/v4/users/:id"), 1);
-    // Who am I, the group's projects and subgroups, the token list, the bot users, ops-bot.
-    assert_eq!(stats.total, 6, "{:?}", stats.by_route);
+    // Who am I, the group's projects and subgroups, the token list, the bot users, ops-bot,
+    // and the expiry of the credential the run signs in with.
+    assert_eq!(stats.count(CREDENTIAL_SELF), 1);
+    assert_eq!(stats.total, 7, "{:?}", stats.by_route);
     assert_eq!(found, twelve_three());
 }
 
@@ -165,7 +170,8 @@ fn the_listed_users_personal_tokens_come_from_the_same_instance_wide_list() {
     // The user name lookup and the bot users; no list of ops-bot's own.
     assert_eq!(stats.count("GET /api/v4/users"), 2);
     assert_eq!(stats.count("GET /api/v4/personal_access_tokens"), 1);
-    assert_eq!(stats.total, 6, "{:?}", stats.by_route);
+    // And the expiry of the credential the run signs in with.
+    assert_eq!(stats.total, 7, "{:?}", stats.by_route);
     let mut expected = twelve_three();
     expected.push(entry("gitlab_personal_access_token", "user ops-bot", "cli"));
     expected.sort();
@@ -222,8 +228,10 @@ fn a_group_owner_lists_each_project_with_filters_and_finds_the_same_tokens() {
     assert_eq!(stats.count("GET /api/v4/projects/:id/access_tokens"), 12);
     assert_eq!(stats.count("GET /api/v4/groups/:id/access_tokens"), 2);
     assert_eq!(stats.count("GET /api/v4/projects/:id/triggers"), 0);
-    // Who am I, projects, subgroups, and one list per project and group.
-    assert_eq!(stats.total, 3 + 14, "{:?}", stats.by_route);
+    // Who am I, projects, subgroups, one list per project and group, and the expiry of the
+    // credential the run signs in with.
+    assert_eq!(stats.count(CREDENTIAL_SELF), 1);
+    assert_eq!(stats.total, 3 + 14 + 1, "{:?}", stats.by_route);
     assert_eq!(found, twelve_three());
 }
 

@@ -6,6 +6,7 @@ mod check_engine;
 mod check_sandbox;
 mod check_scan;
 mod ci_file;
+mod credential_watch;
 mod demo;
 mod exit_codes;
 mod hostile;

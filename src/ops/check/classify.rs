@@ -211,13 +211,6 @@ pub fn classify(
             entries.push(entry);
         }
     }
-    // Urgent first, soonest first; a declared token with no live record at all leads.
-    let order = |e: &Entry| {
-        let days = e
-            .days_left
-            .unwrap_or(if e.within_window { i64::MIN } else { i64::MAX });
-        (!e.within_window, days, e.key.clone())
-    };
     entries.sort_by_key(order);
     entries.dedup_by(|a, b| a.key == b.key);
     Report {
@@ -225,6 +218,53 @@ pub fn classify(
         within_days,
         entries,
     }
+}
+
+/// Adds an entry for each credential the run signs in with that expires within the window
+/// and that no manifest keeps alive; a token discovery already listed gets the words added
+/// to its entry instead of a second entry.
+pub fn add_credentials(report: &mut Report, unwatched: &[crate::watch::UnwatchedCredential]) {
+    for cred in unwatched {
+        let found = report.entries.iter_mut().find(|e| {
+            e.platform == cred.instance && e.platform_id.as_deref() == Some(&cred.platform_id)
+        });
+        if let Some(entry) = found {
+            entry.why = format!("{}; {}", cred.words(), entry.why);
+            entry.suggestion = Suggestion::Declare;
+            entry.within_window = true;
+            continue;
+        }
+        let (kind, owner) = match cred.platform.as_str() {
+            "zendesk" => ("zendesk_oauth_token", format!("Zendesk {}", cred.instance)),
+            _ => ("gitlab_personal_access_token", cred.instance.clone()),
+        };
+        report.entries.push(Entry {
+            key: key(&["credential", &cred.platform, &cred.instance, &cred.env_var]),
+            kind: kind.to_string(),
+            platform: cred.instance.clone(),
+            owner,
+            name: cred.name.clone(),
+            platform_id: Some(cred.platform_id.clone()),
+            declared_by: None,
+            consumers: vec![format!("tokenops itself ({})", cred.env_var)],
+            expires_at: Some(cred.expires_at),
+            days_left: Some(cred.days_left),
+            deactivated: false,
+            last_used_at: None,
+            suggestion: Suggestion::Declare,
+            why: cred.words(),
+            within_window: true,
+        });
+    }
+    report.entries.sort_by_key(order);
+}
+
+/// Urgent first, soonest first; a declared token with no live record at all leads.
+fn order(e: &Entry) -> (bool, i64, String) {
+    let days = e
+        .days_left
+        .unwrap_or(if e.within_window { i64::MIN } else { i64::MAX });
+    (!e.within_window, days, e.key.clone())
 }
 
 fn undeclared(found: &DiscoveredToken, now: Timestamp, within_days: i64) -> Option<Entry> {

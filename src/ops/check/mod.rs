@@ -11,8 +11,8 @@ use std::io::Write;
 use jiff::Timestamp;
 
 pub use classify::{
-    Declaration, Entry, Report, Suggestion, UNUSED_DAYS, ZENDESK_API_TOKEN_NO_NEW, classify, key,
-    kind_words,
+    Declaration, Entry, Report, Suggestion, UNUSED_DAYS, ZENDESK_API_TOKEN_NO_NEW, add_credentials,
+    classify, key, kind_words,
 };
 pub use issue::IssueOutcome;
 
@@ -144,7 +144,16 @@ pub async fn run(
         None
     };
     let inventory = gather(desired, clients, now, options.within_days).await?;
-    let report = classify(desired, &inventory, now, options.within_days);
+    let mut report = classify(desired, &inventory, now, options.within_days);
+    let facts = crate::discover::credentials::inspect(clients, None).await;
+    let unwatched = crate::watch::unwatched(
+        &facts,
+        desired,
+        &crate::watch::live_ids(&inventory),
+        now,
+        options.within_days,
+    );
+    add_credentials(&mut report, &unwatched);
     let rendered = match options.format {
         Format::Text => report::text(&report),
         Format::Markdown => report::markdown(&report),
