@@ -15,6 +15,7 @@ pub mod credentials;
 pub mod demo;
 pub mod env;
 pub mod import;
+pub mod init;
 pub mod ledger;
 pub mod plan;
 pub mod progress;
@@ -79,6 +80,9 @@ pub enum Command {
     Check(check::Args),
     /// Write manifest entries for live tokens no manifest declares yet (never overwrites).
     Import(import::Args),
+    /// Write a starting tokenops.yaml, an age key pair (the identity printed once) and the
+    /// manifest that keeps tokenops's own credentials alive (never overwrites).
+    Init(init::Args),
     /// Run plan, apply, plan, apply --replace, plan and check against the built-in sandbox (no
     /// credentials).
     Demo(demo::Args),
@@ -139,6 +143,7 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Man(args) => completions::man(args),
         Command::Check(args) => check::run(args, now),
         Command::Import(args) => import::run(args, now),
+        Command::Init(args) => init::run(args),
         Command::Unlock(args) => unlock::run(args),
     }
 }

@@ -20,5 +20,6 @@ pub mod check;
 pub mod comment;
 pub mod demo;
 pub mod import;
+pub mod init;
 pub mod plan;
 pub mod unlock;

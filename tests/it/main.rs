@@ -12,6 +12,7 @@ mod exit_codes;
 mod hostile;
 mod http;
 mod import_sandbox;
+mod init;
 mod ledger;
 mod manifest;
 mod operator_text;

@@ -2,7 +2,9 @@
 //! (seeded or minted), a secret it holds (values tokenops generated and wrote to consumers,
 //! values a test planted), or the scenario's escrow identity; nor anything shaped like a
 //! GitLab token (`glpat-…`, `glptt-…`), which catches values of a sandbox the test cannot
-//! see (the one `tokenops demo` runs in-process).
+//! see (the one `tokenops demo` runs in-process), nor an age identity (`AGE-SECRET-KEY-1…`)
+//! outside the one place `tokenops init` prints its new one on purpose
+//! ([`Scenario::printed_once`]).
 
 use secrecy::ExposeSecret;
 
@@ -55,6 +57,13 @@ impl Scenario {
             }
         });
         values.push(self.identity.expose_secret().to_string());
+        values.extend(
+            self.printed_on_purpose
+                .lock()
+                .expect("printed secrets")
+                .iter()
+                .cloned(),
+        );
         // Basic-auth user names (`someone@example.com/token`) are not secret.
         values.retain(|v| v.len() >= MIN_SECRET_LEN && !v.contains('@'));
         values.sort();
@@ -70,6 +79,27 @@ impl Scenario {
             .lock()
             .expect("checked texts")
             .push((what.to_string(), text.to_string()));
+    }
+
+    /// Checks the stdout of `tokenops init`, which prints its new age identity on purpose:
+    /// exactly one identity, exactly once, and nothing else secret. From then on the identity
+    /// is a secret like the sandbox's: a leak in any other output or file. Returns stdout
+    /// with the identity replaced, for what is checked again at the end.
+    pub fn printed_once(&self, what: &str, stdout: &str) -> String {
+        let found: Vec<&str> = age_identities(stdout).collect();
+        assert_eq!(
+            found.len(),
+            1,
+            "{what}: prints its age identity exactly once"
+        );
+        let identity = found[0].to_string();
+        let rest = stdout.replace(&identity, "[the identity printed once]");
+        self.printed_on_purpose
+            .lock()
+            .expect("printed secrets")
+            .push(identity);
+        self.assert_no_secret_in(what, &rest);
+        rest
     }
 
     /// Scans every text checked so far against the secrets known now.
@@ -94,6 +124,16 @@ fn scan(secrets: &[String], what: &str, text: &str) {
         );
     }
     assert_no_token_shape(what, text);
+    assert!(
+        age_identities(text).next().is_none(),
+        "{what} holds something shaped like an age identity"
+    );
+}
+
+/// Words shaped like an age identity (`AGE-SECRET-KEY-1` and its Bech32 body).
+fn age_identities(text: &str) -> impl Iterator<Item = &str> {
+    text.split(|c: char| !(c.is_ascii_alphanumeric() || c == '-'))
+        .filter(|w| w.starts_with("AGE-SECRET-KEY-1") && w.len() > 40)
 }
 
 /// Panics if `text` holds a word shaped like a GitLab token value: a `glpat-` or `glptt-`

@@ -3,7 +3,9 @@
 //! directory with a `tokenops.yaml` written from the typed config and the manifests, and the
 //! `tokenops` binary wired to every sandbox instance through the same overrides. Every run
 //! goes through [`Run::expect`], which checks the exit code and scans stdout, stderr and the
-//! files the test reads for every secret the sandbox issued or holds.
+//! files the test reads for every secret the sandbox issued or holds. The one secret tokenops
+//! prints on purpose, the age identity `tokenops init` shows once on stdout, is expected
+//! there exactly once and is a leak anywhere else, then and later (files included).
 //!
 //! ```ignore
 //! use crate::scenario::{Exit, Scenario};
@@ -93,6 +95,9 @@ pub struct Scenario {
     /// Every text checked for leaks, checked again against the final state when the
     /// scenario ends (a value may reach the sandbox only after an output showed it).
     checked: std::sync::Mutex<Vec<(String, String)>>,
+    /// Secrets tokenops printed on purpose (the identity of `tokenops init`): leaks in every
+    /// other output and file.
+    printed_on_purpose: std::sync::Mutex<Vec<String>>,
 }
 
 impl Scenario {
@@ -283,6 +288,7 @@ impl ScenarioBuilder {
             identity,
             recipient,
             checked: std::sync::Mutex::default(),
+            printed_on_purpose: std::sync::Mutex::default(),
         };
         scenario.write_config();
         scenario
