@@ -161,6 +161,7 @@ async fn run_against(
             ..sandbox_clients(&desired.config, sandbox).map_err(step_err("connect"))?
         },
     };
+    own_credential_due(sandbox, options.now);
     let ledger = LedgerSource::Local(dir.join(".tokenops/state.json"));
     let plan_options = PlanOptions {
         ledger: ledger.clone(),
@@ -313,6 +314,31 @@ fn heading(stdout: &mut dyn Write, step: &str, title: &str) -> std::io::Result<(
     writeln!(stdout, "\n==> {step} {title}\n")
 }
 
+/// Days left on the credential the demo signs in to gitlab.com with: inside its
+/// `rotate_before`, so that the demo's apply rotates tokenops's own credential (last, through
+/// self-rotate) and says the run switched to the new value.
+const OWN_CREDENTIAL_DAYS_LEFT: i64 = 10;
+
+/// Makes the sandbox's admin token, which the demo signs in with and the example declares as
+/// `tokenops-rotate-token`, expire within its `rotate_before`, as one created by hand a year
+/// ago would.
+fn own_credential_due(sandbox: &SandboxHandle, now: Timestamp) {
+    let expires = crate::time::add_days(crate::time::utc_date(now), OWN_CREDENTIAL_DAYS_LEFT);
+    sandbox.with_state(|w| {
+        for gl in w.gitlab.values_mut() {
+            let Some(admin) = gl.admin_token.clone() else {
+                continue;
+            };
+            let Some(id) = gl.token_by_value(admin.reveal()).map(|t| t.id) else {
+                continue;
+            };
+            if let Some(t) = gl.tokens.get_mut(&id) {
+                t.expires_at = Some(expires);
+            }
+        }
+    });
+}
+
 /// The example configuration with its escrow recipient replaced.
 fn with_recipient(config: &str, recipient: &str) -> String {
     config
@@ -342,6 +368,14 @@ fn sandbox_clients(
         let client =
             GitLabClient::new(&access, ClientSettings::gitlab()).map_err(|e| e.to_string())?;
         clients.gitlab.insert(instance.name.clone(), client);
+        // The admin credential stands in for the instance's own (`token_env`).
+        clients.credentials.push(crate::watch::RunCredential {
+            platform: crate::Platform::GitLab,
+            instance: instance.name.clone(),
+            env_var: instance.token_env.clone(),
+            own: true,
+            no_record: false,
+        });
     }
     for instance in &config.zendesk {
         let access = InstanceAccess {
@@ -353,6 +387,17 @@ fn sandbox_clients(
         let client =
             ZendeskClient::new(&access, ClientSettings::zendesk()).map_err(|e| e.to_string())?;
         clients.zendesk.insert(instance.name.clone(), client);
+        clients.credentials.push(crate::watch::RunCredential {
+            platform: crate::Platform::Zendesk,
+            instance: instance.name.clone(),
+            env_var: instance
+                .oauth_token_env
+                .clone()
+                .or_else(|| instance.api_token_env.clone())
+                .unwrap_or_default(),
+            own: true,
+            no_record: false,
+        });
     }
     Ok(clients)
 }

@@ -43,6 +43,19 @@ fn demo_runs_the_whole_job_and_converges() {
         plans[1].contains(" legacy"),
         "the first plan shows legacy tokens"
     );
+    // tokenops's own credential is due: the demo's apply rotates it last and says that the
+    // run switched to the new value.
+    let apply = plans[2];
+    let own = apply
+        .lines()
+        .position(|l| l.starts_with("done     tokenops-rotate-token:"))
+        .unwrap_or_else(|| panic!("the apply rotates tokenops's own credential:\n{apply}"));
+    assert!(
+        apply.lines().nth(own + 1).is_some_and(|l| l.contains(
+            "tokenops's own credential for GitLab `gitlab.com`: the run switched to the new value"
+        )),
+        "{apply}"
+    );
     let second = plans[3];
     assert!(
         !second.contains(" due\n") && !second.contains(" expired\n"),
@@ -51,7 +64,7 @@ fn demo_runs_the_whole_job_and_converges() {
     // The plan after apply says how many consumers nobody can prove, and replacing those tokens settles
     // every one tokenops can replace: only the legacy tokens' three stay.
     assert!(
-        second.contains("; 11 consumers unverifiable (not counted as changes"),
+        second.contains("; 10 consumers unverifiable (not counted as changes"),
         "{second}"
     );
     let replaced = plans[5];

@@ -353,14 +353,22 @@ pub async fn run(
 
     // 3. tokenops's own credentials, last and one at a time.
     for id in &own_pending {
-        report.results.push(resume_one(&run_ctx, desired, id).await);
+        let mut result = resume_one(&run_ctx, desired, id).await;
+        if result.outcome == TokenOutcome::Done {
+            let spec = desired.tokens.iter().find(|t| &t.spec.id == id);
+            result
+                .notes
+                .extend(spec.and_then(|t| own::switched_note(&t.spec)));
+        }
+        report.results.push(result);
     }
     for (token, spec) in own_jobs {
         let mut result = execute(&run_ctx, token, spec).await;
-        if plan.selection.replaces(&token.id)
-            && let Some(r) = result.as_mut().filter(|r| r.outcome == TokenOutcome::Done)
-        {
-            r.notes.push(old_value_fate(token));
+        if let Some(r) = result.as_mut().filter(|r| r.outcome == TokenOutcome::Done) {
+            if plan.selection.replaces(&token.id) {
+                r.notes.push(old_value_fate(token));
+            }
+            r.notes.extend(spec.and_then(own::switched_note));
         }
         report.results.extend(result);
     }

@@ -118,6 +118,36 @@ async fn zendesk_lost(
     }
 }
 
+/// The summary's note for a finished rotation of tokenops's own credential `spec`: what the
+/// run switched to, and where the next run finds the new value.
+pub fn switched_note(spec: &crate::manifest::TokenSpec) -> Option<String> {
+    let (platform, instance) = spec.run_credential()?;
+    let holders: Vec<String> = spec
+        .consumers
+        .iter()
+        .filter(|c| c.driver().run_credential().is_none())
+        .map(|c| c.driver().label())
+        .collect();
+    let next = if holders.is_empty() {
+        "no consumer holds it for the next run: declare the CI/CD variable it is read from"
+            .to_string()
+    } else {
+        format!("the next run reads it from {}", holders.join(", "))
+    };
+    Some(match platform {
+        Platform::GitLab => format!(
+            "tokenops's own credential for GitLab `{instance}`: the run switched to the new \
+             value as soon as it was escrowed and signed in with it from then on; the old value \
+             is revoked; {next}"
+        ),
+        Platform::Zendesk => format!(
+            "tokenops's own credential for Zendesk `{instance}`: the run's access token keeps \
+             working, and every later sign-in (a renewal within this run, and the next run) \
+             uses the new secret; {next}"
+        ),
+    })
+}
+
 async fn signs_in(
     client: &crate::gitlab::GitLabClient,
     value: &SecretString,

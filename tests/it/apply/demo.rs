@@ -1,6 +1,7 @@
 //! `tokenops demo` converges the whole default scenario, Zendesk included: apply skips
 //! nothing (Zendesk webhooks and app settings are written, the due Zendesk OAuth token is
-//! minted and its old one revoked), and the second plan has nothing left but the legacy
+//! minted and its old one revoked, tokenops's own GitLab credential is rotated last), and the
+//! second plan has nothing left but the legacy
 //! Zendesk API tokens, which need a person.
 
 #[test]
@@ -16,7 +17,7 @@ fn the_demo_converges_with_zendesk() {
         .find(|l| l.starts_with("Summary: "))
         .unwrap_or_default();
     assert!(
-        summary.starts_with("Summary: 6 done;"),
+        summary.starts_with("Summary: 7 done;"),
         "nothing skipped, manual or blocked:\n{apply}"
     );
     for id in [
@@ -24,6 +25,7 @@ fn the_demo_converges_with_zendesk() {
         "ops-group-triage",
         "zd-global-gitlab-sync",
         "zd-global-oauth-escalations",
+        "tokenops-rotate-token",
     ] {
         assert!(
             apply
