@@ -28,6 +28,9 @@ pub struct RunCredential {
     pub instance: String,
     /// The environment variable that held it.
     pub env_var: String,
+    /// The CI/CD variable the pipeline template sets it from, when the template does
+    /// (`GITLAB_READ_TOKEN` from `TOKENOPS_READ_TOKEN`).
+    pub ci_variable: Option<String>,
     /// It is the instance's own credential (`token_env`, `oauth_token_env` or their
     /// `TOKENOPS_*_TOKEN` override), the one a `tokenops_credential` consumer keeps alive;
     /// false for a read credential or the merge-request note's token.
@@ -69,6 +72,9 @@ pub struct UnwatchedCredential {
     pub instance: String,
     /// The environment variable that holds it.
     pub env_var: String,
+    /// The CI/CD variable the pipeline template sets it from, when the template does.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ci_variable: Option<String>,
     /// The platform's id of its record.
     pub platform_id: String,
     /// Its name on the platform.
@@ -82,12 +88,21 @@ pub struct UnwatchedCredential {
 }
 
 impl UnwatchedCredential {
+    /// The variable in words: `GITLAB_READ_TOKEN (from the CI/CD variable
+    /// TOKENOPS_READ_TOKEN)`.
+    pub fn variable(&self) -> String {
+        match &self.ci_variable {
+            Some(ci) => format!("{} (from the CI/CD variable {ci})", self.env_var),
+            None => self.env_var.clone(),
+        }
+    }
+
     /// One sentence for a plan warning or a check entry.
     pub fn words(&self) -> String {
         format!(
             "{env} (the credential tokenops signs in to {platform} `{instance}` with, token {id}) \
              expires on {date}, in {days}, and no manifest keeps it alive: {fix}",
-            env = self.env_var,
+            env = self.variable(),
             platform = if self.platform == "zendesk" {
                 "Zendesk"
             } else {
@@ -143,6 +158,7 @@ pub fn unwatched(
             platform: cred.platform.key().to_string(),
             instance: cred.instance.clone(),
             env_var: cred.env_var.clone(),
+            ci_variable: cred.ci_variable.clone(),
             platform_id: record.platform_id.clone(),
             name: record.name.clone(),
             expires_at: record.expires_at.unwrap_or_else(|| utc_date(at)),
@@ -172,26 +188,25 @@ fn declared(
 /// The manifest entry that keeps the credential alive, in words.
 fn fix(cred: &RunCredential) -> String {
     let instance = &cred.instance;
+    let holder = match &cred.ci_variable {
+        Some(ci) => format!("the CI/CD variable {ci}"),
+        None => format!("the CI/CD variable that holds {}", cred.env_var),
+    };
     match (cred.platform, cred.own) {
         (Platform::GitLab, true) => format!(
             "declare the token (`tokenops import` writes its entry) and give it the consumers \
-             `tokenops_credential: {{ gitlab: {instance} }}` and the CI/CD variable that holds \
-             {env}, so that apply rotates it and the next run signs in with the new value (see \
-             {README_SECTION})",
-            env = cred.env_var
+             `tokenops_credential: {{ gitlab: {instance} }}` and {holder}, so that apply rotates it and the next run signs in with the new value \
+             (see {README_SECTION})"
         ),
         (Platform::GitLab, false) => format!(
-            "declare the token (`tokenops import` writes its entry) with the CI/CD variable \
-             that holds {env} as its consumer, so that apply rotates it and writes the new \
-             value there (see {README_SECTION})",
-            env = cred.env_var
+            "declare the token (`tokenops import` writes its entry) with {holder} as its \
+             consumer, so that apply rotates it and writes the new \
+             value there (see {README_SECTION})"
         ),
         (Platform::Zendesk, _) => format!(
-            "declare it as a zendesk_oauth_token with the CI/CD variable that holds {env} as \
-             its consumer, or sign in with a declared OAuth client (`tokenops_credential: {{ \
-             zendesk: {instance} }}` on its zendesk_oauth_client_secret), so that apply \
-             renews it (see {README_SECTION})",
-            env = cred.env_var
+            "declare it as a zendesk_oauth_token with {holder} as its consumer, or sign in with a declared OAuth client (`tokenops_credential: \
+             {{ zendesk: {instance} }}` on its zendesk_oauth_client_secret), so that apply \
+             renews it (see {README_SECTION})"
         ),
     }
 }

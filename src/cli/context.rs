@@ -135,6 +135,7 @@ pub fn comment_target(
                     .map(|g| g.name.clone())
                     .unwrap_or_else(|| base.clone()),
                 env_var: "TOKENOPS_NOTE_TOKEN".to_string(),
+                ci_variable: None,
                 own: false,
                 no_record: false,
             },

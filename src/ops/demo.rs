@@ -373,6 +373,7 @@ fn sandbox_clients(
             platform: crate::Platform::GitLab,
             instance: instance.name.clone(),
             env_var: instance.token_env.clone(),
+            ci_variable: None,
             own: true,
             no_record: false,
         });
@@ -395,6 +396,7 @@ fn sandbox_clients(
                 .clone()
                 .or_else(|| instance.api_token_env.clone())
                 .unwrap_or_default(),
+            ci_variable: None,
             own: true,
             no_record: false,
         });

@@ -477,6 +477,7 @@ pub fn gitlab_source(
     crate::watch::RunCredential {
         platform: Platform::GitLab,
         instance: name.clone(),
+        ci_variable: template_source(&env_var),
         env_var,
         own,
         no_record: job_token,
@@ -512,10 +513,19 @@ pub fn zendesk_source(
     crate::watch::RunCredential {
         platform: Platform::Zendesk,
         instance: name.clone(),
+        ci_variable: template_source(&env_var),
         env_var,
         own,
         no_record: found.email.is_some(),
     }
+}
+
+/// The CI/CD variable the template's jobs set `env_var` from, when they do.
+fn template_source(env_var: &str) -> Option<String> {
+    TEMPLATE_VARIABLES
+        .iter()
+        .find(|t| t.env == env_var)
+        .map(|t| t.from.to_string())
 }
 
 /// The first of `names` whose variable holds `value`, and whether it is the instance's own

@@ -246,7 +246,7 @@ pub fn add_credentials(report: &mut Report, unwatched: &[crate::watch::Unwatched
             name: cred.name.clone(),
             platform_id: Some(cred.platform_id.clone()),
             declared_by: None,
-            consumers: vec![format!("tokenops itself ({})", cred.env_var)],
+            consumers: vec![format!("tokenops itself ({})", cred.variable())],
             expires_at: Some(cred.expires_at),
             days_left: Some(cred.days_left),
             deactivated: false,

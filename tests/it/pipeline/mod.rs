@@ -6,6 +6,7 @@
 //! image. Every output and artifact is checked for values the sandbox issued. Set
 //! `TOKENOPS_TEST_SHOW_JOBS=1` to print each job's log.
 
+mod credential_watch;
 mod merge_to_apply;
 mod refusals;
 mod source_build;
@@ -141,6 +142,15 @@ impl Project {
         project.set_plain("TOKENOPS_VAULT_STANDIN", ".vault");
         project.point_at_sandbox();
         project
+    }
+
+    /// The value of the project's CI/CD variable `name`.
+    pub fn variable(&self, name: &str) -> String {
+        self.variables
+            .iter()
+            .find(|v| v.name == name)
+            .map(|v| v.value.expose_secret().to_string())
+            .unwrap_or_else(|| panic!("no CI/CD variable {name}"))
     }
 
     /// Adds a CI/CD variable.
