@@ -4,10 +4,8 @@
 
 use anyhow::Context as _;
 
-use super::credentials::{
-    Access, CredentialError, TEMPLATE_FILE, gitlab_access, gitlab_source, zendesk_sign_in,
-    zendesk_source,
-};
+use super::credential_source::{gitlab_source, zendesk_source};
+use super::credentials::{Access, CredentialError, TEMPLATE_FILE, gitlab_access, zendesk_sign_in};
 use super::env::{Lookup, resolve_now};
 use crate::clients::{Clients, RunContext};
 use crate::gitlab::GitLabClient;

@@ -10,18 +10,19 @@ use crate::ops::init::{GitlabSetup, InitOptions, ZendeskSetup, gitlab_name, init
 /// Write a starting tokenops.yaml, an age key pair and the manifest that keeps tokenops's own
 /// credentials alive (never overwrites a file).
 #[derive(Debug, clap::Args)]
-#[command(
-    after_help = "Examples:\n  tokenops init --gitlab https://gitlab.com --gitlab-user tokenops-bot \
---project support/ops/tokenops\n  tokenops init --gitlab https://gitlab.example.com --gitlab-user tokenops \
---project ops/tokenops --zendesk global=https://example.zendesk.com\n  tokenops init    (on a \
-terminal: asks)\n\n\
-Writes tokenops.yaml and manifests/tokenops.yaml, prints the age identity once (store it as \
-the masked, protected CI/CD variable TOKENOPS_ESCROW_IDENTITY; only its public recipient is \
-written) and the CI/CD variables to create.\n\n\
-Exit codes: 0 written, 1 error (including a file that already exists: nothing is written)."
-)]
+#[command(after_help = "Examples:\n  \
+tokenops init --gitlab https://gitlab.com \\\n      \
+--gitlab-user tokenops-bot --project support/ops/tokenops\n  \
+tokenops init --gitlab https://gitlab.example.com \\\n      \
+--gitlab-user tokenops --project ops/tokenops \\\n      \
+--zendesk global=https://example.zendesk.com\n  \
+tokenops init              # on a terminal: asks\n\n\
+Writes tokenops.yaml, manifests/tokenops.yaml and schemas/, prints the age identity once \
+(store it as the masked, protected CI/CD variable TOKENOPS_ESCROW_IDENTITY; only its public \
+recipient is written) and the CI/CD variables to create.\n\n\
+Exit codes: 0 written, 1 error (including a file that already exists: nothing is written).")]
 pub struct Args {
-    /// The directory to write tokenops.yaml and manifests/ in.
+    /// The directory to write tokenops.yaml, manifests/ and schemas/ in.
     #[arg(long, value_name = "DIR", default_value = ".")]
     pub dir: PathBuf,
     /// The GitLab instance tokenops's pipelines run on: `URL` or `NAME=URL` (the name
@@ -39,10 +40,12 @@ pub struct Args {
     /// A Zendesk instance, `NAME=URL`; repeat for more.
     #[arg(long, value_name = "NAME=URL", requires = "gitlab")]
     pub zendesk: Vec<String>,
-    /// The Zendesk OAuth client of tokenops's own Zendesk tokens (`read write`).
+    /// The Zendesk OAuth client of the token apply signs in to Zendesk with (`read write`,
+    /// made and renewed by hand).
     #[arg(long, value_name = "CLIENT", default_value = "tokenops")]
     pub zendesk_client: String,
-    /// The Zendesk OAuth client of its read-only Zendesk tokens (`read`).
+    /// The Zendesk OAuth client of the read-only Zendesk tokens plan and check sign in with
+    /// (`read`, kept alive by apply).
     #[arg(long, value_name = "CLIENT", default_value = "tokenops_read")]
     pub zendesk_read_client: String,
 }

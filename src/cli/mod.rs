@@ -11,6 +11,7 @@ pub mod apply;
 pub mod check;
 pub mod completions;
 pub mod context;
+pub mod credential_source;
 pub mod credentials;
 pub mod demo;
 pub mod env;

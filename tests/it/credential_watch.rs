@@ -171,7 +171,8 @@ mod sources {
 
     use std::collections::HashMap;
 
-    use tokenops::cli::credentials::{Access, gitlab_access, gitlab_source};
+    use tokenops::cli::credential_source::gitlab_source;
+    use tokenops::cli::credentials::{Access, gitlab_access};
     use tokenops::manifest::GitlabInstance;
 
     fn gitlab() -> GitlabInstance {
