@@ -111,6 +111,9 @@ async fn fetch_one(key: &ListKey, clients: &Clients) -> Result<Listing, FetchErr
         ListKey::GitlabTriggers { gitlab: g, project } => {
             Listing::Triggers(gitlab(g)?.list_triggers(project).await?)
         }
+        ListKey::GitlabDeployTokens { gitlab: g, owner } => {
+            Listing::DeployTokens(gitlab(g)?.list_deploy_tokens(&owner_of(owner)).await?)
+        }
         ListKey::GitlabVariables { gitlab: g, owner } => {
             Listing::Variables(gitlab(g)?.list_variables(&owner_of(owner)).await?)
         }

@@ -1,6 +1,6 @@
 //! The discovery scopes of `check.discover`: every active token of the listed users, of the
-//! projects and subgroups under the listed groups (their pipeline triggers too where the
-//! instance lets those expire), and of the listed Zendesk instances, marked with the manifest
+//! projects and subgroups under the listed groups (their deploy tokens, and their pipeline
+//! triggers too where the instance lets those expire), and of the listed Zendesk instances, marked with the manifest
 //! token that declares it (if any). Lists already fetched for declared tokens are reused,
 //! never fetched twice; for `check`, an administrator's project, group and personal tokens are
 //! read whichever way costs fewer requests ([`super::bots`]).
@@ -17,6 +17,7 @@ use super::{Clients, Failure};
 use crate::gitlab::{GitLabClient, TokenFilter, TokenState};
 use crate::inventory::{DiscoveredToken, LiveRecord};
 use crate::kinds::gitlab::record_of;
+use crate::kinds::tokens::gitlab_deploy_token::record_of as deploy_record;
 use crate::manifest::{Desired, GitlabOwner};
 
 /// Which token kinds a scan covers, and how narrowly.
@@ -30,6 +31,8 @@ pub struct ScanKinds {
     pub expires_before: Option<Date>,
     /// Zendesk OAuth tokens of the listed Zendesk instances.
     pub zendesk_oauth: bool,
+    /// Deploy tokens of every project and group in scope (one more list per owner).
+    pub deploy_tokens: bool,
 }
 
 impl ScanKinds {
@@ -154,6 +157,21 @@ pub async fn scan(
                     };
                     for record in tokens.iter().map(record_of).filter(|r| kinds.wants(r)) {
                         found.push(discovered(desired, &gitlab, kind, path, record));
+                    }
+                }
+            }
+            ListKey::GitlabDeployTokens { gitlab: g, owner }
+                if kinds.deploy_tokens && *g == gitlab && in_scope(desired, owner) =>
+            {
+                if let Some(Ok(Listing::DeployTokens(tokens))) = fetched.get(key) {
+                    for record in tokens.iter().map(deploy_record).filter(|r| kinds.wants(r)) {
+                        found.push(discovered(
+                            desired,
+                            &gitlab,
+                            "gitlab_deploy_token",
+                            &owner.path(),
+                            record,
+                        ));
                     }
                 }
             }
@@ -337,6 +355,12 @@ async fn scan_gitlab(
             keys.insert(kinds.owner_key(fetched, gitlab, GitlabOwner::Group(group.clone())));
         }
         for (id, owner) in owners {
+            if kinds.deploy_tokens {
+                keys.insert(ListKey::GitlabDeployTokens {
+                    gitlab: gitlab.to_string(),
+                    owner: owner.clone(),
+                });
+            }
             if let GitlabOwner::Project(path) = &owner
                 && kinds.triggers
             {

@@ -91,6 +91,8 @@ struct GitLabSeed {
     #[serde(default)]
     triggers: Vec<TriggerSeed>,
     #[serde(default)]
+    deploy_tokens: Vec<DeployTokenSeed>,
+    #[serde(default)]
     hooks: Vec<HookSeed>,
     #[serde(default)]
     variables: Vec<VariableSeed>,
@@ -151,6 +153,24 @@ struct TriggerSeed {
     owner: String,
     expires_at: Option<String>,
     created_at: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DeployTokenSeed {
+    r#ref: Option<String>,
+    /// A project's deploy token...
+    project: Option<String>,
+    /// ...or a group's.
+    group: Option<String>,
+    name: String,
+    /// Absent: GitLab's `gitlab+deploy-token-{id}`.
+    username: Option<String>,
+    scopes: Vec<String>,
+    expires_at: Option<String>,
+    created_at: Option<String>,
+    #[serde(default)]
+    revoked: bool,
 }
 
 #[derive(Debug, Clone, Deserialize)]

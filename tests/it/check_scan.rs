@@ -16,7 +16,8 @@ use crate::scenario::{Scenario, names};
 /// `projects` projects under `ops/team` (the first `expiring` with a token expiring in 5 days,
 /// the others in 200), a group token of `ops/team` expiring in 3 days, `outside` tokens
 /// expiring in 2 days in a project outside the scopes, a personal token of `ops-bot`
-/// expiring in 4 days, and a pipeline trigger of the first project expiring in 6 days.
+/// expiring in 4 days, a pipeline trigger of the first project expiring in 6 days, and
+/// deploy tokens of the first project (8 days) and of `ops/team` (300 days).
 fn seed(projects: usize, expiring: usize, outside: usize) -> String {
     let mut s = String::from(
         "gitlab:\n  - name: gitlab.com\n    admin: tokenops-admin\n    users:\n      \
@@ -56,6 +57,12 @@ fn seed(projects: usize, expiring: usize, outside: usize) -> String {
         s.push_str(
             "    triggers:\n      - { project: ops/team/p0, description: deploy, owner: ops-bot, \
              expires_at: +6d, created_at: -10d }\n",
+        );
+        s.push_str(
+            "    deploy_tokens:\n      - { project: ops/team/p0, name: registry, username: ci-pull, \
+             scopes: [read_registry], expires_at: +8d, created_at: -10d }\n      \
+             - { group: ops/team, name: packages, scopes: [read_package_registry], \
+             expires_at: +300d }\n",
         );
     }
     s
@@ -244,6 +251,31 @@ fn pipeline_triggers_are_listed_only_where_the_instance_lets_them_expire() {
         ),
         "{found:?}"
     );
+}
+
+#[test]
+fn deploy_tokens_are_listed_only_when_asked_one_list_per_project_and_group() {
+    let mut sc = scenario(12, 3, 0, ops());
+    assert_eq!(entries(&sc), twelve_three());
+    assert_eq!(
+        sc.requests()
+            .count("GET /api/v4/projects/:id/deploy_tokens"),
+        0
+    );
+    sc.sandbox.clear_requests();
+    sc.set_config(|c| c.check.discover.gitlab_deploy_tokens = true);
+    let found = entries(&sc);
+    let stats = sc.requests();
+    assert_eq!(stats.count("GET /api/v4/projects/:id/deploy_tokens"), 12);
+    assert_eq!(stats.count("GET /api/v4/groups/:id/deploy_tokens"), 2);
+    let mut expected = twelve_three();
+    expected.push(entry(
+        "gitlab_deploy_token",
+        "project ops/team/p0",
+        "registry",
+    ));
+    expected.sort();
+    assert_eq!(found, expected, "the one expiring within the window");
 }
 
 #[test]

@@ -285,6 +285,53 @@ fn gitlab_credentials(
         let value = gl.triggers[&id].value.clone();
         bind(refs, &t.r#ref, &value)?;
     }
+    for t in &g.deploy_tokens {
+        let what = at(&format!("deploy token {:?}", t.name));
+        let scope = match (&t.project, &t.group) {
+            (Some(p), None) => Scope::Project(
+                *project_ids
+                    .get(p)
+                    .ok_or_else(|| bad(format!("{what}: unknown project {p:?}")))?,
+            ),
+            (None, Some(gp)) => Scope::Group(
+                *group_ids
+                    .get(gp)
+                    .ok_or_else(|| bad(format!("{what}: unknown group {gp:?}")))?,
+            ),
+            _ => return Err(bad(format!("{what}: give exactly one of project or group"))),
+        };
+        let expires = t
+            .expires_at
+            .as_deref()
+            .map(|e| date(e, now, &what))
+            .transpose()?;
+        let created = t
+            .created_at
+            .as_deref()
+            .map(|c| when(c, now, &what))
+            .transpose()?
+            .unwrap_or(now);
+        let creator = gl
+            .user_by_name(g.admin.as_deref().unwrap_or_default())
+            .map_or(0, |u| u.id);
+        let id = gl.create_deploy_token(
+            &mut world.issuer,
+            scope,
+            &t.name,
+            t.username.clone(),
+            t.scopes.clone(),
+            expires,
+            creator,
+            created,
+        );
+        let token = gl
+            .deploy_tokens
+            .get_mut(&id)
+            .ok_or_else(|| bad(what.clone()))?;
+        token.revoked = t.revoked;
+        let value = token.value.clone();
+        bind(refs, &t.r#ref, &value)?;
+    }
     for m in &g.merge_requests {
         let pid = *project_ids.get(&m.project).ok_or_else(|| {
             bad(at(&format!(

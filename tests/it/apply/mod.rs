@@ -5,6 +5,7 @@ mod command;
 mod converge;
 mod crash;
 mod demo;
+mod deploy_token;
 mod flaky;
 mod http_ledger;
 mod lock;

@@ -5,6 +5,7 @@
 mod ci_credentials;
 mod cli;
 mod control;
+mod deploy_tokens;
 mod faults;
 mod gitlab_hooks;
 mod gitlab_misc;

@@ -80,6 +80,20 @@ fn check_token(w: &World, kind: &str, t: &Json) {
                 "{t}"
             );
         }
+        "gitlab_deploy_token" => {
+            let gl = &w.gitlab[s(&t["gitlab"])];
+            let owner = scope(gl, t);
+            let live = gl
+                .deploy_tokens
+                .values()
+                .find(|x| x.scope == owner && x.name == s(&t["name"]) && !x.revoked);
+            let live = live.unwrap_or_else(|| panic!("no live deploy token for {t}"));
+            let scopes: Vec<String> = serde_json::from_value(t["scopes"].clone()).unwrap();
+            assert_eq!(live.scopes, scopes, "{t}");
+            if let Some(user) = t["username"].as_str() {
+                assert_eq!(live.username(), user, "{t}");
+            }
+        }
         "zendesk_oauth_token" => {
             let zd = &w.zendesk[s(&t["zendesk"])];
             let client = zd
@@ -301,7 +315,14 @@ async fn every_seeded_consumer_value_was_issued_by_the_sandbox() {
     let held: Vec<String> = env.sandbox.with_state(|w| {
         let mut out = Vec::new();
         for gl in w.gitlab.values() {
-            out.extend(gl.variables.iter().map(|v| v.value.reveal().to_string()));
+            // Deploy token usernames are not values anyone issues.
+            let usernames: Vec<String> = gl.deploy_tokens.values().map(|t| t.username()).collect();
+            out.extend(
+                gl.variables
+                    .iter()
+                    .map(|v| v.value.reveal().to_string())
+                    .filter(|v| !usernames.contains(v)),
+            );
             out.extend(
                 gl.hooks
                     .values()
