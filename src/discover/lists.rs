@@ -35,6 +35,12 @@ pub enum ListKey {
     },
     /// Pipeline triggers of a project.
     GitlabTriggers { gitlab: String, project: String },
+    /// Personal access tokens of service account `user` of top-level group `group`.
+    GitlabServiceAccountTokens {
+        gitlab: String,
+        group: String,
+        user: String,
+    },
     /// Deploy tokens of a project or group.
     GitlabDeployTokens { gitlab: String, owner: GitlabOwner },
     /// CI/CD variables of a project or group.
@@ -86,6 +92,11 @@ impl ListKey {
             ListKey::GitlabTriggers { gitlab, project } => {
                 format!("{gitlab}: pipeline triggers of project {project}")
             }
+            ListKey::GitlabServiceAccountTokens {
+                gitlab,
+                group,
+                user,
+            } => format!("{gitlab}: tokens of service account {user} of group {group}"),
             ListKey::GitlabDeployTokens { gitlab, owner } => {
                 format!("{gitlab}: deploy tokens of {}", owner.path())
             }

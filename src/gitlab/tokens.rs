@@ -6,7 +6,7 @@ use jiff::civil::Date;
 use secrecy::SecretString;
 use serde::Serialize;
 
-use super::models::{AccessToken, NewAccessToken, TokenFilter, TokenState};
+use super::models::{AccessToken, NewAccessToken, TokenFilter, TokenState, User};
 use super::{GitLabClient, Owner, v4};
 use crate::http::pages::GitlabPage;
 use crate::http::{ApiError, ApiRequest, Auth};
@@ -239,6 +239,32 @@ fn service_account_path(group: &str, user_id: u64) -> String {
 }
 
 impl GitLabClient {
+    /// `GET /groups/:id/service_accounts` (17.1+, Owner of a top-level group), all pages.
+    pub async fn list_service_accounts(&self, group: &str) -> Result<Vec<User>, ApiError> {
+        let req = ApiRequest::get(
+            v4(format!(
+                "/groups/{}/service_accounts",
+                crate::http::encode_segment(group)
+            )),
+            format!("group {group} service accounts"),
+        );
+        self.api.gitlab_all(req).await
+    }
+
+    /// The id of service account `username` of top-level group `group`, if it has one.
+    pub async fn service_account_id(
+        &self,
+        group: &str,
+        username: &str,
+    ) -> Result<Option<u64>, ApiError> {
+        Ok(self
+            .list_service_accounts(group)
+            .await?
+            .into_iter()
+            .find(|u| u.username == username)
+            .map(|u| u.id))
+    }
+
     /// `GET …/service_accounts/:user_id/personal_access_tokens` (17.11+), all pages.
     pub async fn list_service_account_tokens(
         &self,

@@ -32,6 +32,7 @@ pub mod tokens {
     pub mod gitlab_personal_access_token;
     pub mod gitlab_pipeline_trigger_token;
     pub mod gitlab_project_access_token;
+    pub mod gitlab_service_account_token;
     mod resource_access_token;
     pub mod zendesk_api_token;
     pub mod zendesk_oauth_client_secret;
@@ -151,6 +152,10 @@ token_kinds! {
     /// A GitLab group access token (owned by the group's bot user).
     GitlabGroupAccessToken = "gitlab_group_access_token"
         => gitlab_group_access_token::GitlabGroupAccessToken,
+    /// A personal access token of a GitLab group service account (the group's Owner rotates
+    /// it through the group's routes).
+    GitlabServiceAccountToken = "gitlab_service_account_token"
+        => gitlab_service_account_token::GitlabServiceAccountToken,
     /// A GitLab pipeline trigger token (no rotate call: replaced by create + delete).
     GitlabPipelineTriggerToken = "gitlab_pipeline_trigger_token"
         => gitlab_pipeline_trigger_token::GitlabPipelineTriggerToken,

@@ -92,6 +92,10 @@ struct GitLabSeed {
     triggers: Vec<TriggerSeed>,
     #[serde(default)]
     deploy_tokens: Vec<DeployTokenSeed>,
+    /// Service accounts of top-level groups, with their tokens (loaded after everything
+    /// else, so that adding one leaves every other record's id as it was).
+    #[serde(default)]
+    service_accounts: Vec<ServiceAccountSeed>,
     #[serde(default)]
     hooks: Vec<HookSeed>,
     #[serde(default)]
@@ -171,6 +175,29 @@ struct DeployTokenSeed {
     created_at: Option<String>,
     #[serde(default)]
     revoked: bool,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ServiceAccountSeed {
+    /// The top-level group that owns it.
+    group: String,
+    username: String,
+    name: Option<String>,
+    #[serde(default)]
+    tokens: Vec<ServiceAccountTokenSeed>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ServiceAccountTokenSeed {
+    r#ref: Option<String>,
+    name: String,
+    description: Option<String>,
+    scopes: Vec<String>,
+    expires_at: Option<String>,
+    created_at: Option<String>,
+    last_used_at: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -6,6 +6,7 @@ mod deploy_tokens;
 mod discovery;
 mod hooks;
 mod issues;
+mod service_accounts;
 mod terraform;
 mod tokens;
 mod triggers;
@@ -215,6 +216,9 @@ pub(crate) fn route(method: &Method, segs: &[String]) -> Option<R> {
     let m = method.as_str();
     let own = |x: &str| x.to_string();
     if let Some(r) = deploy_tokens::route(method, &s) {
+        return Some(r);
+    }
+    if let Some(r) = service_accounts::route(method, &s) {
         return Some(r);
     }
     let r = match (m, s.as_slice()) {

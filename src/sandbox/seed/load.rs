@@ -332,6 +332,53 @@ fn gitlab_credentials(
         let value = token.value.clone();
         bind(refs, &t.r#ref, &value)?;
     }
+    for a in &g.service_accounts {
+        let what = at(&format!("service account {:?}", a.username));
+        let gid = *group_ids
+            .get(&a.group)
+            .ok_or_else(|| bad(format!("{what}: unknown group {:?}", a.group)))?;
+        if gl.groups.get(&gid).is_some_and(|g| g.parent_id.is_some()) {
+            return Err(bad(format!(
+                "{what}: {:?} is not a top-level group",
+                a.group
+            )));
+        }
+        let uid =
+            gl.add_service_account(gid, &a.username, a.name.as_deref().unwrap_or(&a.username));
+        for t in &a.tokens {
+            let what = format!("{what} token {:?}", t.name);
+            let expires = t
+                .expires_at
+                .as_deref()
+                .map(|e| date(e, now, &what))
+                .transpose()?;
+            let created = t
+                .created_at
+                .as_deref()
+                .map(|c| when(c, now, &what))
+                .transpose()?
+                .unwrap_or(now);
+            let id = gl.create_token(
+                &mut world.issuer,
+                TokenOwner::Personal,
+                uid,
+                &t.name,
+                t.description.clone(),
+                t.scopes.clone(),
+                None,
+                expires,
+                created,
+            );
+            let token = gl.tokens.get_mut(&id).ok_or_else(|| bad(what.clone()))?;
+            token.last_used_at = t
+                .last_used_at
+                .as_deref()
+                .map(|u| when(u, now, &what))
+                .transpose()?;
+            let value = token.value.clone();
+            bind(refs, &t.r#ref, &value)?;
+        }
+    }
     for m in &g.merge_requests {
         let pid = *project_ids.get(&m.project).ok_or_else(|| {
             bad(at(&format!(

@@ -18,6 +18,8 @@ pub struct User {
     pub bot: bool,
     pub state: String,
     pub email: String,
+    /// For a group service account: the top-level group that provisioned it.
+    pub service_account_of: Option<u64>,
 }
 
 /// A group, identified by its full path (`support/ops`).
@@ -291,8 +293,19 @@ impl GitLab {
                 bot,
                 state: "active".into(),
                 email,
+                service_account_of: None,
             },
         );
+        id
+    }
+
+    /// Adds a service account of top-level group `group_id` and returns its id.
+    pub fn add_service_account(&mut self, group_id: u64, username: &str, name: &str) -> u64 {
+        let id = self.add_user(username, name, false, true);
+        if let Some(u) = self.users.get_mut(&id) {
+            u.email = format!("{username}@noreply.{}", self.host);
+            u.service_account_of = Some(group_id);
+        }
         id
     }
 

@@ -13,6 +13,7 @@ mod overlap;
 mod own_credential;
 mod provide;
 mod replace;
+mod service_account;
 mod signing;
 pub(crate) mod zendesk;
 mod zendesk_flaky;

@@ -13,6 +13,7 @@ mod gitlab_rotation;
 mod gitlab_tokens;
 mod gitlab_variables;
 mod seed;
+mod service_accounts;
 mod shapes;
 mod terraform;
 mod zendesk;

@@ -80,6 +80,20 @@ fn check_token(w: &World, kind: &str, t: &Json) {
                 "{t}"
             );
         }
+        "gitlab_service_account_token" => {
+            let gl = &w.gitlab[s(&t["gitlab"])];
+            let group = gl.group(s(&t["group"])).expect("group").id;
+            let account = gl
+                .user_by_name(s(&t["service_account"]))
+                .unwrap_or_else(|| panic!("no service account for {t}"));
+            assert_eq!(account.service_account_of, Some(group), "{t}");
+            assert!(
+                gl.tokens
+                    .values()
+                    .any(|x| x.user_id == account.id && x.name == s(&t["name"]) && !x.revoked),
+                "{t}"
+            );
+        }
         "gitlab_deploy_token" => {
             let gl = &w.gitlab[s(&t["gitlab"])];
             let owner = scope(gl, t);
@@ -251,8 +265,13 @@ async fn default_seed_gives_the_demo_work_to_do() {
         due.sort();
         assert_eq!(
             due,
-            ["legacy-exporter", "ops-automation", "zendesk-global-app"],
-            "two declared, one undeclared"
+            [
+                "legacy-exporter",
+                "ops-automation",
+                "weekly-digest",
+                "zendesk-global-app"
+            ],
+            "three declared (one a service account's), one undeclared"
         );
         let expired: Vec<&str> = gl
             .tokens
