@@ -8,6 +8,7 @@
 //! Any read that fails is reported; the plan is never made from a partial picture.
 
 mod bots;
+mod enterprise;
 pub mod fetch;
 pub mod lists;
 mod scope;

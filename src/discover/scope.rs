@@ -11,6 +11,7 @@ use futures_util::future::join_all;
 use jiff::civil::Date;
 
 use super::bots::{self, Candidates};
+use super::enterprise;
 use super::fetch;
 use super::lists::{Fetched, ListKey, Listing};
 use super::{Clients, Failure};
@@ -423,16 +424,54 @@ async fn scan_gitlab(
                 keys.insert(kinds.owner_key(fetched, gitlab, GitlabOwner::Group(path)));
             }
             let before = kinds.expires_before;
-            join_all(users.keys().map(|id| async move {
-                let filter = TokenFilter {
-                    user_id: Some(*id),
-                    state: Some(TokenState::Active),
-                    expires_before: before,
-                    ..TokenFilter::default()
-                };
-                (*id, client.list_personal_tokens(&filter).await)
-            }))
-            .await
+            // GitLab.com's credentials inventory, where the credential is an Owner of a listed
+            // top-level group: every enterprise user's expiring personal tokens in one list.
+            let url = desired
+                .config
+                .gitlab
+                .iter()
+                .find(|g| g.name == gitlab)
+                .map_or("", |g| g.url.as_str());
+            let managed = match before {
+                Some(day) if enterprise::applies(url, admin) => {
+                    enterprise::read(client, &scope.gitlab_groups, day, &users).await
+                }
+                _ => None,
+            };
+            let mut listed = Vec::new();
+            if let Some(mut managed) = managed {
+                for (uid, tokens) in std::mem::take(&mut managed.by_user) {
+                    if users.contains_key(&uid) {
+                        listed.push((uid, Ok(tokens)));
+                        continue;
+                    }
+                    let name = managed.names.get(&uid).cloned().unwrap_or_default();
+                    for record in tokens.iter().map(record_of).filter(|r| kinds.wants(r)) {
+                        found.push(discovered(
+                            desired,
+                            gitlab,
+                            "gitlab_personal_access_token",
+                            &name,
+                            record,
+                        ));
+                    }
+                }
+            }
+            let from_inventory: BTreeSet<u64> = listed.iter().map(|(id, _)| *id).collect();
+            let mut lists = join_all(users.keys().filter(|id| !from_inventory.contains(id)).map(
+                |id| async move {
+                    let filter = TokenFilter {
+                        user_id: Some(*id),
+                        state: Some(TokenState::Active),
+                        expires_before: before,
+                        ..TokenFilter::default()
+                    };
+                    (*id, client.list_personal_tokens(&filter).await)
+                },
+            ))
+            .await;
+            lists.extend(listed);
+            lists
         }
     };
     for (id, tokens) in personal {

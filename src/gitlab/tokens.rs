@@ -27,6 +27,26 @@ struct ExpiresAt {
 }
 
 impl GitLabClient {
+    /// `GET /groups/:id/manage/personal_access_tokens` with filters, all pages: GitLab.com's
+    /// credentials inventory (18.7), the personal tokens of the top-level group's enterprise
+    /// users, for an Owner of the group (403 otherwise, 404 where it does not exist).
+    pub async fn list_managed_personal_tokens(
+        &self,
+        group: &str,
+        filter: &TokenFilter,
+    ) -> Result<Vec<AccessToken>, ApiError> {
+        let req = ApiRequest::get(
+            v4(format!(
+                "/groups/{}/manage/personal_access_tokens",
+                crate::http::encode_segment(group)
+            )),
+            format!("group {group} enterprise users' personal access tokens"),
+        )
+        .query_opt("state", filter.state.map(TokenState::as_str))
+        .query_opt("expires_before", filter.expires_before);
+        self.api.gitlab_all(req).await
+    }
+
     /// `GET /personal_access_tokens` with filters, all pages.
     pub async fn list_personal_tokens(
         &self,

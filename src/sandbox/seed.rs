@@ -111,6 +111,8 @@ struct UserSeed {
     name: Option<String>,
     #[serde(default)]
     admin: bool,
+    /// The top-level group whose enterprise user this is (GitLab.com).
+    enterprise_of: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]

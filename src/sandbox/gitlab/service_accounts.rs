@@ -3,6 +3,8 @@
 //! on a top-level group and needs its Owner (or an administrator); a service account's own
 //! token cannot rotate itself through these routes (401). Rotation behaves as for every
 //! personal token: the old one is revoked at once, a week's expiry without `expires_at`.
+//! Also the credentials inventory of GitLab.com (18.7): the personal tokens of the group's
+//! enterprise users, for the same Owner.
 
 use axum::http::Method;
 use serde_json::json;
@@ -80,9 +82,34 @@ pub(crate) fn route(method: &Method, s: &[&str]) -> Option<R> {
                 move |g, _, r| delete(g, r, &id, &uid, &tid),
             )
         }
+        ("GET", ["groups", id, "manage", "personal_access_tokens"]) => {
+            let id = own(id);
+            R::new(
+                "GET /api/v4/groups/:id/manage/personal_access_tokens",
+                move |g, _, r| managed(g, r, &id),
+            )
+        }
         _ => return None,
     };
     Some(r)
+}
+
+/// `GET /groups/:id/manage/personal_access_tokens` (GitLab.com, 18.7): the personal tokens
+/// of the group's enterprise users, with the personal token list's filters.
+fn managed(gl: &mut GitLab, req: &Req, key: &str) -> Reply {
+    let who = auth(gl, req, Need::Read)?;
+    let group = owned_top_level(gl, &who, key)?;
+    let list: Vec<&AccessToken> = gl
+        .tokens
+        .values()
+        .filter(|t| t.owner == TokenOwner::Personal)
+        .filter(|t| {
+            gl.users
+                .get(&t.user_id)
+                .is_some_and(|u| u.enterprise_of == Some(group))
+        })
+        .collect();
+    Ok(gitlab_page(req, filtered(req, list)?))
 }
 
 /// The top-level group the route names, once the caller is its Owner.

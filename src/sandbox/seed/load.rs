@@ -159,6 +159,20 @@ fn gitlab_credentials(
         );
         project_ids.insert(s.path.clone(), id);
     }
+    for u in &g.users {
+        if let Some(group) = &u.enterprise_of {
+            let gid = *group_ids.get(group).ok_or_else(|| {
+                bad(at(&format!(
+                    "user {:?}: unknown group {group:?}",
+                    u.username
+                )))
+            })?;
+            let uid = user(&u.username, &at("users"))?;
+            if let Some(found) = gl.users.get_mut(&uid) {
+                found.enterprise_of = Some(gid);
+            }
+        }
+    }
     if let Some(admin) = &g.admin {
         let uid = user(admin, &at("admin"))?;
         let expires = date("+365d", now, "admin token")?;

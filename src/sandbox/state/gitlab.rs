@@ -20,6 +20,8 @@ pub struct User {
     pub email: String,
     /// For a group service account: the top-level group that provisioned it.
     pub service_account_of: Option<u64>,
+    /// For a GitLab.com enterprise user: the top-level group that manages it.
+    pub enterprise_of: Option<u64>,
 }
 
 /// A group, identified by its full path (`support/ops`).
@@ -294,6 +296,7 @@ impl GitLab {
                 state: "active".into(),
                 email,
                 service_account_of: None,
+                enterprise_of: None,
             },
         );
         id

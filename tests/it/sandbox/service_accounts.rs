@@ -2,7 +2,8 @@
 //! the accounts and manages their tokens (a subgroup is refused); create answers 201 with the
 //! value once; rotate revokes the old token at once, keeps the name and scopes, and defaults
 //! to a week without `expires_at`; a service account's own token cannot rotate itself through
-//! the group's route; a revoked token presented to that rotate route revokes its family.
+//! the group's route. The same Owner reads the credentials inventory: the personal tokens of
+//! the group's enterprise users only.
 
 use reqwest::Method;
 use serde_json::json;
@@ -16,7 +17,7 @@ gitlab:
     users:
       - { username: tokenops-admin, name: tokenops, admin: true }
       - { username: owner, name: Owner }
-      - { username: maintainer, name: Maintainer }
+      - { username: maintainer, name: Maintainer, enterprise_of: top }
     groups:
       - { path: top, members: { owner: owner, maintainer: maintainer } }
       - { path: top/sub }
@@ -134,4 +135,24 @@ async fn a_service_account_token_cannot_rotate_itself_through_the_group_route() 
         sc.with_gitlab(|gl| !gl.tokens[&id].revoked),
         "nothing happened"
     );
+}
+
+#[tokio::test]
+async fn the_credentials_inventory_lists_enterprise_users_tokens_to_an_owner_only() {
+    let sc = Scenario::seeded(SEED).start();
+    let (owner, maintainer) = (sc.token_value("o"), sc.token_value("m"));
+    let path = "/groups/top/manage/personal_access_tokens?state=active";
+    let a = sc.gl(Method::GET, &owner, path, None).await;
+    assert_eq!(a.status, 200);
+    let names: Vec<&str> = a
+        .body
+        .as_array()
+        .expect("list")
+        .iter()
+        .map(|t| t["name"].as_str().unwrap_or_default())
+        .collect();
+    assert_eq!(names, ["m"], "the enterprise user's token, nobody else's");
+    assert!(a.body[0].get("token").is_none());
+    let refused = sc.gl(Method::GET, &maintainer, path, None).await;
+    assert_eq!(refused.status, 403);
 }
