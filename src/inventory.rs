@@ -64,6 +64,9 @@ pub struct LiveRecord {
     /// Keyed fingerprint of the value, where the platform shows it in full to its owner
     /// (pipeline trigger tokens).
     pub value_fingerprint: Option<String>,
+    /// The username the value signs in with (deploy tokens).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub username: Option<String>,
     /// No field tells how old the value is (a Zendesk client secret tokenops never
     /// replaced): no expiry is reported rather than one made up.
     #[serde(default)]
@@ -121,6 +124,12 @@ pub enum Holds {
     WriteOnly,
     /// The consumer holds no value at all (an empty setting, a hook without a secret).
     Nothing,
+    /// The consumer receives the token's username (not secret): whether it holds the one
+    /// the declaration fixes.
+    Username {
+        /// It holds exactly that username.
+        matches: bool,
+    },
 }
 
 /// An active token found in a discovery scope.

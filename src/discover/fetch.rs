@@ -111,6 +111,23 @@ async fn fetch_one(key: &ListKey, clients: &Clients) -> Result<Listing, FetchErr
         ListKey::GitlabTriggers { gitlab: g, project } => {
             Listing::Triggers(gitlab(g)?.list_triggers(project).await?)
         }
+        ListKey::GitlabServiceAccountTokens {
+            gitlab: g,
+            group,
+            user,
+        } => {
+            let client = gitlab(g)?;
+            let Some(id) = client.service_account_id(group, user).await? else {
+                return Err(FetchError::Config(format!(
+                    "{g}: group {group} has no service account named `{user}`; check the \
+                     `service_account` of the token in the manifest"
+                )));
+            };
+            Listing::Tokens(client.list_service_account_tokens(group, id, None).await?)
+        }
+        ListKey::GitlabDeployTokens { gitlab: g, owner } => {
+            Listing::DeployTokens(gitlab(g)?.list_deploy_tokens(&owner_of(owner)).await?)
+        }
         ListKey::GitlabVariables { gitlab: g, owner } => {
             Listing::Variables(gitlab(g)?.list_variables(&owner_of(owner)).await?)
         }

@@ -9,7 +9,7 @@ use jiff::civil::Date;
 use secrecy::SecretString;
 
 use super::Failure;
-use crate::gitlab::{AccessToken, Hook, Trigger, Variable};
+use crate::gitlab::{AccessToken, DeployToken, Hook, Trigger, Variable};
 use crate::manifest::GitlabOwner;
 use crate::zendesk::{ApiToken, App, Installation, OAuthClient, OAuthToken, Webhook, ZendeskUser};
 
@@ -35,6 +35,14 @@ pub enum ListKey {
     },
     /// Pipeline triggers of a project.
     GitlabTriggers { gitlab: String, project: String },
+    /// Personal access tokens of service account `user` of top-level group `group`.
+    GitlabServiceAccountTokens {
+        gitlab: String,
+        group: String,
+        user: String,
+    },
+    /// Deploy tokens of a project or group.
+    GitlabDeployTokens { gitlab: String, owner: GitlabOwner },
     /// CI/CD variables of a project or group.
     GitlabVariables { gitlab: String, owner: GitlabOwner },
     /// Webhooks of a project or group.
@@ -84,6 +92,14 @@ impl ListKey {
             ListKey::GitlabTriggers { gitlab, project } => {
                 format!("{gitlab}: pipeline triggers of project {project}")
             }
+            ListKey::GitlabServiceAccountTokens {
+                gitlab,
+                group,
+                user,
+            } => format!("{gitlab}: tokens of service account {user} of group {group}"),
+            ListKey::GitlabDeployTokens { gitlab, owner } => {
+                format!("{gitlab}: deploy tokens of {}", owner.path())
+            }
             ListKey::GitlabVariables { gitlab, owner } => {
                 format!("{gitlab}: CI/CD variables of {}", owner.path())
             }
@@ -110,6 +126,8 @@ pub enum Listing {
     Tokens(Vec<AccessToken>),
     /// Triggers.
     Triggers(Vec<Trigger>),
+    /// Deploy tokens.
+    DeployTokens(Vec<DeployToken>),
     /// Variables.
     Variables(Vec<Variable>),
     /// Hooks.

@@ -9,6 +9,7 @@
 
 mod bots;
 pub mod credentials;
+mod enterprise;
 pub mod fetch;
 pub mod lists;
 mod scope;

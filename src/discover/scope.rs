@@ -1,6 +1,6 @@
 //! The discovery scopes of `check.discover`: every active token of the listed users, of the
-//! projects and subgroups under the listed groups (their pipeline triggers too where the
-//! instance lets those expire), and of the listed Zendesk instances, marked with the manifest
+//! projects and subgroups under the listed groups (their deploy tokens, and their pipeline
+//! triggers too where the instance lets those expire), and of the listed Zendesk instances, marked with the manifest
 //! token that declares it (if any). Lists already fetched for declared tokens are reused,
 //! never fetched twice; for `check`, an administrator's project, group and personal tokens are
 //! read whichever way costs fewer requests ([`super::bots`]).
@@ -11,12 +11,14 @@ use futures_util::future::join_all;
 use jiff::civil::Date;
 
 use super::bots::{self, Candidates};
+use super::enterprise;
 use super::fetch;
 use super::lists::{Fetched, ListKey, Listing};
 use super::{Clients, Failure};
 use crate::gitlab::{GitLabClient, TokenFilter, TokenState};
 use crate::inventory::{DiscoveredToken, LiveRecord};
 use crate::kinds::gitlab::record_of;
+use crate::kinds::tokens::gitlab_deploy_token::record_of as deploy_record;
 use crate::manifest::{Desired, GitlabOwner};
 
 /// Which token kinds a scan covers, and how narrowly.
@@ -30,6 +32,8 @@ pub struct ScanKinds {
     pub expires_before: Option<Date>,
     /// Zendesk OAuth tokens of the listed Zendesk instances.
     pub zendesk_oauth: bool,
+    /// Deploy tokens of every project and group in scope (one more list per owner).
+    pub deploy_tokens: bool,
 }
 
 impl ScanKinds {
@@ -154,6 +158,21 @@ pub async fn scan(
                     };
                     for record in tokens.iter().map(record_of).filter(|r| kinds.wants(r)) {
                         found.push(discovered(desired, &gitlab, kind, path, record));
+                    }
+                }
+            }
+            ListKey::GitlabDeployTokens { gitlab: g, owner }
+                if kinds.deploy_tokens && *g == gitlab && in_scope(desired, owner) =>
+            {
+                if let Some(Ok(Listing::DeployTokens(tokens))) = fetched.get(key) {
+                    for record in tokens.iter().map(deploy_record).filter(|r| kinds.wants(r)) {
+                        found.push(discovered(
+                            desired,
+                            &gitlab,
+                            "gitlab_deploy_token",
+                            &owner.path(),
+                            record,
+                        ));
                     }
                 }
             }
@@ -337,6 +356,12 @@ async fn scan_gitlab(
             keys.insert(kinds.owner_key(fetched, gitlab, GitlabOwner::Group(group.clone())));
         }
         for (id, owner) in owners {
+            if kinds.deploy_tokens {
+                keys.insert(ListKey::GitlabDeployTokens {
+                    gitlab: gitlab.to_string(),
+                    owner: owner.clone(),
+                });
+            }
             if let GitlabOwner::Project(path) = &owner
                 && kinds.triggers
             {
@@ -399,16 +424,54 @@ async fn scan_gitlab(
                 keys.insert(kinds.owner_key(fetched, gitlab, GitlabOwner::Group(path)));
             }
             let before = kinds.expires_before;
-            join_all(users.keys().map(|id| async move {
-                let filter = TokenFilter {
-                    user_id: Some(*id),
-                    state: Some(TokenState::Active),
-                    expires_before: before,
-                    ..TokenFilter::default()
-                };
-                (*id, client.list_personal_tokens(&filter).await)
-            }))
-            .await
+            // GitLab.com's credentials inventory, where the credential is an Owner of a listed
+            // top-level group: every enterprise user's expiring personal tokens in one list.
+            let url = desired
+                .config
+                .gitlab
+                .iter()
+                .find(|g| g.name == gitlab)
+                .map_or("", |g| g.url.as_str());
+            let managed = match before {
+                Some(day) if enterprise::applies(url, admin) => {
+                    enterprise::read(client, &scope.gitlab_groups, day, &users).await
+                }
+                _ => None,
+            };
+            let mut listed = Vec::new();
+            if let Some(mut managed) = managed {
+                for (uid, tokens) in std::mem::take(&mut managed.by_user) {
+                    if users.contains_key(&uid) {
+                        listed.push((uid, Ok(tokens)));
+                        continue;
+                    }
+                    let name = managed.names.get(&uid).cloned().unwrap_or_default();
+                    for record in tokens.iter().map(record_of).filter(|r| kinds.wants(r)) {
+                        found.push(discovered(
+                            desired,
+                            gitlab,
+                            "gitlab_personal_access_token",
+                            &name,
+                            record,
+                        ));
+                    }
+                }
+            }
+            let from_inventory: BTreeSet<u64> = listed.iter().map(|(id, _)| *id).collect();
+            let mut lists = join_all(users.keys().filter(|id| !from_inventory.contains(id)).map(
+                |id| async move {
+                    let filter = TokenFilter {
+                        user_id: Some(*id),
+                        state: Some(TokenState::Active),
+                        expires_before: before,
+                        ..TokenFilter::default()
+                    };
+                    (*id, client.list_personal_tokens(&filter).await)
+                },
+            ))
+            .await;
+            lists.extend(listed);
+            lists
         }
     };
     for (id, tokens) in personal {

@@ -2,6 +2,7 @@
 //! with one file per resource (tokens, triggers, hooks, variables, issues, notes, projects,
 //! Terraform state). Paths are appended to the instance URL as given, path prefix included.
 
+pub mod deploy_tokens;
 pub mod hooks;
 pub mod issues;
 pub mod models;
@@ -18,6 +19,7 @@ use crate::http::{
     ApiClient, ApiError, Auth, ClientSettings, Clock, InstanceAccess, Platform, encode_segment,
 };
 
+pub use deploy_tokens::{DeployToken, NewDeployToken};
 pub use hooks::HookWrite;
 pub use issues::IssueFilter;
 pub use models::*;

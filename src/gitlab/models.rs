@@ -454,7 +454,7 @@ pub struct LockInfo {
 
 /// Reads an optional expiry written either as an RFC 3339 timestamp or as a bare date (which
 /// means 00:00 UTC on that day, like every other GitLab token expiry).
-fn date_or_timestamp<'de, D>(de: D) -> Result<Option<Timestamp>, D::Error>
+pub(crate) fn date_or_timestamp<'de, D>(de: D) -> Result<Option<Timestamp>, D::Error>
 where
     D: serde::Deserializer<'de>,
 {

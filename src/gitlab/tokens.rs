@@ -6,7 +6,7 @@ use jiff::civil::Date;
 use secrecy::SecretString;
 use serde::Serialize;
 
-use super::models::{AccessToken, NewAccessToken, TokenFilter, TokenState};
+use super::models::{AccessToken, NewAccessToken, TokenFilter, TokenState, User};
 use super::{GitLabClient, Owner, v4};
 use crate::http::pages::GitlabPage;
 use crate::http::{ApiError, ApiRequest, Auth};
@@ -27,6 +27,26 @@ struct ExpiresAt {
 }
 
 impl GitLabClient {
+    /// `GET /groups/:id/manage/personal_access_tokens` with filters, all pages: GitLab.com's
+    /// credentials inventory (18.7), the personal tokens of the top-level group's enterprise
+    /// users, for an Owner of the group (403 otherwise, 404 where it does not exist).
+    pub async fn list_managed_personal_tokens(
+        &self,
+        group: &str,
+        filter: &TokenFilter,
+    ) -> Result<Vec<AccessToken>, ApiError> {
+        let req = ApiRequest::get(
+            v4(format!(
+                "/groups/{}/manage/personal_access_tokens",
+                crate::http::encode_segment(group)
+            )),
+            format!("group {group} enterprise users' personal access tokens"),
+        )
+        .query_opt("state", filter.state.map(TokenState::as_str))
+        .query_opt("expires_before", filter.expires_before);
+        self.api.gitlab_all(req).await
+    }
+
     /// `GET /personal_access_tokens` with filters, all pages.
     pub async fn list_personal_tokens(
         &self,
@@ -239,6 +259,32 @@ fn service_account_path(group: &str, user_id: u64) -> String {
 }
 
 impl GitLabClient {
+    /// `GET /groups/:id/service_accounts` (17.1+, Owner of a top-level group), all pages.
+    pub async fn list_service_accounts(&self, group: &str) -> Result<Vec<User>, ApiError> {
+        let req = ApiRequest::get(
+            v4(format!(
+                "/groups/{}/service_accounts",
+                crate::http::encode_segment(group)
+            )),
+            format!("group {group} service accounts"),
+        );
+        self.api.gitlab_all(req).await
+    }
+
+    /// The id of service account `username` of top-level group `group`, if it has one.
+    pub async fn service_account_id(
+        &self,
+        group: &str,
+        username: &str,
+    ) -> Result<Option<u64>, ApiError> {
+        Ok(self
+            .list_service_accounts(group)
+            .await?
+            .into_iter()
+            .find(|u| u.username == username)
+            .map(|u| u.id))
+    }
+
     /// `GET …/service_accounts/:user_id/personal_access_tokens` (17.11+), all pages.
     pub async fn list_service_account_tokens(
         &self,

@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 use async_trait::async_trait;
-use secrecy::SecretString;
+use secrecy::{ExposeSecret, SecretString};
 
 use super::{ConsumerKindId, TokenKind};
 use crate::Platform;
@@ -17,6 +17,69 @@ use crate::inventory::{Holds, LiveConsumer};
 use crate::ledger::Ledger;
 use crate::manifest::{ConsumerKey, TokenSpec};
 use crate::yaml::Node;
+
+/// Which part of a credential a consumer receives: the secret value (the default), or the
+/// username a deploy token signs in with, so that a registry login is two consumers of one
+/// token (`REGISTRY_USER` and `REGISTRY_PASSWORD`).
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    Default,
+    PartialEq,
+    Eq,
+    serde::Serialize,
+    serde::Deserialize,
+    schemars::JsonSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum Part {
+    /// The secret value.
+    #[default]
+    Value,
+    /// The username that goes with it (not secret).
+    Username,
+}
+
+impl Part {
+    /// True for the default, the secret value (what manifests leave out).
+    pub fn is_value(&self) -> bool {
+        *self == Part::Value
+    }
+}
+
+/// What apply gives a consumer: the new value and, for kinds that sign in as a username and
+/// token pair, the username that goes with it.
+#[derive(Clone, Copy)]
+pub struct Credential<'a> {
+    /// The secret value.
+    pub value: &'a SecretString,
+    /// The username, for kinds that have one.
+    pub username: Option<&'a str>,
+}
+
+impl<'a> Credential<'a> {
+    /// A credential without a username.
+    pub fn value(value: &'a SecretString) -> Credential<'a> {
+        Credential {
+            value,
+            username: None,
+        }
+    }
+
+    /// The part a consumer receives; a username the credential lacks is an error naming
+    /// the fix (validation refuses such a manifest, so only a changed manifest gets here).
+    pub fn part(&self, part: Part) -> Result<SecretString, String> {
+        match part {
+            Part::Value => Ok(self.value.clone()),
+            Part::Username => self.username.map(SecretString::from).ok_or_else(|| {
+                "the consumer receives the username, and this token has none; declare its \
+                 `username:` or drop `part: username`"
+                    .to_string()
+            }),
+        }
+    }
+}
 
 /// How a consumer's value is proven.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -84,6 +147,15 @@ impl ConsumerLiveCx<'_> {
         // Until the probe answers, the fingerprint stands in.
         Holds::Fingerprint(fp)
     }
+
+    /// What a consumer that receives the username holds: whether it is the username the
+    /// declaration fixes.
+    pub fn username_held(&self, held: &SecretString) -> Holds {
+        let want = self.token.kind.driver().username().ok();
+        Holds::Username {
+            matches: want == Some(held.expose_secret()),
+        }
+    }
 }
 
 /// One consumer kind. Implemented by the kind's manifest struct.
@@ -128,13 +200,17 @@ pub trait ConsumerDriver: Send + Sync {
     fn readable_at(&self) -> Option<String> {
         None
     }
-    /// Writes `value` (idempotent: a repeat leaves the same state). Returns the proof when
-    /// the platform's answer to the write already shows what the consumer holds, so that no
-    /// request is spent proving it again.
-    async fn write(&self, clients: &Clients, value: &SecretString)
-    -> Result<Option<Proof>, String>;
-    /// Proves the consumer holds `value` (after a resumed rotation, or when the write's
-    /// answer did not show it). The value came from the platform's own answer for the new
-    /// record, so holding exactly it proves the consumer authenticates as that record.
-    async fn verify(&self, clients: &Clients, value: &SecretString) -> Result<Proof, String>;
+    /// Writes the credential (its part the consumer receives; idempotent: a repeat leaves
+    /// the same state). Returns the proof when the platform's answer to the write already
+    /// shows what the consumer holds, so that no request is spent proving it again.
+    async fn write(
+        &self,
+        clients: &Clients,
+        given: Credential<'_>,
+    ) -> Result<Option<Proof>, String>;
+    /// Proves the consumer holds the credential (after a resumed rotation, or when the
+    /// write's answer did not show it). The value came from the platform's own answer for
+    /// the new record, so holding exactly it proves the consumer authenticates as that
+    /// record.
+    async fn verify(&self, clients: &Clients, given: Credential<'_>) -> Result<Proof, String>;
 }

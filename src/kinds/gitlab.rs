@@ -71,6 +71,7 @@ pub fn record_of(t: &AccessToken) -> LiveRecord {
         access_level: t.access_level.map(u32::from),
         value_fingerprint: None,
         age_unknown: false,
+        username: None,
     }
 }
 
@@ -239,12 +240,13 @@ pub async fn stage(
                     return Ok(issued);
                 }
                 Learned::Lost(new_id)
-                    if kind.rotatable()
-                        && matches!(pending.action, Some(Obtain::Create | Obtain::Recreate)) =>
+                    if !kind.rotatable()
+                        || matches!(pending.action, Some(Obtain::Create | Obtain::Recreate)) =>
                 {
-                    // A create (overlap or recreate) whose value was lost: the old record must
-                    // stay alive until finish, so the lost record is revoked (nobody holds its
-                    // value) and a new one created; the record to retire at finish is kept.
+                    // A create (overlap, recreate, or any create of a kind without a rotate
+                    // call) whose value was lost: the old record must stay alive until
+                    // finish, so the lost record is revoked (nobody holds its value) and a new
+                    // one created; the record to retire at finish is kept.
                     let numeric = parse_id(&new_id).map_err(|e| Stop::Failed(e.to_string()))?;
                     match kind.revoke(client, numeric).await {
                         Ok(()) | Err(ApiError::NotFound { .. }) => {}

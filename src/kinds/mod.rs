@@ -18,7 +18,7 @@ pub mod gitlab;
 pub mod token;
 pub mod zendesk;
 
-pub use consumer::{ConsumerCheck, ConsumerDriver, ConsumerLiveCx, Proof};
+pub use consumer::{ConsumerCheck, ConsumerDriver, ConsumerLiveCx, Credential, Part, Proof};
 pub use token::{
     Issued, Journal, KindCheck, NewExpiry, ScopeRules, StageCx, Stop, TokenClass, TokenDriver,
     TokenLiveCx, TokenMeta, UndeclaredEntry,
@@ -27,10 +27,12 @@ pub use token::{
 /// Token kind drivers, one file per kind.
 pub mod tokens {
     pub mod generated_secret;
+    pub mod gitlab_deploy_token;
     pub mod gitlab_group_access_token;
     pub mod gitlab_personal_access_token;
     pub mod gitlab_pipeline_trigger_token;
     pub mod gitlab_project_access_token;
+    pub mod gitlab_service_account_token;
     mod resource_access_token;
     pub mod zendesk_api_token;
     pub mod zendesk_oauth_client_secret;
@@ -150,9 +152,16 @@ token_kinds! {
     /// A GitLab group access token (owned by the group's bot user).
     GitlabGroupAccessToken = "gitlab_group_access_token"
         => gitlab_group_access_token::GitlabGroupAccessToken,
+    /// A personal access token of a GitLab group service account (the group's Owner rotates
+    /// it through the group's routes).
+    GitlabServiceAccountToken = "gitlab_service_account_token"
+        => gitlab_service_account_token::GitlabServiceAccountToken,
     /// A GitLab pipeline trigger token (no rotate call: replaced by create + delete).
     GitlabPipelineTriggerToken = "gitlab_pipeline_trigger_token"
         => gitlab_pipeline_trigger_token::GitlabPipelineTriggerToken,
+    /// A GitLab deploy token of a project or group (no rotate call: replaced by create +
+    /// delete; a username and a value).
+    GitlabDeployToken = "gitlab_deploy_token" => gitlab_deploy_token::GitlabDeployToken,
     /// A Zendesk OAuth access token of a confidential client.
     ZendeskOauthToken = "zendesk_oauth_token" => zendesk_oauth_token::ZendeskOauthToken,
     /// The secret of a Zendesk OAuth client.

@@ -56,6 +56,9 @@ pub enum NewExpiry {
 pub struct TokenMeta {
     /// The kind in words, as the check report names it (`personal access token`).
     pub words: &'static str,
+    /// The platform says when a value of this kind was last used (GitLab does not, for
+    /// deploy tokens): without it, a missing last use means "unknown", not "never".
+    pub last_use: bool,
     /// How a new value is obtained.
     pub class: TokenClass,
     /// How a token of this kind that discovery found undeclared is keyed and named in the
@@ -275,6 +278,18 @@ pub trait TokenDriver: Send + Sync {
     fn client_secret(&self) -> Option<(String, String)>;
     /// The summary's words for a finished replacement obtained by `obtain`.
     fn done_words(&self, obtain: Obtain) -> &'static str;
+    /// The username a value of this kind signs in with, for the consumers that receive it
+    /// (`part: username`, a command's `TOKENOPS_USERNAME`): `Err((problem, fix))` when the
+    /// kind has none or the declaration does not fix it.
+    fn username(&self) -> Result<&str, (String, String)> {
+        Err((
+            format!(
+                "this consumer receives the token's username, and a {} has none",
+                self.id().meta().words
+            ),
+            "drop `part: username`: only deploy tokens sign in with a username".to_string(),
+        ))
+    }
     /// The platform instance a value of this kind can sign tokenops in to, if any (what a
     /// `tokenops_credential` consumer may name).
     fn signs_in_to(&self) -> Option<(Platform, &str)> {

@@ -93,6 +93,10 @@ pub struct PendingRotation {
     /// Keyed fingerprint of the new value.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fingerprint: Option<String>,
+    /// The username the new value signs in with (deploy tokens), fixed with the intent so
+    /// that a resumed run gives consumers the username the new record was created with.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub username: Option<String>,
     /// Expiry of the new value.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub new_expires_at: Option<Date>,
@@ -119,6 +123,7 @@ impl PendingRotation {
             new_platform_id: None,
             escrow: None,
             fingerprint: None,
+            username: None,
             new_expires_at: None,
             verified: BTreeMap::new(),
             notes: Vec::new(),

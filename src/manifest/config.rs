@@ -286,6 +286,10 @@ pub struct Discover {
     /// Declared trigger tokens are checked either way.
     #[serde(default)]
     pub gitlab_pipeline_triggers: bool,
+    /// Also list the deploy tokens of every project and group under `gitlab_groups`: one
+    /// more request per project and group. Declared deploy tokens are checked either way.
+    #[serde(default)]
+    pub gitlab_deploy_tokens: bool,
     /// Zendesk instances whose legacy API tokens are listed.
     #[serde(default)]
     pub zendesk: Vec<String>,

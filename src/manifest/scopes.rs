@@ -63,6 +63,18 @@ pub const GITLAB_PROJECT_SCOPES: [&str; 11] = [
     "k8s_proxy",
 ];
 
+/// Scopes of GitLab deploy tokens (Git, container registry, package registry and, for
+/// group tokens, the virtual registries).
+pub const GITLAB_DEPLOY_SCOPES: [&str; 7] = [
+    "read_repository",
+    "read_registry",
+    "write_registry",
+    "read_package_registry",
+    "write_package_registry",
+    "read_virtual_registry",
+    "write_virtual_registry",
+];
+
 /// Zendesk resources that take `RESOURCE:read` / `RESOURCE:write` scopes, with the
 /// directions each allows.
 pub const ZENDESK_RESOURCES: [(&str, bool, bool); 17] = [
@@ -238,6 +250,15 @@ pub fn gitlab_project_scopes_schema(_: &mut schemars::SchemaGenerator) -> schema
     scope_list_schema(
         "GitLab scopes of a project access token, e.g. `[api]` or `[read_api]`.",
         &owned(&GITLAB_PROJECT_SCOPES),
+    )
+}
+
+/// The JSON Schema of a deploy token's `scopes`.
+pub fn gitlab_deploy_scopes_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    scope_list_schema(
+        "GitLab scopes of a deploy token, e.g. `[read_registry]` or `[read_repository, \
+         read_package_registry]`.",
+        &owned(&GITLAB_DEPLOY_SCOPES),
     )
 }
 

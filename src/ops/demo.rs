@@ -23,8 +23,12 @@ use crate::sandbox::{Sandbox, SandboxHandle, SandboxOptions, Seed};
 use crate::zendesk::ZendeskClient;
 
 /// The example configuration and manifests, built into the binary so the demo runs anywhere.
-pub const EXAMPLE_FILES: [(&str, &str); 10] = [
+pub const EXAMPLE_FILES: [(&str, &str); 12] = [
     ("tokenops.yaml", include_str!("../../tokenops.yaml")),
+    (
+        "manifests/gitlab/deploy.yaml",
+        include_str!("../../manifests/gitlab/deploy.yaml"),
+    ),
     (
         "manifests/gitlab/groups.yaml",
         include_str!("../../manifests/gitlab/groups.yaml"),
@@ -36,6 +40,10 @@ pub const EXAMPLE_FILES: [(&str, &str); 10] = [
     (
         "manifests/gitlab/projects.yaml",
         include_str!("../../manifests/gitlab/projects.yaml"),
+    ),
+    (
+        "manifests/gitlab/service-accounts.yaml",
+        include_str!("../../manifests/gitlab/service-accounts.yaml"),
     ),
     (
         "manifests/gitlab/triggers.yaml",

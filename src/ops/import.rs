@@ -170,6 +170,7 @@ pub async fn discover_and_write(
         triggers: true,
         expires_before: None,
         zendesk_oauth: true,
+        deploy_tokens: true,
     };
     let inventory = discover(&bare, &Ledger::default(), clients, now, Some(kinds)).await?;
     let taken = desired.tokens.iter().map(|t| t.spec.id.clone()).collect();

@@ -99,6 +99,14 @@ pub(super) fn consumer_plan(
             }
         }
         Holds::Nothing => (ConsumerStatus::Missing, "holds no value".to_string()),
+        Holds::Username { matches: true } => (
+            ConsumerStatus::InSync,
+            "holds the token's username".to_string(),
+        ),
+        Holds::Username { matches: false } => (
+            ConsumerStatus::Stale,
+            "holds another username than the token's".to_string(),
+        ),
     };
     plan.status = status;
     plan.reason = reason;

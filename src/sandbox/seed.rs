@@ -91,6 +91,12 @@ struct GitLabSeed {
     #[serde(default)]
     triggers: Vec<TriggerSeed>,
     #[serde(default)]
+    deploy_tokens: Vec<DeployTokenSeed>,
+    /// Service accounts of top-level groups, with their tokens (loaded after everything
+    /// else, so that adding one leaves every other record's id as it was).
+    #[serde(default)]
+    service_accounts: Vec<ServiceAccountSeed>,
+    #[serde(default)]
     hooks: Vec<HookSeed>,
     #[serde(default)]
     variables: Vec<VariableSeed>,
@@ -105,6 +111,8 @@ struct UserSeed {
     name: Option<String>,
     #[serde(default)]
     admin: bool,
+    /// The top-level group whose enterprise user this is (GitLab.com).
+    enterprise_of: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -151,6 +159,47 @@ struct TriggerSeed {
     owner: String,
     expires_at: Option<String>,
     created_at: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DeployTokenSeed {
+    r#ref: Option<String>,
+    /// A project's deploy token...
+    project: Option<String>,
+    /// ...or a group's.
+    group: Option<String>,
+    name: String,
+    /// Absent: GitLab's `gitlab+deploy-token-{id}`.
+    username: Option<String>,
+    scopes: Vec<String>,
+    expires_at: Option<String>,
+    created_at: Option<String>,
+    #[serde(default)]
+    revoked: bool,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ServiceAccountSeed {
+    /// The top-level group that owns it.
+    group: String,
+    username: String,
+    name: Option<String>,
+    #[serde(default)]
+    tokens: Vec<ServiceAccountTokenSeed>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ServiceAccountTokenSeed {
+    r#ref: Option<String>,
+    name: String,
+    description: Option<String>,
+    scopes: Vec<String>,
+    expires_at: Option<String>,
+    created_at: Option<String>,
+    last_used_at: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]

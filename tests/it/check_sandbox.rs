@@ -63,6 +63,7 @@ pub(crate) fn check_settings(report: bool) -> CheckSettings {
             zendesk: names(&["global"]),
             // This estate's instance lets trigger tokens expire.
             gitlab_pipeline_triggers: true,
+            gitlab_deploy_tokens: false,
         },
         report: report.then(|| ReportTarget {
             gitlab: "gitlab.com".into(),

@@ -16,7 +16,8 @@ use crate::scenario::{Scenario, names};
 /// `projects` projects under `ops/team` (the first `expiring` with a token expiring in 5 days,
 /// the others in 200), a group token of `ops/team` expiring in 3 days, `outside` tokens
 /// expiring in 2 days in a project outside the scopes, a personal token of `ops-bot`
-/// expiring in 4 days, and a pipeline trigger of the first project expiring in 6 days.
+/// expiring in 4 days, a pipeline trigger of the first project expiring in 6 days, and
+/// deploy tokens of the first project (8 days) and of `ops/team` (300 days).
 fn seed(projects: usize, expiring: usize, outside: usize) -> String {
     let mut s = String::from(
         "gitlab:\n  - name: gitlab.com\n    admin: tokenops-admin\n    users:\n      \
@@ -56,6 +57,12 @@ fn seed(projects: usize, expiring: usize, outside: usize) -> String {
         s.push_str(
             "    triggers:\n      - { project: ops/team/p0, description: deploy, owner: ops-bot, \
              expires_at: +6d, created_at: -10d }\n",
+        );
+        s.push_str(
+            "    deploy_tokens:\n      - { project: ops/team/p0, name: registry, username: ci-pull, \
+             scopes: [read_registry], expires_at: +8d, created_at: -10d }\n      \
+             - { group: ops/team, name: packages, scopes: [read_package_registry], \
+             expires_at: +300d }\n",
         );
     }
     s
@@ -228,10 +235,16 @@ fn a_group_owner_lists_each_project_with_filters_and_finds_the_same_tokens() {
     assert_eq!(stats.count("GET /api/v4/projects/:id/access_tokens"), 12);
     assert_eq!(stats.count("GET /api/v4/groups/:id/access_tokens"), 2);
     assert_eq!(stats.count("GET /api/v4/projects/:id/triggers"), 0);
-    // Who am I, projects, subgroups, one list per project and group, and the expiry of the
-    // credential the run signs in with.
+    // On gitlab.com an Owner of a top-level group also reads its credentials inventory once
+    // (here it manages no enterprise user).
+    assert_eq!(
+        stats.count("GET /api/v4/groups/:id/manage/personal_access_tokens"),
+        1
+    );
+    // Who am I, projects, subgroups, the inventory, one list per project and group, and the
+    // expiry of the credential the run signs in with.
     assert_eq!(stats.count(CREDENTIAL_SELF), 1);
-    assert_eq!(stats.total, 3 + 14 + 1, "{:?}", stats.by_route);
+    assert_eq!(stats.total, 3 + 1 + 14 + 1, "{:?}", stats.by_route);
     assert_eq!(found, twelve_three());
 }
 
@@ -251,6 +264,127 @@ fn pipeline_triggers_are_listed_only_where_the_instance_lets_them_expire() {
                 && name == "deploy"
         ),
         "{found:?}"
+    );
+}
+
+#[test]
+fn deploy_tokens_are_listed_only_when_asked_one_list_per_project_and_group() {
+    let mut sc = scenario(12, 3, 0, ops());
+    assert_eq!(entries(&sc), twelve_three());
+    assert_eq!(
+        sc.requests()
+            .count("GET /api/v4/projects/:id/deploy_tokens"),
+        0
+    );
+    sc.sandbox.clear_requests();
+    sc.set_config(|c| c.check.discover.gitlab_deploy_tokens = true);
+    let found = entries(&sc);
+    let stats = sc.requests();
+    assert_eq!(stats.count("GET /api/v4/projects/:id/deploy_tokens"), 12);
+    assert_eq!(stats.count("GET /api/v4/groups/:id/deploy_tokens"), 2);
+    let mut expected = twelve_three();
+    expected.push(entry(
+        "gitlab_deploy_token",
+        "project ops/team/p0",
+        "registry",
+    ));
+    expected.sort();
+    assert_eq!(found, expected, "the one expiring within the window");
+}
+
+/// `ops` manages three enterprise users: `ops-bot` (listed; a token expiring in 4 days),
+/// `ent-a` (5 days) and `ent-b` (300 days); `scanner` owns `ops`.
+const ENTERPRISE: &str = r#"
+gitlab:
+  - name: gitlab.com
+    admin: tokenops-admin
+    users:
+      - { username: tokenops-admin, name: tokenops, admin: true }
+      - { username: scanner, name: Scanner }
+      - { username: ops-bot, name: Ops Bot, enterprise_of: ops }
+      - { username: ent-a, name: A, enterprise_of: ops }
+      - { username: ent-b, name: B, enterprise_of: ops }
+    groups:
+      - { path: ops, members: { scanner: owner } }
+    projects:
+      - { path: ops/p }
+    tokens:
+      - { user: scanner, name: scan, scopes: [read_api], expires_at: +300d }
+      - { user: ops-bot, name: cli, scopes: [api], expires_at: +4d, last_used_at: -1d }
+      - { user: ent-a, name: laptop, scopes: [api], expires_at: +5d, last_used_at: -2d }
+      - { user: ent-b, name: old, scopes: [api], expires_at: +300d }
+"#;
+
+#[test]
+fn a_group_owner_on_gitlab_com_reads_every_enterprise_users_tokens_from_the_inventory() {
+    let sc = Scenario::seeded(ENTERPRISE)
+        .check(CheckSettings {
+            discover: Discover {
+                gitlab_users: names(&["ops-bot"]),
+                ..ops()
+            },
+            ..CheckSettings::default()
+        })
+        .manifest("m.yaml", MANIFEST)
+        .start();
+    let found = entries_as(&sc, Some("scan"));
+    let stats = sc.requests();
+    assert_eq!(
+        stats.count("GET /api/v4/groups/:id/manage/personal_access_tokens"),
+        1
+    );
+    // The listed user's tokens come from the inventory, not from a list of their own (which
+    // only an administrator or the user may read).
+    assert_eq!(stats.count("GET /api/v4/personal_access_tokens"), 0);
+    // ent-a's name: the inventory gives user ids only.
+    assert_eq!(stats.count("GET /api/v4/users/:id"), 1);
+    let personal: Vec<_> = found
+        .iter()
+        .filter(|(kind, ..)| kind == "gitlab_personal_access_token")
+        .map(|(_, owner, name, _)| (owner.as_str(), name.as_str()))
+        .collect();
+    assert_eq!(
+        personal,
+        [("user ent-a", "laptop"), ("user ops-bot", "cli")]
+    );
+}
+
+#[test]
+fn without_the_inventory_the_scan_does_what_it_did_before() {
+    let sc = Scenario::seeded(ENTERPRISE)
+        .check(CheckSettings {
+            discover: ops(),
+            ..CheckSettings::default()
+        })
+        .manifest("m.yaml", MANIFEST)
+        .start();
+    // The inventory is not enabled for this group (GitLab answers 404).
+    sc.faults().set(
+        "GET /api/v4/groups/:id/manage/personal_access_tokens",
+        FaultSpec {
+            error_rate: 1.0,
+            statuses: vec![404],
+            ..FaultSpec::default()
+        },
+    );
+    let mut run = sc.cmd(&["check", "--format", "json"]);
+    run = run.env(
+        &override_var(Platform::GitLab, "gitlab.com", "TOKEN"),
+        sc.token_value("scan"),
+    );
+    let out = run.expect(0);
+    assert!(!out.stdout.contains("laptop"), "{}", out.stdout);
+    // An administrator never asks for it: every token is read instance-wide.
+    sc.sandbox.clear_requests();
+    sc.faults().set(
+        "GET /api/v4/groups/:id/manage/personal_access_tokens",
+        FaultSpec::default(),
+    );
+    sc.cmd(&["check", "--format", "json"]).expect(0);
+    assert_eq!(
+        sc.requests()
+            .count("GET /api/v4/groups/:id/manage/personal_access_tokens"),
+        0
     );
 }
 

@@ -64,7 +64,7 @@ fn demo_runs_the_whole_job_and_converges() {
     // The plan after apply says how many consumers nobody can prove, and replacing those tokens settles
     // every one tokenops can replace: only the legacy tokens' three stay.
     assert!(
-        second.contains("; 10 consumers unverifiable (not counted as changes"),
+        second.contains("; 11 consumers unverifiable (not counted as changes"),
         "{second}"
     );
     let replaced = plans[5];

@@ -1,6 +1,7 @@
 //! `command`: a receiver tokenops cannot write through an API of its own (a password
 //! manager's CLI, `kubectl`, a secret store's CLI, a deploy hook). `write` runs a program with
-//! the new value on standard input, never in its arguments or environment; `verify`, when
+//! the new value on standard input, never in its arguments or environment (a deploy token's
+//! username, which is not secret, arrives in `TOKENOPS_USERNAME`); `verify`, when
 //! declared, runs a program that exits 0 when the receiver holds the value (on stdin again).
 //! Only apply runs them, never plan or check: discovery knows a command consumer only by the
 //! fingerprint the ledger recorded when tokenops last wrote it. Each run has a timeout, gets a
@@ -22,11 +23,15 @@ use crate::Platform;
 use crate::clients::{Clients, CommandEnv};
 use crate::discover::lists::ListKey;
 use crate::inventory::{Holds, LiveConsumer};
-use crate::kinds::{ConsumerCheck, ConsumerDriver, ConsumerKindId, ConsumerLiveCx, Proof};
+use crate::kinds::{
+    ConsumerCheck, ConsumerDriver, ConsumerKindId, ConsumerLiveCx, Credential, Proof,
+};
 use crate::manifest::{ConsumerKey, Duration};
 
 /// Variables every command gets from tokenops's environment, when set.
 const BASE_ENV: [&str; 5] = ["PATH", "HOME", "LANG", "LC_ALL", "TMPDIR"];
+/// The variable a command finds the credential's username in (deploy tokens; not secret).
+const USERNAME_ENV: &str = "TOKENOPS_USERNAME";
 /// Attempts of an idempotent write in one run.
 const IDEMPOTENT_ATTEMPTS: u32 = 3;
 /// Output shown per run, in characters.
@@ -86,8 +91,10 @@ impl Command {
         }
     }
 
-    /// Runs `argv` with `value` on stdin, within the timeout, in a cleared environment.
-    async fn run(&self, argv: &[String], env: &CommandEnv, value: &SecretString) -> Ran {
+    /// Runs `argv` with the value on stdin, within the timeout, in a cleared environment
+    /// (plus `TOKENOPS_USERNAME` when the credential has a username).
+    async fn run(&self, argv: &[String], env: &CommandEnv, given: Credential<'_>) -> Ran {
+        let value = given.value;
         let Some(first) = argv.first() else {
             return Ran::NotStarted("no program is given".to_string());
         };
@@ -109,6 +116,9 @@ impl Command {
             if let Some(v) = env.var(name) {
                 cmd.env(name, v);
             }
+        }
+        if let Some(username) = given.username {
+            cmd.env(USERNAME_ENV, username);
         }
         let mut child = match cmd.spawn() {
             Ok(child) => child,
@@ -269,7 +279,7 @@ impl ConsumerDriver for Command {
     async fn write(
         &self,
         clients: &Clients,
-        value: &SecretString,
+        given: Credential<'_>,
     ) -> Result<Option<Proof>, String> {
         let attempts = if self.idempotent {
             IDEMPOTENT_ATTEMPTS
@@ -278,7 +288,7 @@ impl ConsumerDriver for Command {
         };
         let mut last = None;
         for attempt in 1..=attempts {
-            match self.run(&self.write, &clients.commands, value).await {
+            match self.run(&self.write, &clients.commands, given).await {
                 Ran::Ok(out) => {
                     if !out.is_empty() {
                         tracing::info!("command {} wrote the value: {out}", self.name);
@@ -305,12 +315,12 @@ impl ConsumerDriver for Command {
         };
         Err(self.failure(&format!("the write failed {retry}:"), ran))
     }
-    async fn verify(&self, clients: &Clients, value: &SecretString) -> Result<Proof, String> {
+    async fn verify(&self, clients: &Clients, given: Credential<'_>) -> Result<Proof, String> {
         let Some(verify) = &self.verify else {
             // Without a verify command, the write's exit code was the proof.
             return Ok(Proof::Written);
         };
-        match self.run(verify, &clients.commands, value).await {
+        match self.run(verify, &clients.commands, given).await {
             Ran::Ok(_) => Ok(Proof::ReadBack),
             ran => Err(self.failure(
                 "the verify command says the receiver does not hold the new value:",

@@ -1,7 +1,8 @@
 //! `gitlab_ci_variable`: a project or group CI/CD variable. Written by update (create when
 //! absent; a create whose answer is lost is set again by update), proven by reading it back
 //! and asking GitLab who the value authenticates as; a hidden variable is write-only and is
-//! proven by the fingerprint of what was written.
+//! proven by the fingerprint of what was written. `part: username` makes it hold the
+//! username of a deploy token instead of its value (the user half of a registry login).
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -17,7 +18,9 @@ use crate::gitlab::{GitLabClient, NewVariable, Variable, VariableUpdate};
 use crate::http::ApiError;
 use crate::inventory::{Holds, LiveConsumer};
 use crate::kinds::gitlab::{owner, owner_words};
-use crate::kinds::{ConsumerCheck, ConsumerDriver, ConsumerKindId, ConsumerLiveCx, Proof};
+use crate::kinds::{
+    ConsumerCheck, ConsumerDriver, ConsumerKindId, ConsumerLiveCx, Credential, Part, Proof,
+};
 use crate::manifest::consumer::{owner_of, split_owner};
 use crate::manifest::{ConsumerKey, GitlabOwner};
 
@@ -41,6 +44,8 @@ pub struct GitlabCiVariable {
     pub hidden: bool,
     /// No `$VAR` expansion; allows any non-space characters in a masked value.
     pub raw: bool,
+    /// Which part of the credential the variable holds.
+    pub part: Part,
 }
 
 /// The YAML shape of a CI variable consumer (exactly one of `project` and `group`).
@@ -75,6 +80,10 @@ pub struct GitlabCiVariableRepr {
     /// Do not expand `$VAR` references; lets a masked value hold any non-space character.
     #[serde(default)]
     pub raw: bool,
+    /// Which part of the credential the variable holds: the secret `value` (the default),
+    /// or the `username` of a deploy token (a registry login is two variables).
+    #[serde(default, skip_serializing_if = "Part::is_value")]
+    pub part: Part,
 }
 
 fn star() -> String {
@@ -93,6 +102,7 @@ impl TryFrom<GitlabCiVariableRepr> for GitlabCiVariable {
             protected: r.protected,
             hidden: r.hidden,
             raw: r.raw,
+            part: r.part,
         })
     }
 }
@@ -110,6 +120,7 @@ impl From<GitlabCiVariable> for GitlabCiVariableRepr {
             protected: v.protected,
             hidden: v.hidden,
             raw: v.raw,
+            part: v.part,
         }
     }
 }
@@ -143,7 +154,7 @@ impl ConsumerDriver for GitlabCiVariable {
     }
     fn label(&self) -> String {
         format!(
-            "{}: {} variable {}{}",
+            "{}: {} variable {}{}{}",
             self.gitlab,
             owner_words(&self.owner),
             self.key,
@@ -151,6 +162,11 @@ impl ConsumerDriver for GitlabCiVariable {
                 String::new()
             } else {
                 format!(" ({})", self.environment_scope)
+            },
+            if self.part == Part::Username {
+                " (username)"
+            } else {
+                ""
             }
         )
     }
@@ -197,7 +213,21 @@ impl ConsumerDriver for GitlabCiVariable {
                 "add `masked: true` (GitLab only hides masked variables)",
             );
         }
-        if self.masked
+        if self.part == Part::Username {
+            match cx.token.map(|kind| kind.driver().username()) {
+                Some(Err((message, hint))) => cx.problem("part", message, hint),
+                Some(Ok(name)) if self.masked && name.len() < 8 => cx.problem(
+                    "masked",
+                    format!(
+                        "the username `{}` is too short to mask",
+                        crate::text::echo(name)
+                    ),
+                    "GitLab masks only values of at least 8 characters; drop `masked` (a \
+                     username is not secret) or choose a longer username",
+                ),
+                _ => {}
+            }
+        } else if self.masked
             && let Some(kind) = cx.token
             && let Some((message, hint)) = kind.driver().mask_problem(self.raw)
         {
@@ -242,6 +272,7 @@ impl ConsumerDriver for GitlabCiVariable {
             _ if var.hidden => Holds::WriteOnly,
             None => Holds::WriteOnly,
             Some(value) if value.expose_secret().is_empty() => Holds::Nothing,
+            Some(value) if self.part == Part::Username => cx.username_held(value),
             Some(value) => cx.readable(value),
         };
         Ok(LiveConsumer::Present { settings, holds })
@@ -256,8 +287,9 @@ impl ConsumerDriver for GitlabCiVariable {
     async fn write(
         &self,
         clients: &Clients,
-        value: &SecretString,
+        given: Credential<'_>,
     ) -> Result<Option<Proof>, String> {
+        let value = &given.part(self.part)?;
         let client = clients.gitlab_for(&self.gitlab)?;
         let stored = self.put(client, value).await.map_err(|e| e.to_string())?;
         // GitLab answers a write with the variable as stored: a readable one proves itself.
@@ -271,7 +303,8 @@ impl ConsumerDriver for GitlabCiVariable {
             },
         )
     }
-    async fn verify(&self, clients: &Clients, value: &SecretString) -> Result<Proof, String> {
+    async fn verify(&self, clients: &Clients, given: Credential<'_>) -> Result<Proof, String> {
+        let value = &given.part(self.part)?;
         let client = clients.gitlab_for(&self.gitlab)?;
         let owner = owner(&self.owner);
         let live = client

@@ -16,7 +16,9 @@ use crate::discover::lists::{ListKey, Listing};
 use crate::gitlab::{GitLabClient, Hook, HookWrite};
 use crate::inventory::{Holds, LiveConsumer};
 use crate::kinds::gitlab::{owner, owner_words};
-use crate::kinds::{ConsumerCheck, ConsumerDriver, ConsumerKindId, ConsumerLiveCx, Proof};
+use crate::kinds::{
+    ConsumerCheck, ConsumerDriver, ConsumerKindId, ConsumerLiveCx, Credential, Proof,
+};
 use crate::manifest::consumer::{owner_of, split_owner};
 use crate::manifest::tree::HINT;
 use crate::manifest::{ConsumerKey, GitlabOwner};
@@ -230,8 +232,9 @@ impl ConsumerDriver for GitlabWebhook {
     async fn write(
         &self,
         clients: &Clients,
-        value: &SecretString,
+        given: Credential<'_>,
     ) -> Result<Option<Proof>, String> {
+        let value = given.value;
         let client = clients.gitlab_for(&self.gitlab)?;
         let hook = self.find(client).await?;
         let owner = owner(&self.owner);
@@ -261,7 +264,7 @@ impl ConsumerDriver for GitlabWebhook {
             }
         }
     }
-    async fn verify(&self, clients: &Clients, _value: &SecretString) -> Result<Proof, String> {
+    async fn verify(&self, clients: &Clients, _given: Credential<'_>) -> Result<Proof, String> {
         let client = clients.gitlab_for(&self.gitlab)?;
         let hook = self.find(client).await?;
         if let Some(header) = &self.header

@@ -6,14 +6,15 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use async_trait::async_trait;
 use schemars::JsonSchema;
-use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 
 use crate::Platform;
 use crate::clients::Clients;
 use crate::discover::lists::ListKey;
 use crate::inventory::LiveConsumer;
-use crate::kinds::{ConsumerCheck, ConsumerDriver, ConsumerKindId, ConsumerLiveCx, Proof};
+use crate::kinds::{
+    ConsumerCheck, ConsumerDriver, ConsumerKindId, ConsumerLiveCx, Credential, Proof,
+};
 use crate::manifest::ConsumerKey;
 
 /// A manual step.
@@ -58,11 +59,11 @@ impl ConsumerDriver for Manual {
     async fn write(
         &self,
         _clients: &Clients,
-        _value: &SecretString,
+        _given: Credential<'_>,
     ) -> Result<Option<Proof>, String> {
         Ok(Some(Proof::Written))
     }
-    async fn verify(&self, _clients: &Clients, _value: &SecretString) -> Result<Proof, String> {
+    async fn verify(&self, _clients: &Clients, _given: Credential<'_>) -> Result<Proof, String> {
         Ok(Proof::Written)
     }
 }

@@ -17,7 +17,9 @@ use crate::Platform;
 use crate::clients::Clients;
 use crate::discover::lists::ListKey;
 use crate::inventory::{Holds, LiveConsumer};
-use crate::kinds::{ConsumerCheck, ConsumerDriver, ConsumerKindId, ConsumerLiveCx, Proof};
+use crate::kinds::{
+    ConsumerCheck, ConsumerDriver, ConsumerKindId, ConsumerLiveCx, Credential, Proof,
+};
 use crate::manifest::ConsumerKey;
 
 /// The credential tokenops uses for one instance: `{ gitlab: NAME }` or `{ zendesk: NAME }`.
@@ -124,12 +126,14 @@ impl ConsumerDriver for TokenopsCredential {
     async fn write(
         &self,
         clients: &Clients,
-        value: &SecretString,
+        given: Credential<'_>,
     ) -> Result<Option<Proof>, String> {
+        let value = given.value;
         switch(self, clients, value).await?;
         Ok(None)
     }
-    async fn verify(&self, clients: &Clients, value: &SecretString) -> Result<Proof, String> {
+    async fn verify(&self, clients: &Clients, given: Credential<'_>) -> Result<Proof, String> {
+        let value = given.value;
         switch(self, clients, value).await?;
         match self.target() {
             Some((Platform::GitLab, name)) => {

@@ -15,7 +15,9 @@ use crate::Platform;
 use crate::clients::Clients;
 use crate::discover::lists::{ListKey, Listing};
 use crate::inventory::{Holds, LiveConsumer};
-use crate::kinds::{ConsumerCheck, ConsumerDriver, ConsumerKindId, ConsumerLiveCx, Proof};
+use crate::kinds::{
+    ConsumerCheck, ConsumerDriver, ConsumerKindId, ConsumerLiveCx, Credential, Proof,
+};
 use crate::manifest::ConsumerKey;
 use crate::zendesk::{Installation, InstallationSettings, SettingValue, ZendeskClient};
 
@@ -200,8 +202,9 @@ impl ConsumerDriver for ZendeskAppSetting {
     async fn write(
         &self,
         clients: &Clients,
-        value: &SecretString,
+        given: Credential<'_>,
     ) -> Result<Option<Proof>, String> {
+        let value = given.value;
         let zd = clients.zendesk_for(&self.zendesk)?;
         let install = self.find(zd).await?;
         let mut settings = InstallationSettings::default();
@@ -239,7 +242,8 @@ impl ConsumerDriver for ZendeskAppSetting {
             ))
         }
     }
-    async fn verify(&self, clients: &Clients, value: &SecretString) -> Result<Proof, String> {
+    async fn verify(&self, clients: &Clients, given: Credential<'_>) -> Result<Proof, String> {
+        let value = given.value;
         let zd = clients.zendesk_for(&self.zendesk)?;
         let install = self.find(zd).await?;
         let secure = secure_setting(zd, &install, &self.setting).await;

@@ -14,7 +14,9 @@ use crate::Platform;
 use crate::clients::Clients;
 use crate::discover::lists::{ListKey, Listing};
 use crate::inventory::{Holds, LiveConsumer};
-use crate::kinds::{ConsumerCheck, ConsumerDriver, ConsumerKindId, ConsumerLiveCx, Proof};
+use crate::kinds::{
+    ConsumerCheck, ConsumerDriver, ConsumerKindId, ConsumerLiveCx, Credential, Proof,
+};
 use crate::manifest::ConsumerKey;
 use crate::zendesk::{Webhook, WebhookAuth, ZendeskClient};
 
@@ -245,8 +247,9 @@ impl ConsumerDriver for ZendeskWebhook {
     async fn write(
         &self,
         clients: &Clients,
-        value: &SecretString,
+        given: Credential<'_>,
     ) -> Result<Option<Proof>, String> {
+        let value = given.value;
         let zd = clients.zendesk_for(&self.zendesk)?;
         let hook = self.find(zd).await?;
         zd.set_webhook_auth(&hook.id, &self.auth_of(value))
@@ -255,7 +258,7 @@ impl ConsumerDriver for ZendeskWebhook {
         // Verified by reading the webhook again (type and position).
         Ok(None)
     }
-    async fn verify(&self, clients: &Clients, _value: &SecretString) -> Result<Proof, String> {
+    async fn verify(&self, clients: &Clients, _given: Credential<'_>) -> Result<Proof, String> {
         let zd = clients.zendesk_for(&self.zendesk)?;
         let found = self.find(zd).await?;
         let hook = zd.get_webhook(&found.id).await.map_err(|e| e.to_string())?;

@@ -70,6 +70,7 @@ impl Alphabet {
 /// What the registry knows about the kind.
 pub static META: TokenMeta = TokenMeta {
     words: "generated secret",
+    last_use: true,
     class: TokenClass::Generated,
     found_identity,
     import,

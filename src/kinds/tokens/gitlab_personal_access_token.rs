@@ -46,6 +46,7 @@ pub struct GitlabPersonalAccessToken {
 /// What the registry knows about the kind.
 pub static META: TokenMeta = TokenMeta {
     words: "personal access token",
+    last_use: true,
     class: TokenClass::Rotatable,
     found_identity,
     import,

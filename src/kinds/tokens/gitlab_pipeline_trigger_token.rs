@@ -43,6 +43,7 @@ pub struct GitlabPipelineTriggerToken {
 /// What the registry knows about the kind.
 pub static META: TokenMeta = TokenMeta {
     words: "pipeline trigger token",
+    last_use: true,
     class: TokenClass::Replaceable,
     found_identity,
     import,
@@ -89,6 +90,7 @@ fn record(t: &Trigger, description: &str, ledger: &Ledger) -> LiveRecord {
         access_level: None,
         value_fingerprint: full_value(t).map(|v| fingerprint_of(ledger, v)),
         age_unknown: false,
+        username: None,
     }
 }
 

@@ -12,6 +12,7 @@ macro_rules! resource_access_token {
         /// What the registry knows about the kind.
         pub static META: TokenMeta = TokenMeta {
             words: concat!($kind, " access token"),
+            last_use: true,
             class: TokenClass::Rotatable,
             found_identity,
             import,

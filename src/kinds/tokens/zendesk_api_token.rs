@@ -39,6 +39,7 @@ pub struct ZendeskApiToken {
 /// What the registry knows about the kind.
 pub static META: TokenMeta = TokenMeta {
     words: "Zendesk API token (legacy)",
+    last_use: true,
     class: TokenClass::Legacy,
     found_identity,
     import,

@@ -44,6 +44,7 @@ pub struct ZendeskOauthClientSecret {
 /// What the registry knows about the kind.
 pub static META: TokenMeta = TokenMeta {
     words: "OAuth client secret",
+    last_use: true,
     class: TokenClass::SecretReset,
     found_identity,
     import,

@@ -75,6 +75,7 @@ pub enum OauthGrant {
 /// What the registry knows about the kind.
 pub static META: TokenMeta = TokenMeta {
     words: "Zendesk OAuth token",
+    last_use: true,
     class: TokenClass::Replaceable,
     found_identity,
     import,
@@ -332,6 +333,7 @@ impl TokenDriver for ZendeskOauthToken {
                 access_level: None,
                 value_fingerprint: None,
                 age_unknown: false,
+                username: None,
             }),
         })
     }

@@ -46,6 +46,7 @@ pub struct ZendeskWebhookSigningSecret {
 /// What the registry knows about the kind.
 pub static META: TokenMeta = TokenMeta {
     words: "webhook signing secret",
+    last_use: true,
     class: TokenClass::SecretReset,
     found_identity,
     import,

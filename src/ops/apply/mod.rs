@@ -442,7 +442,7 @@ async fn resume_one(ctx: &Ctx, desired: &Desired, id: &String) -> TokenResult {
         .store
         .read(|l| l.token(id).and_then(|t| t.pending.clone()));
     match (spec, record) {
-        (Some(spec), Some(p)) => protocol::run(ctx, &spec.spec, Start::Resume(p)).await,
+        (Some(spec), Some(p)) => protocol::run(ctx, &spec.spec, Start::Resume(Box::new(p))).await,
         (None, Some(p)) => TokenResult {
             id: id.clone(),
             outcome: TokenOutcome::Pending,

@@ -21,7 +21,7 @@ use secrecy::SecretString;
 
 use super::{Ctx, TokenOutcome, TokenResult};
 use crate::inventory::Holds;
-use crate::kinds::{Issued, Journal, Proof, StageCx, Stop};
+use crate::kinds::{Credential, Issued, Journal, Proof, StageCx, Stop};
 use crate::ledger::{LedgerToken, Obtain, PendingRotation, Step};
 use crate::manifest::{ConsumerSpec, TokenSpec};
 
@@ -43,7 +43,7 @@ pub enum Start {
         consumers: Vec<String>,
     },
     /// An unfinished rotation from the ledger.
-    Resume(PendingRotation),
+    Resume(Box<PendingRotation>),
 }
 
 /// The ledger, as the journal a driver commits recoveries to.
@@ -119,6 +119,7 @@ async fn rotate(
             intent.new_expires_at = expires_at;
             intent.retire = retire;
             intent.consumers = consumers;
+            intent.username = driver.username().ok().map(str::to_string);
             if obtain != Obtain::Provide {
                 intent.known_ids = driver.known_ids(&cx).await?;
             }
@@ -137,9 +138,12 @@ async fn rotate(
             ctx.crash_point(&spec.id, "obtained");
             escrow(ctx, spec, intent, issued).await?
         }
-        Start::Resume(mut pending) => {
+        Start::Resume(pending) => {
+            let mut pending = *pending;
             notes.extend(pending.notes.iter().cloned());
             if pending.step == Step::Intent {
+                // Nothing was obtained yet: the new record gets the username declared now.
+                pending.username = driver.username().ok().map(str::to_string);
                 let issued = stage(ctx, &cx, &mut pending, false, notes).await?;
                 escrow(ctx, spec, pending, issued).await?
             } else {
@@ -155,7 +159,7 @@ async fn rotate(
                     .open(&armored)
                     .map_err(|e| Stop::Pending(e.to_string()))?;
                 still_alive(ctx, spec, &pending, &value).await?;
-                switch_run_credential(ctx, spec, &value).await?;
+                switch_run_credential(ctx, spec, &pending, &value).await?;
                 (pending, value)
             }
         }
@@ -218,6 +222,7 @@ async fn still_alive(
 async fn switch_run_credential(
     ctx: &Ctx,
     spec: &TokenSpec,
+    pending: &PendingRotation,
     value: &SecretString,
 ) -> Result<(), Stop> {
     for consumer in spec
@@ -227,7 +232,13 @@ async fn switch_run_credential(
     {
         consumer
             .driver()
-            .write(&ctx.clients, value)
+            .write(
+                &ctx.clients,
+                Credential {
+                    value,
+                    username: username(spec, pending).as_deref(),
+                },
+            )
             .await
             .map_err(|e| Stop::Pending(format!("switching {}: {e}", describe(consumer))))?;
     }
@@ -311,7 +322,7 @@ async fn escrow(
     pending.fingerprint = ctx.store.read(|l| l.fingerprint(&value));
     let staged = pending.clone();
     commit_obtained(ctx, &spec.id, move |t| t.pending = Some(staged)).await?;
-    switch_run_credential(ctx, spec, &value).await?;
+    switch_run_credential(ctx, spec, &pending, &value).await?;
     ctx.crash_point(&spec.id, "staged");
     Ok((pending, value))
 }
@@ -344,13 +355,18 @@ async fn distribute_verify_finish(
     writable.sort_by_key(|c| c.driver().run_credential().is_none());
     // Consumers whose write answer already proved what they hold, in this run.
     let mut proven = std::collections::BTreeSet::new();
+    let username = username(spec, &pending);
+    let given = Credential {
+        value: &value,
+        username: username.as_deref(),
+    };
 
     if pending.step < Step::Distributed {
         let mut first = true;
         for (i, consumer) in writable.iter().enumerate() {
             let proof = consumer
                 .driver()
-                .write(&ctx.clients, &value)
+                .write(&ctx.clients, given)
                 .await
                 .map_err(|e| Stop::Pending(format!("writing {}: {e}", describe(consumer))))?;
             if proof.is_some() {
@@ -375,7 +391,7 @@ async fn distribute_verify_finish(
             let checked = if proven.contains(&i) {
                 Ok(Proof::Written)
             } else {
-                d.verify(&ctx.clients, &value).await
+                d.verify(&ctx.clients, given).await
             };
             if let Err(e) = checked {
                 if !d.rewrite_safe() {
@@ -386,10 +402,10 @@ async fn distribute_verify_finish(
                 }
                 // A resumed rotation may find a consumer someone changed since: write it
                 // again (idempotent) and check once more.
-                d.write(&ctx.clients, &value)
+                d.write(&ctx.clients, given)
                     .await
                     .map_err(|e| Stop::Pending(format!("writing {}: {e}", describe(consumer))))?;
-                d.verify(&ctx.clients, &value)
+                d.verify(&ctx.clients, given)
                     .await
                     .map_err(|e| Stop::Pending(format!("verifying {}: {e}", describe(consumer))))?;
             }
@@ -429,6 +445,15 @@ async fn distribute_verify_finish(
     Ok(driver
         .done_words(pending.action.unwrap_or(Obtain::Create))
         .to_string())
+}
+
+/// The username consumers are given: the one the rotation fixed with its intent (the
+/// declared one, for a rotation the ledger recorded before usernames were kept).
+fn username(spec: &TokenSpec, pending: &PendingRotation) -> Option<String> {
+    pending
+        .username
+        .clone()
+        .or_else(|| spec.kind.driver().username().ok().map(str::to_string))
 }
 
 fn describe(consumer: &ConsumerSpec) -> String {

@@ -314,6 +314,15 @@ fn undeclared(found: &DiscoveredToken, now: Timestamp, within_days: i64) -> Opti
             entry.suggestion = Suggestion::Revoke;
             entry.why = format!("no manifest declares it and nothing used it for {days} days");
         }
+        None if !reports_last_use(found) => {
+            entry.why = format!(
+                "no manifest declares it, and {} does not say when a {} was last used: declare \
+                 it (`tokenops import`) so tokenops keeps it alive, or revoke it if nothing \
+                 uses it",
+                found.platform,
+                kind_words(&found.kind)
+            );
+        }
         None => {
             entry.suggestion = Suggestion::Revoke;
             entry.why = "no manifest declares it and it was never used".to_string();
@@ -401,6 +410,10 @@ fn renewal_words(record: &LiveRecord, rotate_before_secs: u64, now: Timestamp) -
         ),
         _ => "due for rotation; nothing to do by hand once `tokenops apply` runs".to_string(),
     }
+}
+
+fn reports_last_use(found: &DiscoveredToken) -> bool {
+    TokenKindId::from_key(&found.kind).is_none_or(|k| k.meta().last_use)
 }
 
 fn found_class(found: &DiscoveredToken) -> Option<TokenClass> {

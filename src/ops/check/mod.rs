@@ -21,7 +21,7 @@ use crate::clients::Clients;
 use crate::discover::{DiscoverError, ScanKinds, discover};
 use crate::inventory::Inventory;
 use crate::ledger::Ledger;
-use crate::manifest::Desired;
+use crate::manifest::{Desired, Discover};
 use crate::plan::render::Format;
 use crate::time::{add_days, utc_date};
 
@@ -69,15 +69,17 @@ pub enum CheckError {
 }
 
 /// The scan `check` makes: server-filtered to active tokens expiring within the window,
-/// Zendesk OAuth tokens included, and pipeline triggers when `triggers` (the instance lets
-/// them expire: `check.discover.gitlab_pipeline_triggers`). The filter day is one past the
+/// Zendesk OAuth tokens included, pipeline triggers when the instance lets them expire
+/// (`check.discover.gitlab_pipeline_triggers`) and deploy tokens when asked
+/// (`check.discover.gitlab_deploy_tokens`). The filter day is one past the
 /// window (GitLab's docs do not say whether `expires_before` includes its day); [`classify`]
 /// then keeps exactly the window.
-pub fn scan_kinds(now: Timestamp, within_days: i64, triggers: bool) -> ScanKinds {
+pub fn scan_kinds(discover: &Discover, now: Timestamp, within_days: i64) -> ScanKinds {
     ScanKinds {
-        triggers,
+        triggers: discover.gitlab_pipeline_triggers,
         expires_before: Some(add_days(utc_date(now), within_days + 1)),
         zendesk_oauth: true,
+        deploy_tokens: discover.gitlab_deploy_tokens,
     }
 }
 
@@ -99,11 +101,7 @@ pub async fn gather(
         &Ledger::default(),
         clients,
         now,
-        Some(scan_kinds(
-            now,
-            within_days,
-            desired.config.check.discover.gitlab_pipeline_triggers,
-        )),
+        Some(scan_kinds(&desired.config.check.discover, now, within_days)),
     )
     .await
 }

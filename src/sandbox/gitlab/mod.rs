@@ -2,9 +2,11 @@
 //! and helpers shared by the resource modules.
 
 mod auth;
+mod deploy_tokens;
 mod discovery;
 mod hooks;
 mod issues;
+mod service_accounts;
 mod terraform;
 mod tokens;
 mod triggers;
@@ -213,6 +215,12 @@ pub(crate) fn route(method: &Method, segs: &[String]) -> Option<R> {
     let s: Vec<&str> = segs.iter().map(String::as_str).collect();
     let m = method.as_str();
     let own = |x: &str| x.to_string();
+    if let Some(r) = deploy_tokens::route(method, &s) {
+        return Some(r);
+    }
+    if let Some(r) = service_accounts::route(method, &s) {
+        return Some(r);
+    }
     let r = match (m, s.as_slice()) {
         // personal access tokens
         ("GET", ["personal_access_tokens"]) => {

@@ -15,7 +15,7 @@ use crate::sandbox::pagination::gitlab_page;
 use crate::sandbox::state::gitlab::{AccessToken, GitLab, Scope, TokenOwner};
 use crate::sandbox::state::{Issuer, gl_time};
 
-const PAT_SCOPES: &[&str] = &[
+pub(crate) const PAT_SCOPES: &[&str] = &[
     "api",
     "read_api",
     "read_user",
@@ -74,7 +74,10 @@ pub(crate) fn token_json(t: &AccessToken, req: &Req, value: bool) -> Json {
 }
 
 /// Applies the list filters shared by every token list.
-fn filtered(req: &Req, tokens: Vec<&AccessToken>) -> Result<Vec<Json>, axum::response::Response> {
+pub(crate) fn filtered(
+    req: &Req,
+    tokens: Vec<&AccessToken>,
+) -> Result<Vec<Json>, axum::response::Response> {
     let state = req.query("state");
     if state.is_some_and(|s| s != "active" && s != "inactive") {
         return Err(invalid("state"));
@@ -193,7 +196,7 @@ pub(crate) fn get_pat_self(gl: &mut GitLab, _: &mut Issuer, req: &Req) -> Reply 
 
 /// The new expiry of a rotation: the requested date (at most 365 days out, after today) or
 /// one week from today.
-fn rotation_expiry(req: &Req) -> Result<Date, axum::response::Response> {
+pub(crate) fn rotation_expiry(req: &Req) -> Result<Date, axum::response::Response> {
     let today = today(req);
     let max = today.checked_add(365.days()).unwrap_or(today);
     match date_param(req, "expires_at")? {
@@ -208,7 +211,7 @@ fn rotation_expiry(req: &Req) -> Result<Date, axum::response::Response> {
 }
 
 /// Rotates `target` after the checks every rotate route shares.
-fn do_rotate(gl: &mut GitLab, issuer: &mut Issuer, req: &Req, target: u64) -> Reply {
+pub(crate) fn do_rotate(gl: &mut GitLab, issuer: &mut Issuer, req: &Req, target: u64) -> Reply {
     let token = &gl.tokens[&target];
     if token.revoked {
         return Err(bad_request("Token already revoked"));
@@ -250,7 +253,7 @@ pub(crate) fn revoke_pat_self(gl: &mut GitLab, _: &mut Issuer, req: &Req) -> Rep
     revoke(gl, who.token_id)
 }
 
-fn revoke(gl: &mut GitLab, id: u64) -> Reply {
+pub(crate) fn revoke(gl: &mut GitLab, id: u64) -> Reply {
     let token = gl.tokens.get_mut(&id).ok_or_else(|| not_found(""))?;
     if token.revoked {
         return Err(bad_request("Token already revoked"));
@@ -260,7 +263,7 @@ fn revoke(gl: &mut GitLab, id: u64) -> Reply {
 }
 
 /// Reads `name`, `scopes`, `description` and `expires_at` of a create request.
-fn create_params(
+pub(crate) fn create_params(
     req: &Req,
     allowed: &[&str],
 ) -> Result<(String, Vec<String>, Option<String>, Date), axum::response::Response> {

@@ -159,6 +159,20 @@ fn gitlab_credentials(
         );
         project_ids.insert(s.path.clone(), id);
     }
+    for u in &g.users {
+        if let Some(group) = &u.enterprise_of {
+            let gid = *group_ids.get(group).ok_or_else(|| {
+                bad(at(&format!(
+                    "user {:?}: unknown group {group:?}",
+                    u.username
+                )))
+            })?;
+            let uid = user(&u.username, &at("users"))?;
+            if let Some(found) = gl.users.get_mut(&uid) {
+                found.enterprise_of = Some(gid);
+            }
+        }
+    }
     if let Some(admin) = &g.admin {
         let uid = user(admin, &at("admin"))?;
         let expires = date("+365d", now, "admin token")?;
@@ -284,6 +298,100 @@ fn gitlab_credentials(
         );
         let value = gl.triggers[&id].value.clone();
         bind(refs, &t.r#ref, &value)?;
+    }
+    for t in &g.deploy_tokens {
+        let what = at(&format!("deploy token {:?}", t.name));
+        let scope = match (&t.project, &t.group) {
+            (Some(p), None) => Scope::Project(
+                *project_ids
+                    .get(p)
+                    .ok_or_else(|| bad(format!("{what}: unknown project {p:?}")))?,
+            ),
+            (None, Some(gp)) => Scope::Group(
+                *group_ids
+                    .get(gp)
+                    .ok_or_else(|| bad(format!("{what}: unknown group {gp:?}")))?,
+            ),
+            _ => return Err(bad(format!("{what}: give exactly one of project or group"))),
+        };
+        let expires = t
+            .expires_at
+            .as_deref()
+            .map(|e| date(e, now, &what))
+            .transpose()?;
+        let created = t
+            .created_at
+            .as_deref()
+            .map(|c| when(c, now, &what))
+            .transpose()?
+            .unwrap_or(now);
+        let creator = gl
+            .user_by_name(g.admin.as_deref().unwrap_or_default())
+            .map_or(0, |u| u.id);
+        let id = gl.create_deploy_token(
+            &mut world.issuer,
+            scope,
+            &t.name,
+            t.username.clone(),
+            t.scopes.clone(),
+            expires,
+            creator,
+            created,
+        );
+        let token = gl
+            .deploy_tokens
+            .get_mut(&id)
+            .ok_or_else(|| bad(what.clone()))?;
+        token.revoked = t.revoked;
+        let value = token.value.clone();
+        bind(refs, &t.r#ref, &value)?;
+    }
+    for a in &g.service_accounts {
+        let what = at(&format!("service account {:?}", a.username));
+        let gid = *group_ids
+            .get(&a.group)
+            .ok_or_else(|| bad(format!("{what}: unknown group {:?}", a.group)))?;
+        if gl.groups.get(&gid).is_some_and(|g| g.parent_id.is_some()) {
+            return Err(bad(format!(
+                "{what}: {:?} is not a top-level group",
+                a.group
+            )));
+        }
+        let uid =
+            gl.add_service_account(gid, &a.username, a.name.as_deref().unwrap_or(&a.username));
+        for t in &a.tokens {
+            let what = format!("{what} token {:?}", t.name);
+            let expires = t
+                .expires_at
+                .as_deref()
+                .map(|e| date(e, now, &what))
+                .transpose()?;
+            let created = t
+                .created_at
+                .as_deref()
+                .map(|c| when(c, now, &what))
+                .transpose()?
+                .unwrap_or(now);
+            let id = gl.create_token(
+                &mut world.issuer,
+                TokenOwner::Personal,
+                uid,
+                &t.name,
+                t.description.clone(),
+                t.scopes.clone(),
+                None,
+                expires,
+                created,
+            );
+            let token = gl.tokens.get_mut(&id).ok_or_else(|| bad(what.clone()))?;
+            token.last_used_at = t
+                .last_used_at
+                .as_deref()
+                .map(|u| when(u, now, &what))
+                .transpose()?;
+            let value = token.value.clone();
+            bind(refs, &t.r#ref, &value)?;
+        }
     }
     for m in &g.merge_requests {
         let pid = *project_ids.get(&m.project).ok_or_else(|| {

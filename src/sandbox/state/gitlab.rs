@@ -18,6 +18,10 @@ pub struct User {
     pub bot: bool,
     pub state: String,
     pub email: String,
+    /// For a group service account: the top-level group that provisioned it.
+    pub service_account_of: Option<u64>,
+    /// For a GitLab.com enterprise user: the top-level group that manages it.
+    pub enterprise_of: Option<u64>,
 }
 
 /// A group, identified by its full path (`support/ops`).
@@ -94,6 +98,39 @@ pub struct Trigger {
     pub last_used: Option<Timestamp>,
     pub expires_at: Option<Date>,
     pub value: Value,
+}
+
+/// A deploy token of a project or group.
+#[derive(Debug, Clone)]
+pub struct DeployToken {
+    pub id: u64,
+    pub scope: Scope,
+    pub name: String,
+    /// The username given at creation; `None` means `gitlab+deploy-token-{id}`.
+    pub username: Option<String>,
+    pub scopes: Vec<String>,
+    pub expires_at: Option<Date>,
+    pub revoked: bool,
+    pub creator_id: u64,
+    pub created_at: Timestamp,
+    pub value: Value,
+}
+
+impl DeployToken {
+    /// The username it authenticates with.
+    pub fn username(&self) -> String {
+        self.username
+            .clone()
+            .unwrap_or_else(|| format!("gitlab+deploy-token-{}", self.id))
+    }
+    /// Whether the token is past 00:00 UTC on its expiry date.
+    pub fn expired(&self, now: Timestamp) -> bool {
+        self.expires_at.is_some_and(|d| now >= midnight_utc(d))
+    }
+    /// Not revoked and not expired.
+    pub fn active(&self, now: Timestamp) -> bool {
+        !self.revoked && !self.expired(now)
+    }
 }
 
 /// Where a hook or variable lives.
@@ -205,6 +242,7 @@ pub struct GitLab {
     /// Token value to token id, for authentication.
     pub token_index: HashMap<Value, u64>,
     pub triggers: BTreeMap<u64, Trigger>,
+    pub deploy_tokens: BTreeMap<u64, DeployToken>,
     pub hooks: BTreeMap<u64, Hook>,
     pub variables: Vec<Variable>,
     pub issues: BTreeMap<u64, Issue>,
@@ -257,8 +295,20 @@ impl GitLab {
                 bot,
                 state: "active".into(),
                 email,
+                service_account_of: None,
+                enterprise_of: None,
             },
         );
+        id
+    }
+
+    /// Adds a service account of top-level group `group_id` and returns its id.
+    pub fn add_service_account(&mut self, group_id: u64, username: &str, name: &str) -> u64 {
+        let id = self.add_user(username, name, false, true);
+        if let Some(u) = self.users.get_mut(&id) {
+            u.email = format!("{username}@noreply.{}", self.host);
+            u.service_account_of = Some(group_id);
+        }
         id
     }
 
@@ -499,6 +549,52 @@ impl GitLab {
             },
         );
         id
+    }
+
+    /// Creates a deploy token with a fresh value and returns its id.
+    #[allow(clippy::too_many_arguments)]
+    pub fn create_deploy_token(
+        &mut self,
+        issuer: &mut Issuer,
+        scope: Scope,
+        name: &str,
+        username: Option<String>,
+        scopes: Vec<String>,
+        expires_at: Option<Date>,
+        creator_id: u64,
+        now: Timestamp,
+    ) -> u64 {
+        let id = self.next_id();
+        let value = issuer.mint(ValueKind::GitLabDeployToken);
+        self.deploy_tokens.insert(
+            id,
+            DeployToken {
+                id,
+                scope,
+                name: name.to_string(),
+                username,
+                scopes,
+                expires_at,
+                revoked: false,
+                creator_id,
+                created_at: now,
+                value,
+            },
+        );
+        id
+    }
+
+    /// The deploy token a username and value sign in as at `now`, if any.
+    pub fn deploy_token_login(
+        &self,
+        username: &str,
+        value: &str,
+        now: Timestamp,
+    ) -> Option<&DeployToken> {
+        self.deploy_tokens
+            .values()
+            .find(|t| t.value.reveal() == value && t.username() == username)
+            .filter(|t| t.active(now))
     }
 
     /// Starts a CI job in `project_id` for `user_id` and returns its job token.

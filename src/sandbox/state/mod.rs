@@ -64,6 +64,8 @@ pub enum ValueKind {
     GitLabAccessToken,
     /// `glptt-` + 40 hex digits.
     GitLabTriggerToken,
+    /// `gldt-` + 20 characters of `[A-Za-z0-9_-]` (a deploy token).
+    GitLabDeployToken,
     /// `glcbt-` + 20 characters of `[A-Za-z0-9_-]` (a CI/CD job token).
     GitLabJobToken,
     /// 64 hex digits (Zendesk OAuth access and refresh tokens).
@@ -105,6 +107,7 @@ impl Issuer {
         let text = match kind {
             ValueKind::GitLabAccessToken => format!("glpat-{}", self.chars(PAT_ALPHABET, 20)),
             ValueKind::GitLabTriggerToken => format!("glptt-{}", self.chars(HEX, 40)),
+            ValueKind::GitLabDeployToken => format!("gldt-{}", self.chars(PAT_ALPHABET, 20)),
             ValueKind::GitLabJobToken => format!("glcbt-{}", self.chars(PAT_ALPHABET, 20)),
             ValueKind::ZendeskOAuthToken => self.chars(HEX, 64),
             ValueKind::ZendeskClientSecret => self.chars(ALNUM, 64),

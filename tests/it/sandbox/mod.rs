@@ -5,6 +5,7 @@
 mod ci_credentials;
 mod cli;
 mod control;
+mod deploy_tokens;
 mod faults;
 mod gitlab_hooks;
 mod gitlab_misc;
@@ -12,6 +13,7 @@ mod gitlab_rotation;
 mod gitlab_tokens;
 mod gitlab_variables;
 mod seed;
+mod service_accounts;
 mod shapes;
 mod terraform;
 mod zendesk;

@@ -80,6 +80,34 @@ fn check_token(w: &World, kind: &str, t: &Json) {
                 "{t}"
             );
         }
+        "gitlab_service_account_token" => {
+            let gl = &w.gitlab[s(&t["gitlab"])];
+            let group = gl.group(s(&t["group"])).expect("group").id;
+            let account = gl
+                .user_by_name(s(&t["service_account"]))
+                .unwrap_or_else(|| panic!("no service account for {t}"));
+            assert_eq!(account.service_account_of, Some(group), "{t}");
+            assert!(
+                gl.tokens
+                    .values()
+                    .any(|x| x.user_id == account.id && x.name == s(&t["name"]) && !x.revoked),
+                "{t}"
+            );
+        }
+        "gitlab_deploy_token" => {
+            let gl = &w.gitlab[s(&t["gitlab"])];
+            let owner = scope(gl, t);
+            let live = gl
+                .deploy_tokens
+                .values()
+                .find(|x| x.scope == owner && x.name == s(&t["name"]) && !x.revoked);
+            let live = live.unwrap_or_else(|| panic!("no live deploy token for {t}"));
+            let scopes: Vec<String> = serde_json::from_value(t["scopes"].clone()).unwrap();
+            assert_eq!(live.scopes, scopes, "{t}");
+            if let Some(user) = t["username"].as_str() {
+                assert_eq!(live.username(), user, "{t}");
+            }
+        }
         "zendesk_oauth_token" => {
             let zd = &w.zendesk[s(&t["zendesk"])];
             let client = zd
@@ -237,8 +265,13 @@ async fn default_seed_gives_the_demo_work_to_do() {
         due.sort();
         assert_eq!(
             due,
-            ["legacy-exporter", "ops-automation", "zendesk-global-app"],
-            "two declared, one undeclared"
+            [
+                "legacy-exporter",
+                "ops-automation",
+                "weekly-digest",
+                "zendesk-global-app"
+            ],
+            "three declared (one a service account's), one undeclared"
         );
         let expired: Vec<&str> = gl
             .tokens
@@ -301,7 +334,14 @@ async fn every_seeded_consumer_value_was_issued_by_the_sandbox() {
     let held: Vec<String> = env.sandbox.with_state(|w| {
         let mut out = Vec::new();
         for gl in w.gitlab.values() {
-            out.extend(gl.variables.iter().map(|v| v.value.reveal().to_string()));
+            // Deploy token usernames are not values anyone issues.
+            let usernames: Vec<String> = gl.deploy_tokens.values().map(|t| t.username()).collect();
+            out.extend(
+                gl.variables
+                    .iter()
+                    .map(|v| v.value.reveal().to_string())
+                    .filter(|v| !usernames.contains(v)),
+            );
             out.extend(
                 gl.hooks
                     .values()

@@ -31,7 +31,21 @@ impl Scenario {
             for gl in w.gitlab.values() {
                 values.extend(gl.tokens.values().map(|t| t.value.reveal().to_string()));
                 values.extend(gl.triggers.values().map(|t| t.value.reveal().to_string()));
-                values.extend(gl.variables.iter().map(|v| v.value.reveal().to_string()));
+                values.extend(
+                    gl.deploy_tokens
+                        .values()
+                        .map(|t| t.value.reveal().to_string()),
+                );
+                // A deploy token's username is not secret: variables that hold one are not
+                // searched for.
+                let usernames: Vec<String> =
+                    gl.deploy_tokens.values().map(|t| t.username()).collect();
+                values.extend(
+                    gl.variables
+                        .iter()
+                        .map(|v| v.value.reveal().to_string())
+                        .filter(|v| !usernames.contains(v)),
+                );
                 for h in gl.hooks.values() {
                     values.extend(h.token.iter().map(|t| t.reveal().to_string()));
                     values.extend(h.custom_headers.values().map(|v| v.reveal().to_string()));
@@ -136,11 +150,11 @@ fn age_identities(text: &str) -> impl Iterator<Item = &str> {
         .filter(|w| w.starts_with("AGE-SECRET-KEY-1") && w.len() > 40)
 }
 
-/// Panics if `text` holds a word shaped like a GitLab token value: a `glpat-` or `glptt-`
-/// prefix followed by a body.
+/// Panics if `text` holds a word shaped like a GitLab token value: a `glpat-`, `glptt-` or
+/// `gldt-` prefix followed by a body.
 pub fn assert_no_token_shape(what: &str, text: &str) {
     for word in text.split(|c: char| !(c.is_ascii_alphanumeric() || c == '-' || c == '_')) {
-        let shaped = ["glpat-", "glptt-"]
+        let shaped = ["glpat-", "glptt-", "gldt-"]
             .iter()
             .any(|p| word.starts_with(p) && word.len() > p.len() + 4);
         assert!(
