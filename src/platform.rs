@@ -3,8 +3,11 @@
 
 use std::fmt;
 
-/// A platform kind: GitLab or Zendesk.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+/// A platform kind: GitLab or Zendesk. In JSON it is its YAML key, `gitlab` or `zendesk`.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "lowercase")]
 pub enum Platform {
     /// GitLab (REST v4); `gitlab:` in tokenops.yaml.
     GitLab,

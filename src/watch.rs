@@ -66,8 +66,8 @@ pub struct CredentialFact {
 /// manifest keeps alive.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UnwatchedCredential {
-    /// `gitlab` or `zendesk`.
-    pub platform: String,
+    /// GitLab or Zendesk (`gitlab` or `zendesk` in JSON).
+    pub platform: crate::Platform,
     /// The instance name.
     pub instance: String,
     /// The environment variable that holds it.
@@ -103,11 +103,7 @@ impl UnwatchedCredential {
             "{env} (the credential tokenops signs in to {platform} `{instance}` with, token {id}) \
              expires on {date}, in {days}, and no manifest keeps it alive: {fix}",
             env = self.variable(),
-            platform = if self.platform == "zendesk" {
-                "Zendesk"
-            } else {
-                "GitLab"
-            },
+            platform = self.platform,
             instance = self.instance,
             id = self.platform_id,
             date = self.expires_at,
@@ -155,7 +151,7 @@ pub fn unwatched(
             continue;
         }
         out.push(UnwatchedCredential {
-            platform: cred.platform.key().to_string(),
+            platform: cred.platform,
             instance: cred.instance.clone(),
             env_var: cred.env_var.clone(),
             ci_variable: cred.ci_variable.clone(),

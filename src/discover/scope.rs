@@ -17,6 +17,7 @@ use super::lists::{Fetched, ListKey, Listing};
 use super::{Clients, Failure};
 use crate::gitlab::{GitLabClient, TokenFilter, TokenState};
 use crate::inventory::{DiscoveredToken, LiveRecord};
+use crate::kinds::TokenKindId;
 use crate::kinds::gitlab::record_of;
 use crate::kinds::tokens::gitlab_deploy_token::record_of as deploy_record;
 use crate::manifest::{Desired, GitlabOwner};
@@ -133,7 +134,7 @@ pub async fn scan(
                 found.push(discovered(
                     desired,
                     &gitlab,
-                    "gitlab_personal_access_token",
+                    TokenKindId::GitlabPersonalAccessToken.key(),
                     user,
                     record,
                 ));
@@ -153,8 +154,8 @@ pub async fn scan(
             {
                 if let Some(Ok(Listing::Tokens(tokens))) = fetched.get(key) {
                     let (kind, path) = match owner {
-                        GitlabOwner::Project(p) => ("gitlab_project_access_token", p),
-                        GitlabOwner::Group(g) => ("gitlab_group_access_token", g),
+                        GitlabOwner::Project(p) => (TokenKindId::GitlabProjectAccessToken.key(), p),
+                        GitlabOwner::Group(g) => (TokenKindId::GitlabGroupAccessToken.key(), g),
                     };
                     for record in tokens.iter().map(record_of).filter(|r| kinds.wants(r)) {
                         found.push(discovered(desired, &gitlab, kind, path, record));
@@ -169,7 +170,7 @@ pub async fn scan(
                         found.push(discovered(
                             desired,
                             &gitlab,
-                            "gitlab_deploy_token",
+                            TokenKindId::GitlabDeployToken.key(),
                             &owner.path(),
                             record,
                         ));
@@ -201,7 +202,7 @@ pub async fn scan(
                         found.push(discovered(
                             desired,
                             &gitlab,
-                            "gitlab_pipeline_trigger_token",
+                            TokenKindId::GitlabPipelineTriggerToken.key(),
                             project,
                             record,
                         ));
@@ -227,7 +228,7 @@ pub async fn scan(
                 found.push(discovered(
                     desired,
                     zendesk,
-                    "zendesk_api_token",
+                    TokenKindId::ZendeskApiToken.key(),
                     zendesk,
                     record,
                 ));
@@ -402,8 +403,8 @@ async fn scan_gitlab(
             );
             for (owner, token) in read.owned {
                 let (kind, path) = match &owner {
-                    GitlabOwner::Project(p) => ("gitlab_project_access_token", p),
-                    GitlabOwner::Group(g) => ("gitlab_group_access_token", g),
+                    GitlabOwner::Project(p) => (TokenKindId::GitlabProjectAccessToken.key(), p),
+                    GitlabOwner::Group(g) => (TokenKindId::GitlabGroupAccessToken.key(), g),
                 };
                 let record = record_of(&token);
                 if kinds.wants(&record) {
@@ -450,7 +451,7 @@ async fn scan_gitlab(
                         found.push(discovered(
                             desired,
                             gitlab,
-                            "gitlab_personal_access_token",
+                            TokenKindId::GitlabPersonalAccessToken.key(),
                             &name,
                             record,
                         ));
@@ -482,7 +483,7 @@ async fn scan_gitlab(
                     found.push(discovered(
                         desired,
                         gitlab,
-                        "gitlab_personal_access_token",
+                        TokenKindId::GitlabPersonalAccessToken.key(),
                         name,
                         record,
                     ));
@@ -542,7 +543,15 @@ fn oauth_tokens(
                 .expires_before
                 .is_none_or(|before| r.expires_at.is_some_and(|e| e <= before))
         })
-        .map(|r| discovered(desired, zendesk, "zendesk_oauth_token", zendesk, r))
+        .map(|r| {
+            discovered(
+                desired,
+                zendesk,
+                TokenKindId::ZendeskOauthToken.key(),
+                zendesk,
+                r,
+            )
+        })
         .collect()
 }
 

@@ -8,6 +8,7 @@ use jiff::Timestamp;
 use jiff::civil::Date;
 use serde::Serialize;
 
+use crate::Platform;
 use crate::inventory::{DiscoveredToken, Inventory, LiveRecord, LiveToken};
 use crate::kinds::tokens::zendesk_api_token::{Deactivation, deactivation};
 use crate::kinds::{TokenClass, TokenKindId};
@@ -234,13 +235,24 @@ pub fn add_credentials(report: &mut Report, unwatched: &[crate::watch::Unwatched
             entry.within_window = true;
             continue;
         }
-        let (kind, owner) = match cred.platform.as_str() {
-            "zendesk" => ("zendesk_oauth_token", format!("Zendesk {}", cred.instance)),
-            _ => ("gitlab_personal_access_token", cred.instance.clone()),
+        let (kind, owner) = match cred.platform {
+            Platform::Zendesk => (
+                TokenKindId::ZendeskOauthToken,
+                format!("Zendesk {}", cred.instance),
+            ),
+            Platform::GitLab => (
+                TokenKindId::GitlabPersonalAccessToken,
+                cred.instance.clone(),
+            ),
         };
         report.entries.push(Entry {
-            key: key(&["credential", &cred.platform, &cred.instance, &cred.env_var]),
-            kind: kind.to_string(),
+            key: key(&[
+                "credential",
+                cred.platform.key(),
+                &cred.instance,
+                &cred.env_var,
+            ]),
+            kind: kind.key().to_string(),
             platform: cred.instance.clone(),
             owner,
             name: cred.name.clone(),
