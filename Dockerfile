@@ -6,8 +6,9 @@
 FROM rust:1.89-slim-bookworm AS build
 WORKDIR /src
 COPY . .
-# `.git` stays out of the build context: the commit `tokenops --version` prints comes in here.
-ARG TOKENOPS_GIT_COMMIT=unknown
+# `.git` stays out of the build context: the commit `tokenops --version` prints comes in here
+# (build.rs reads it).
+ARG SOURCE_COMMIT=unknown
 RUN cargo build --locked --release --bin tokenops \
     && strip target/release/tokenops
 

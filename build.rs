@@ -1,5 +1,5 @@
 //! Build script: records the git commit the binary is built from, for `tokenops --version`.
-//! `TOKENOPS_GIT_COMMIT` set at build time wins (an image built without `.git`); otherwise
+//! `SOURCE_COMMIT` set at build time wins (an image built without `.git`); otherwise
 //! `git rev-parse` is asked, and `unknown` is used when neither answers.
 
 use std::process::Command;
@@ -14,8 +14,8 @@ fn git(args: &[&str]) -> Option<String> {
 }
 
 fn main() {
-    println!("cargo:rerun-if-env-changed=TOKENOPS_GIT_COMMIT");
-    let commit = std::env::var("TOKENOPS_GIT_COMMIT")
+    println!("cargo:rerun-if-env-changed=SOURCE_COMMIT");
+    let commit = std::env::var("SOURCE_COMMIT")
         .ok()
         .filter(|c| !c.trim().is_empty())
         .or_else(|| git(&["rev-parse", "--short=12", "HEAD"]))
