@@ -67,3 +67,15 @@ pub fn secret_env(zendesk: &str, client: &str) -> String {
         clean(client)
     )
 }
+
+/// A found Zendesk record's identity for `check` (the key of the instance and `parts`) and
+/// its owner in words (`Zendesk global`).
+pub fn found_identity(
+    found: &crate::inventory::DiscoveredToken,
+    parts: &[&str],
+) -> (String, String) {
+    let p = found.platform.as_str();
+    let mut all = vec![p];
+    all.extend_from_slice(parts);
+    (super::entry::key(&all), format!("Zendesk {p}"))
+}

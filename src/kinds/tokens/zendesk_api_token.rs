@@ -46,11 +46,7 @@ pub static META: TokenMeta = TokenMeta {
 };
 
 fn found_identity(found: &DiscoveredToken) -> (String, String) {
-    let p = found.platform.as_str();
-    (
-        key(&[p, "api_token", &found.record.platform_id]),
-        format!("Zendesk {p}"),
-    )
+    crate::kinds::zendesk::found_identity(found, &["api_token", &found.record.platform_id])
 }
 
 fn import(found: &DiscoveredToken) -> UndeclaredEntry {

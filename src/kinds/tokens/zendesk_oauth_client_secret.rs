@@ -21,7 +21,6 @@ use crate::clients::Clients;
 use crate::discover::lists::{ListKey, ProbeKind};
 use crate::http::ApiError;
 use crate::inventory::{DiscoveredToken, LiveRecord, LiveToken};
-use crate::kinds::entry::key;
 use crate::kinds::zendesk::{fetched_client, live_client};
 use crate::kinds::{
     Issued, KindCheck, ScopeRules, StageCx, Stop, TokenClass, TokenDriver, TokenKindId,
@@ -51,11 +50,7 @@ pub static META: TokenMeta = TokenMeta {
 };
 
 fn found_identity(found: &DiscoveredToken) -> (String, String) {
-    let p = found.platform.as_str();
-    (
-        key(&[p, &found.kind, &found.record.name]),
-        format!("Zendesk {p}"),
-    )
+    crate::kinds::zendesk::found_identity(found, &[&found.kind, &found.record.name])
 }
 
 fn import(found: &DiscoveredToken) -> UndeclaredEntry {

@@ -82,12 +82,8 @@ pub static META: TokenMeta = TokenMeta {
 };
 
 fn found_identity(found: &DiscoveredToken) -> (String, String) {
-    let p = found.platform.as_str();
     let r = &found.record;
-    (
-        key(&[p, &found.kind, &r.name, &r.platform_id]),
-        format!("Zendesk {p}"),
-    )
+    crate::kinds::zendesk::found_identity(found, &[&found.kind, &r.name, &r.platform_id])
 }
 
 fn import(found: &DiscoveredToken) -> UndeclaredEntry {

@@ -18,7 +18,6 @@ use crate::clients::Clients;
 use crate::discover::lists::{ListKey, Listing, ProbeKind};
 use crate::http::ApiError;
 use crate::inventory::{DiscoveredToken, LiveRecord, LiveToken};
-use crate::kinds::entry::key;
 use crate::kinds::{
     Issued, KindCheck, ScopeRules, StageCx, Stop, TokenClass, TokenDriver, TokenKindId,
     TokenLiveCx, TokenMeta, UndeclaredEntry,
@@ -53,11 +52,7 @@ pub static META: TokenMeta = TokenMeta {
 };
 
 fn found_identity(found: &DiscoveredToken) -> (String, String) {
-    let p = found.platform.as_str();
-    (
-        key(&[p, &found.kind, &found.record.name]),
-        format!("Zendesk {p}"),
-    )
+    crate::kinds::zendesk::found_identity(found, &[&found.kind, &found.record.name])
 }
 
 fn import(found: &DiscoveredToken) -> UndeclaredEntry {

@@ -15,6 +15,19 @@ use crate::sandbox::state::{Value, ValueKind, World};
 /// Values by seed ref.
 pub(super) type Refs = HashMap<String, Value>;
 
+/// A seeded record's expiry date, when it has one, and its creation time (`now` unless
+/// given).
+fn dates(
+    expires_at: Option<&str>,
+    created_at: Option<&str>,
+    now: Timestamp,
+    what: &str,
+) -> Result<(Option<jiff::civil::Date>, Timestamp), SeedError> {
+    let expires = expires_at.map(|e| date(e, now, what)).transpose()?;
+    let created = created_at.map(|c| when(c, now, what)).transpose()?;
+    Ok((expires, created.unwrap_or(now)))
+}
+
 pub(super) fn bind(refs: &mut Refs, name: &Option<String>, value: &Value) -> Result<(), SeedError> {
     if let Some(name) = name
         && refs.insert(name.clone(), value.clone()).is_some()
@@ -230,17 +243,8 @@ fn gitlab_credentials(
                 )));
             }
         };
-        let expires = t
-            .expires_at
-            .as_deref()
-            .map(|e| date(e, now, &what))
-            .transpose()?;
-        let created = t
-            .created_at
-            .as_deref()
-            .map(|c| when(c, now, &what))
-            .transpose()?
-            .unwrap_or(now);
+        let (expires, created) =
+            dates(t.expires_at.as_deref(), t.created_at.as_deref(), now, &what)?;
         let mut id = gl.create_token(
             &mut world.issuer,
             owner,
@@ -277,17 +281,8 @@ fn gitlab_credentials(
             .get(&t.project)
             .ok_or_else(|| bad(format!("{what}: unknown project {:?}", t.project)))?;
         let owner = user(&t.owner, &what)?;
-        let expires = t
-            .expires_at
-            .as_deref()
-            .map(|e| date(e, now, &what))
-            .transpose()?;
-        let created = t
-            .created_at
-            .as_deref()
-            .map(|c| when(c, now, &what))
-            .transpose()?
-            .unwrap_or(now);
+        let (expires, created) =
+            dates(t.expires_at.as_deref(), t.created_at.as_deref(), now, &what)?;
         let id = gl.create_trigger(
             &mut world.issuer,
             pid,
@@ -314,17 +309,8 @@ fn gitlab_credentials(
             ),
             _ => return Err(bad(format!("{what}: give exactly one of project or group"))),
         };
-        let expires = t
-            .expires_at
-            .as_deref()
-            .map(|e| date(e, now, &what))
-            .transpose()?;
-        let created = t
-            .created_at
-            .as_deref()
-            .map(|c| when(c, now, &what))
-            .transpose()?
-            .unwrap_or(now);
+        let (expires, created) =
+            dates(t.expires_at.as_deref(), t.created_at.as_deref(), now, &what)?;
         let creator = gl
             .user_by_name(g.admin.as_deref().unwrap_or_default())
             .map_or(0, |u| u.id);
@@ -361,17 +347,8 @@ fn gitlab_credentials(
             gl.add_service_account(gid, &a.username, a.name.as_deref().unwrap_or(&a.username));
         for t in &a.tokens {
             let what = format!("{what} token {:?}", t.name);
-            let expires = t
-                .expires_at
-                .as_deref()
-                .map(|e| date(e, now, &what))
-                .transpose()?;
-            let created = t
-                .created_at
-                .as_deref()
-                .map(|c| when(c, now, &what))
-                .transpose()?
-                .unwrap_or(now);
+            let (expires, created) =
+                dates(t.expires_at.as_deref(), t.created_at.as_deref(), now, &what)?;
             let id = gl.create_token(
                 &mut world.issuer,
                 TokenOwner::Personal,
