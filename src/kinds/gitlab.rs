@@ -520,3 +520,43 @@ pub async fn resource_rotate(
     let t = client.rotate_access_token(owner, id, expires_at).await?;
     issued(t.id, t.token, "access token rotate")
 }
+
+/// The `TokenDriver` methods every GitLab token with a name in its owner's token list shares
+/// (personal, service-account, project and group access tokens): the one list discovery
+/// needs (`self.list()`), the live record by name, the probe of a value, no client secret,
+/// and GitLab's words for what was done. Written inside the kind's `impl TokenDriver`;
+/// `#[async_trait]` leaves these synchronous methods as they are.
+macro_rules! gitlab_named_token_methods {
+    () => {
+        fn lists(&self, needs: &mut std::collections::BTreeSet<$crate::discover::lists::ListKey>) {
+            needs.insert(self.list());
+        }
+        fn live(
+            &self,
+            cx: &$crate::kinds::TokenLiveCx<'_>,
+        ) -> Result<$crate::inventory::LiveToken, Option<String>> {
+            match cx.fetched.get(&self.list()) {
+                Some(Ok($crate::discover::lists::Listing::Tokens(tokens))) => Ok(
+                    $crate::kinds::gitlab::access_token(tokens, &self.name, cx.remembered_id()),
+                ),
+                _ => Err(None),
+            }
+        }
+        fn probe(
+            &self,
+            value: &secrecy::SecretString,
+        ) -> Option<$crate::discover::lists::ProbeKind> {
+            Some($crate::discover::lists::ProbeKind::GitlabToken {
+                gitlab: self.gitlab.clone(),
+                value: value.clone(),
+            })
+        }
+        fn client_secret(&self) -> Option<(String, String)> {
+            None
+        }
+        fn done_words(&self, obtain: $crate::ledger::Obtain) -> &'static str {
+            $crate::kinds::token::gitlab_done_words(obtain)
+        }
+    };
+}
+pub(crate) use gitlab_named_token_methods;

@@ -3,8 +3,6 @@
 //! user by an administrator (`POST /users/:id/personal_access_tokens`) with the overlap
 //! strategy or when it must be created again.
 
-use std::collections::BTreeSet;
-
 use async_trait::async_trait;
 use jiff::civil::Date;
 use schemars::JsonSchema;
@@ -13,18 +11,17 @@ use serde::{Deserialize, Serialize};
 
 use crate::Platform;
 use crate::clients::Clients;
-use crate::discover::lists::{ListKey, Listing, ProbeKind};
+use crate::discover::lists::ListKey;
 use crate::gitlab::{GitLabClient, NewAccessToken, TokenFilter};
 use crate::http::ApiError;
-use crate::inventory::{DiscoveredToken, LiveToken};
+use crate::inventory::DiscoveredToken;
 use crate::kinds::entry::{key, q, scopes, slug};
 use crate::kinds::gitlab::{self as gl, GitlabRecords, Record};
-use crate::kinds::token::gitlab_done_words;
 use crate::kinds::{
-    Issued, KindCheck, ScopeRules, StageCx, Stop, TokenClass, TokenDriver, TokenKindId,
-    TokenLiveCx, TokenMeta, UndeclaredEntry,
+    Issued, KindCheck, ScopeRules, StageCx, Stop, TokenClass, TokenDriver, TokenKindId, TokenMeta,
+    UndeclaredEntry,
 };
-use crate::ledger::{Obtain, PendingRotation};
+use crate::ledger::PendingRotation;
 use crate::manifest::scopes::GITLAB_PAT_SCOPES;
 use crate::manifest::{Duration, LifetimeLimit};
 
@@ -131,23 +128,7 @@ impl TokenDriver for GitlabPersonalAccessToken {
         ))
     }
 
-    fn lists(&self, needs: &mut BTreeSet<ListKey>) {
-        needs.insert(self.list());
-    }
-    fn live(&self, cx: &TokenLiveCx<'_>) -> Result<LiveToken, Option<String>> {
-        match cx.fetched.get(&self.list()) {
-            Some(Ok(Listing::Tokens(tokens))) => {
-                Ok(gl::access_token(tokens, &self.name, cx.remembered_id()))
-            }
-            _ => Err(None),
-        }
-    }
-    fn probe(&self, value: &SecretString) -> Option<ProbeKind> {
-        Some(ProbeKind::GitlabToken {
-            gitlab: self.gitlab.clone(),
-            value: value.clone(),
-        })
-    }
+    crate::kinds::gitlab::gitlab_named_token_methods!();
 
     async fn known_ids(&self, cx: &StageCx<'_>) -> Result<Vec<String>, Stop> {
         gl::known_ids(cx, self).await
@@ -170,12 +151,6 @@ impl TokenDriver for GitlabPersonalAccessToken {
         _value: &SecretString,
     ) -> Result<String, String> {
         Ok(String::new())
-    }
-    fn client_secret(&self) -> Option<(String, String)> {
-        None
-    }
-    fn done_words(&self, obtain: Obtain) -> &'static str {
-        gitlab_done_words(obtain)
     }
     fn signs_in_to(&self) -> Option<(Platform, &str)> {
         Some((Platform::GitLab, &self.gitlab))

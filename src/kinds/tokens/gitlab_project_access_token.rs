@@ -3,8 +3,6 @@
 //! or created (`POST /projects/:id/access_tokens`), which makes a new bot user, with the
 //! overlap strategy or when it must be created again.
 
-use std::collections::BTreeSet;
-
 use async_trait::async_trait;
 use jiff::civil::Date;
 use schemars::JsonSchema;
@@ -14,18 +12,17 @@ use serde::{Deserialize, Serialize};
 use super::resource_access_token::resource_access_token;
 use crate::Platform;
 use crate::clients::Clients;
-use crate::discover::lists::{ListKey, Listing, ProbeKind};
+use crate::discover::lists::ListKey;
 use crate::gitlab::{GitLabClient, NewAccessToken, Owner};
 use crate::http::ApiError;
-use crate::inventory::{DiscoveredToken, LiveToken};
+use crate::inventory::DiscoveredToken;
 use crate::kinds::entry::{key, q, role, scopes, slug};
 use crate::kinds::gitlab::{self as gl, GitlabRecords, Record};
-use crate::kinds::token::gitlab_done_words;
 use crate::kinds::{
-    Issued, KindCheck, ScopeRules, StageCx, Stop, TokenClass, TokenDriver, TokenKindId,
-    TokenLiveCx, TokenMeta, UndeclaredEntry,
+    Issued, KindCheck, ScopeRules, StageCx, Stop, TokenClass, TokenDriver, TokenKindId, TokenMeta,
+    UndeclaredEntry,
 };
-use crate::ledger::{Obtain, PendingRotation};
+use crate::ledger::PendingRotation;
 use crate::manifest::scopes::GITLAB_PROJECT_SCOPES;
 use crate::manifest::{AccessLevel, Duration, GitlabOwner, LifetimeLimit};
 

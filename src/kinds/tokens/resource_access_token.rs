@@ -103,23 +103,7 @@ macro_rules! resource_access_token {
                 ))
             }
 
-            fn lists(&self, needs: &mut BTreeSet<ListKey>) {
-                needs.insert(self.list());
-            }
-            fn live(&self, cx: &TokenLiveCx<'_>) -> Result<LiveToken, Option<String>> {
-                match cx.fetched.get(&self.list()) {
-                    Some(Ok(Listing::Tokens(tokens))) => {
-                        Ok(gl::access_token(tokens, &self.name, cx.remembered_id()))
-                    }
-                    _ => Err(None),
-                }
-            }
-            fn probe(&self, value: &SecretString) -> Option<ProbeKind> {
-                Some(ProbeKind::GitlabToken {
-                    gitlab: self.gitlab.clone(),
-                    value: value.clone(),
-                })
-            }
+            crate::kinds::gitlab::gitlab_named_token_methods!();
 
             async fn known_ids(&self, cx: &StageCx<'_>) -> Result<Vec<String>, Stop> {
                 gl::known_ids(cx, self).await
@@ -142,12 +126,6 @@ macro_rules! resource_access_token {
                 _value: &SecretString,
             ) -> Result<String, String> {
                 Ok(String::new())
-            }
-            fn client_secret(&self) -> Option<(String, String)> {
-                None
-            }
-            fn done_words(&self, obtain: Obtain) -> &'static str {
-                gitlab_done_words(obtain)
             }
             fn signs_in_to(&self) -> Option<(Platform, &str)> {
                 Some((Platform::GitLab, &self.gitlab))
