@@ -118,7 +118,11 @@ impl ZendeskClient {
             req = req.query("all", true);
         }
         req = req.query_opt("client_id", client_id);
-        self.ready().await?.zendesk_all(req, "tokens").await
+        let tokens: Vec<OAuthToken> = self.ready().await?.zendesk_all(req, "tokens").await?;
+        // The access token this run minted for itself (client-credentials sign-in) is no
+        // token of the estate: no declared token's record, nothing to revoke or import.
+        let own = self.run_token_id().await;
+        Ok(tokens.into_iter().filter(|t| Some(t.id) != own).collect())
     }
 
     /// `GET /api/v2/oauth/tokens/{id}`.

@@ -98,6 +98,22 @@ impl ZendeskClient {
         self.session.as_ref().map(|s| s.credentials().client_id)
     }
 
+    /// The secret the run signs in with, when it signs in as OAuth client `client`: a token
+    /// of that client minted through the client-credentials grant needs no second copy of it.
+    pub fn own_client_secret(&self, client: &str) -> Option<SecretString> {
+        let credentials = self.session.as_ref()?.credentials();
+        (credentials.client_id == client).then_some(credentials.secret)
+    }
+
+    /// The id of the access token the run signed in with, while it holds one.
+    pub(crate) async fn run_token_id(&self) -> Option<u64> {
+        let state = self.session.as_ref()?.state.lock().await;
+        match &*state {
+            State::SignedIn(_, id, _) => Some(*id),
+            _ => None,
+        }
+    }
+
     /// Signs the run in when it has not yet (the client-credentials grant), or repeats why
     /// it could not. Clients with a static credential are always ready.
     pub(crate) async fn ready(&self) -> Result<&crate::http::ApiClient, ApiError> {

@@ -308,9 +308,13 @@ impl TokenDriver for ZendeskOauthToken {
             .filter(|tok| tok.client_id == Some(client.id) && tok.user_id == Some(user))
             .collect();
         mine.sort_by_key(|tok| (tok.created_at, tok.id));
+        // Without a remembered id, the newest token with the declared scopes, else the
+        // newest (whose scopes then differ): a client can also hold tokens of other jobs.
+        let want = sorted(&self.scopes);
         let chosen = cx
             .remembered_id()
             .and_then(|id| mine.iter().find(|tok| tok.id.to_string() == id))
+            .or_else(|| mine.iter().rev().find(|tok| sorted(&tok.scopes) == want))
             .or_else(|| mine.last())
             .copied();
         let now = cx.now;
@@ -404,10 +408,16 @@ impl TokenDriver for ZendeskOauthToken {
                 }
             }
             OauthGrant::ClientCredentials => {
-                let Some(secret) = cx.client_secrets.get(&secret_key(zendesk, client)) else {
+                // The client the run signs in as needs no second copy of its secret.
+                let secret = zd
+                    .own_client_secret(client)
+                    .or_else(|| cx.client_secrets.get(&secret_key(zendesk, client)).cloned());
+                let Some(secret) = secret else {
                     return Err(Stop::Failed(format!(
                         "Zendesk {zendesk}: the client-credentials grant of OAuth client \
-                         `{client}` needs the client's secret; set {} in apply's environment",
+                         `{client}` needs the client's secret; set {} in apply's environment \
+                         (or sign the instance in as `{client}` with `client_id_env` and \
+                         `client_secret_env`)",
                         secret_env(zendesk, client)
                     )));
                 };
@@ -416,7 +426,7 @@ impl TokenDriver for ZendeskOauthToken {
                     lifetime_secs.map(|s| s.clamp(GRANT_MIN_SECS + 1, GRANT_MAX_SECS - 1));
                 let grant = Grant::ClientCredentials {
                     client_id: client.clone(),
-                    client_secret: secret.clone(),
+                    client_secret: secret,
                     scope: self.scopes.join(" "),
                     expires_in,
                 };
