@@ -355,14 +355,40 @@ pub fn zendesk_sign_in(
         return zendesk_access(instance, access, lookup).map(|a| (a, None));
     }
     let url = url(Platform::Zendesk, name, &instance.url, lookup)?;
-    let read = |var: &String, role: &str| {
-        first(lookup, &[(var.clone(), role)]).map_err(|tried| {
-            // The secret is the protected credential whichever command runs.
-            missing(Platform::Zendesk, name, Access::Write, tried, var)
+    let pair = [
+        (id_env.clone(), "client_id_env"),
+        (secret_env.clone(), "client_secret_env"),
+    ];
+    if access == Access::Read
+        && let Some(read_env) = &instance.read_oauth_token_env
+        && !pair.iter().all(|(var, _)| set(var))
+    {
+        // A merge-request job sees neither the read token (unset here) nor the protected
+        // client secret: the read token is what it lacks.
+        let names = [(read_env.clone(), "read_oauth_token_env"), pair[1].clone()];
+        let tried = first(lookup, &names).err().unwrap_or_default();
+        return Err(missing(Platform::Zendesk, name, access, tried, read_env));
+    }
+    let read = |(var, role): &(String, &str)| {
+        first(lookup, &[(var.clone(), *role)]).map_err(|tried| {
+            // The pair signs in for every command; the secret is the protected credential.
+            let mut err = missing(Platform::Zendesk, name, Access::Write, tried, var);
+            if let CredentialError::Missing(m) = &mut err {
+                m.purpose = "This instance signs in with a confidential OAuth client's \
+                             identifier and secret (client-credentials grant).";
+                if var == id_env {
+                    m.hint = format!(
+                        "In GitLab CI, add {var} under Settings > CI/CD > Variables with the \
+                         client's identifier (Admin Center > Apps and integrations > APIs > \
+                         OAuth clients); it is not a secret."
+                    );
+                }
+            }
+            err
         })
     };
-    let client_id = read(id_env, "client_id_env")?;
-    let secret = read(secret_env, "client_secret_env")?;
+    let client_id = read(&pair[0])?;
+    let secret = read(&pair[1])?;
     let found = InstanceAccess {
         name: name.clone(),
         url,

@@ -150,7 +150,7 @@ fn a_plan_job_without_a_zendesk_read_token_names_it_and_where_to_add_it() {
     for part in [
         "Zendesk instance `us-government` has no read credential",
         "ZENDESK_USGOV_READ_TOKEN (read_oauth_token_env) is not set",
-        "ZENDESK_USGOV_OAUTH_TOKEN (oauth_token_env) is not set",
+        "ZENDESK_USGOV_CLIENT_SECRET (client_secret_env) is not set",
         "Settings > CI/CD > Variables, not protected",
     ] {
         assert!(plan.log.contains(part), "{part}:\n{}", plan.log);
