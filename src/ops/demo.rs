@@ -23,8 +23,12 @@ use crate::sandbox::{Sandbox, SandboxHandle, SandboxOptions, Seed};
 use crate::zendesk::ZendeskClient;
 
 /// The example configuration and manifests, built into the binary so the demo runs anywhere.
-pub const EXAMPLE_FILES: [(&str, &str); 12] = [
+pub const EXAMPLE_FILES: [(&str, &str); 13] = [
     ("tokenops.yaml", include_str!("../../tokenops.yaml")),
+    (
+        "manifests/tokenops.yaml",
+        include_str!("../../manifests/tokenops.yaml"),
+    ),
     (
         "manifests/gitlab/deploy.yaml",
         include_str!("../../manifests/gitlab/deploy.yaml"),
@@ -393,24 +397,72 @@ fn sandbox_clients(
             credential: sandbox.zendesk_admin_token(&instance.name),
             email: None,
         };
-        let client =
-            ZendeskClient::new(&access, ClientSettings::zendesk()).map_err(|e| e.to_string())?;
+        // An instance that signs in with an OAuth client does so with the sandbox's client of
+        // that identifier, as a pipeline would with the client's identifier and secret.
+        let own = own_client(instance, sandbox)?;
+        let client = match own {
+            Some(credentials) => ZendeskClient::with_client_credentials(
+                &access,
+                credentials,
+                ClientSettings::zendesk(),
+            ),
+            None => ZendeskClient::new(&access, ClientSettings::zendesk()),
+        }
+        .map_err(|e| e.to_string())?;
+        let signs_in_as_client = client.signs_in_as_client().is_some();
         clients.zendesk.insert(instance.name.clone(), client);
         clients.credentials.push(crate::watch::RunCredential {
             platform: crate::Platform::Zendesk,
             instance: instance.name.clone(),
             env_var: instance
-                .oauth_token_env
+                .client_secret_env
                 .clone()
+                .or_else(|| instance.oauth_token_env.clone())
                 .or_else(|| instance.api_token_env.clone())
                 .unwrap_or_default(),
             ci_variable: None,
             own: true,
-            no_record: false,
+            // The run's own short-lived token is revoked at its end: nothing to watch.
+            no_record: signs_in_as_client,
         });
     }
     Ok(clients)
 }
+
+/// For an instance that signs in with an OAuth client (`client_id_env`, `client_secret_env`),
+/// the identifier and current secret of the sandbox's client `tokenops`, the one the example
+/// declares: what a pipeline would find in those two variables.
+fn own_client(
+    instance: &crate::manifest::ZendeskInstance,
+    sandbox: &SandboxHandle,
+) -> Result<Option<crate::zendesk::ClientCredentials>, String> {
+    let (Some(_), Some(secret_env)) = (&instance.client_id_env, &instance.client_secret_env) else {
+        return Ok(None);
+    };
+    let found = sandbox.with_state(|w| {
+        w.zendesk.get(&instance.name).and_then(|z| {
+            z.clients
+                .values()
+                .find(|c| c.identifier == DEMO_CLIENT)
+                .map(|c| SecretString::from(c.secret.reveal().to_string()))
+        })
+    });
+    let secret = found.ok_or_else(|| {
+        format!(
+            "the sandbox has no OAuth client `{DEMO_CLIENT}` on Zendesk `{}`",
+            instance.name
+        )
+    })?;
+    Ok(Some(crate::zendesk::ClientCredentials {
+        client_id: DEMO_CLIENT.to_string(),
+        secret,
+        scope: "read write".to_string(),
+        secret_env: secret_env.clone(),
+    }))
+}
+
+/// The OAuth client the example's Zendesk instances sign in with.
+const DEMO_CLIENT: &str = "tokenops";
 
 /// The sandbox's OAuth client secrets, as an operator would export them for the
 /// client-credentials grant.

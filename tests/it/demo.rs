@@ -64,9 +64,38 @@ fn demo_runs_the_whole_job_and_converges() {
     // The plan after apply says how many consumers nobody can prove, and replacing those tokens settles
     // every one tokenops can replace: only the legacy tokens' three stay.
     assert!(
-        second.contains("; 11 consumers unverifiable (not counted as changes"),
+        second.contains("; 15 consumers unverifiable (not counted as changes"),
         "{second}"
     );
+    // The replacing apply gives tokenops's own Zendesk credentials, the secrets of the OAuth
+    // client it signs in with, their first value made by tokenops, and says what that means
+    // for the run and the next one.
+    let replacing = plans[4];
+    for (id, instance, var) in [
+        (
+            "tokenops-zendesk-global",
+            "global",
+            "ZENDESK_GLOBAL_CLIENT_SECRET",
+        ),
+        (
+            "tokenops-zendesk-usgov",
+            "us-government",
+            "ZENDESK_USGOV_CLIENT_SECRET",
+        ),
+    ] {
+        let done = replacing
+            .lines()
+            .position(|l| l.starts_with(&format!("done     {id}: new client secret generated")))
+            .unwrap_or_else(|| panic!("the demo replaces {id}:\n{replacing}"));
+        let notes: Vec<&str> = replacing.lines().skip(done + 1).take(2).collect();
+        assert!(
+            notes.iter().any(|l| l.contains(&format!(
+                "tokenops's own credential for Zendesk `{instance}`: the run's access token \
+                 keeps working"
+            )) && l.contains(var)),
+            "{replacing}"
+        );
+    }
     let replaced = plans[5];
     assert!(
         replaced.contains("; 3 consumers unverifiable"),

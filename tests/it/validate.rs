@@ -17,7 +17,7 @@ fn shipped_manifests_are_valid() {
         .assert()
         .success();
     let stdout = String::from_utf8_lossy(&out.get_output().stdout).into_owned();
-    assert!(stdout.starts_with("ok: 20 tokens"), "{stdout}");
+    assert!(stdout.starts_with("ok: 25 tokens"), "{stdout}");
 }
 
 #[test]

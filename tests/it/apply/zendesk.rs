@@ -52,8 +52,16 @@ pub fn make_zendesk_due(sc: &Scenario) {
             .variables
             .retain(|v| v.key != "ZENDESK_CLIENT_SECRET");
         let usgov = w.zendesk.get_mut("us-government").expect("us-government");
+        let client = usgov
+            .clients
+            .values()
+            .find(|c| c.identifier == "tokenops_escalations")
+            .map(|c| c.id)
+            .expect("client");
         for t in usgov.oauth_tokens.values_mut() {
-            t.expires_at = Some(now + SignedDuration::from_hours(6));
+            if t.client_id == client {
+                t.expires_at = Some(now + SignedDuration::from_hours(6));
+            }
         }
     });
 }

@@ -39,8 +39,9 @@ const MANIFEST: &str = "tokens:
 /// Apply with the own secret replaced now (nothing ages it before tokenops first replaces it).
 const APPLY: [&str; 4] = ["apply", "--auto-approve", "--replace", "tokenops-zendesk"];
 
-/// Zendesk `global` signs in with client `tokenops` (created now, so Zendesk's expiry policy
-/// reaches it), whose secret the CI/CD variable holds as after the bootstrap.
+/// Zendesk `global` signs in with the seed's client `tokenops` (created after 2026-04-30, so
+/// Zendesk's expiry policy reaches it), whose secret the CI/CD variable holds as after the
+/// bootstrap.
 fn start() -> Scenario {
     let sc = Scenario::demo()
         .config(|c| {
@@ -56,18 +57,8 @@ fn start() -> Scenario {
         .manifest("own.yaml", MANIFEST)
         .escrow(true)
         .start();
-    let created = sc.block_on(sc.zd(
-        "global",
-        Method::POST,
-        &sc.zd_admin("global"),
-        "/api/v2/oauth/clients",
-        Some(json!({"client": {"name": "tokenops", "identifier": CLIENT, "kind": "confidential"}})),
-    ));
-    assert_eq!(created.status, 201, "{:?}", created.body);
-    let secret = created.body["client"]["secret"]
-        .as_str()
-        .expect("the full secret at creation")
-        .to_string();
+    // The seed's client `tokenops`, made by hand at the bootstrap (after 2026-04-30).
+    let (_, secret) = client(&sc);
     let var = sc.block_on(sc.gl(
         Method::POST,
         &sc.admin(),
@@ -113,14 +104,15 @@ fn pipeline(sc: &Scenario, args: &[&str], secret: &str, exit: impl Into<Exit>) -
         .expect(exit)
 }
 
-/// The tokens minted for client `tokenops`: (usable now, expires_at set).
+/// The tokens runs minted for client `tokenops` to sign in with (scopes `read write`; the
+/// seed's read-only token of the same client is none): (usable now, expires_at set).
 fn run_tokens(sc: &Scenario) -> Vec<(bool, Option<jiff::Timestamp>)> {
     let (id, _) = client(sc);
     let now = sc.now();
     sc.with_zendesk("global", |z| {
         z.oauth_tokens
             .values()
-            .filter(|t| t.client_id == id)
+            .filter(|t| t.client_id == id && t.scopes.iter().any(|s| s == "write"))
             .map(|t| (t.usable(now), t.expires_at))
             .collect()
     })

@@ -219,8 +219,13 @@ fn check_consumer(w: &World, kind: &str, c: &Json) {
             );
         }
         "manual" | "command" => {}
-        // The credential the run signs in with: the scenario's own instance credential.
-        "tokenops_credential" => assert!(w.gitlab[s(&c["gitlab"])].admin_token.is_some(), "{c}"),
+        // The credential the run signs in with: the instance's admin token on GitLab, the
+        // OAuth client (checked with its token entry) on Zendesk.
+        "tokenops_credential" => match (c["gitlab"].as_str(), c["zendesk"].as_str()) {
+            (Some(g), None) => assert!(w.gitlab[g].admin_token.is_some(), "{c}"),
+            (None, Some(z)) => assert!(w.zendesk.contains_key(z), "{c}"),
+            _ => panic!("a tokenops_credential names one instance: {c}"),
+        },
         other => panic!("unknown consumer kind {other}"),
     }
 }

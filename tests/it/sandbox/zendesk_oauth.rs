@@ -13,7 +13,7 @@ async fn zendesk_oauth_clients_show_the_secret_only_at_creation_and_generate_sec
         .zd("global", Method::GET, &admin, "/api/v2/oauth/clients", None)
         .await;
     let clients = list.body["clients"].as_array().unwrap();
-    assert_eq!(clients.len(), 2);
+    assert_eq!(clients.len(), 3);
     // Lists carry only the secret's first characters.
     assert!(
         clients

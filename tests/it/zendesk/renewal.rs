@@ -24,7 +24,7 @@ async fn a_long_run_renews_its_token_with_the_secret_in_force_and_revokes_the_ol
             Method::POST,
             &admin,
             "/api/v2/oauth/clients",
-            Some(json!({"client": {"name": "tokenops", "identifier": "tokenops", "kind": "confidential"}})),
+            Some(json!({"client": {"name": "long run", "identifier": "long_run", "kind": "confidential"}})),
         )
         .await;
     let client_id = created.body["client"]["id"].as_u64().expect("id");
@@ -39,7 +39,7 @@ async fn a_long_run_renews_its_token_with_the_secret_in_force_and_revokes_the_ol
     let zd = ZendeskClient::with_client_credentials_on(
         &access,
         ClientCredentials {
-            client_id: "tokenops".into(),
+            client_id: "long_run".into(),
             secret: SecretString::from(secret.to_string()),
             scope: "read write".into(),
             secret_env: "ZD_CLIENT_SECRET".into(),
