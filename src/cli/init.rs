@@ -40,14 +40,11 @@ pub struct Args {
     /// A Zendesk instance, `NAME=URL`; repeat for more.
     #[arg(long, value_name = "NAME=URL", requires = "gitlab")]
     pub zendesk: Vec<String>,
-    /// The Zendesk OAuth client of the token apply signs in to Zendesk with (`read write`,
-    /// made and renewed by hand).
+    /// The confidential Zendesk OAuth client tokenops signs in to every Zendesk instance with
+    /// (client-credentials grant), created by hand once; its secret is kept alive by apply,
+    /// and the read-only tokens plan and check use are minted with it.
     #[arg(long, value_name = "CLIENT", default_value = "tokenops")]
     pub zendesk_client: String,
-    /// The Zendesk OAuth client of the read-only Zendesk tokens plan and check sign in with
-    /// (`read`, kept alive by apply).
-    #[arg(long, value_name = "CLIENT", default_value = "tokenops_read")]
-    pub zendesk_read_client: String,
 }
 
 /// Runs `init`.
@@ -83,7 +80,6 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
         gitlab,
         zendesk,
         zendesk_client: args.zendesk_client,
-        zendesk_read_client: args.zendesk_read_client,
     };
     let done = init(&options)?;
     let mut stdout = std::io::stdout().lock();

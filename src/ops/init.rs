@@ -52,11 +52,9 @@ pub struct InitOptions {
     pub gitlab: GitlabSetup,
     /// Zendesk instances.
     pub zendesk: Vec<ZendeskSetup>,
-    /// The Zendesk OAuth client tokenops's own Zendesk write tokens belong to.
+    /// The confidential Zendesk OAuth client tokenops signs in with (client-credentials
+    /// grant) on every Zendesk instance; its read-only tokens are minted with it too.
     pub zendesk_client: String,
-    /// The Zendesk OAuth client of its read-only tokens (another client, so that the two
-    /// tokens of one admin are told apart).
-    pub zendesk_read_client: String,
 }
 
 /// Why `init` wrote nothing, or stopped.
@@ -192,15 +190,6 @@ fn check_inputs(options: &InitOptions) -> Result<(), InitError> {
         ));
     }
     name_ok("--zendesk-client", &options.zendesk_client)?;
-    name_ok("--zendesk-read-client", &options.zendesk_read_client)?;
-    if options.zendesk_client == options.zendesk_read_client {
-        return Err(invalid(
-            "--zendesk-read-client",
-            &options.zendesk_read_client,
-            "is also --zendesk-client; give the read-only tokens their own OAuth client, so \
-             that tokenops can tell the admin's two tokens apart",
-        ));
-    }
     for z in &options.zendesk {
         name_ok("--zendesk NAME", &z.name)?;
         url_ok("--zendesk", &z.url)?;
@@ -301,11 +290,15 @@ fn config_text(o: &InitOptions, recipient: &str) -> String {
         url = q(&g.url),
     );
     if !o.zendesk.is_empty() {
-        out.push_str("\nzendesk:\n");
+        out.push_str(
+            "\n# Zendesk instances sign in with a confidential OAuth client: each run mints its own\n\
+             # short-lived access token from the client's identifier and secret and revokes it\n\
+             # when the run ends.\nzendesk:\n",
+        );
         for z in &o.zendesk {
             let prefix = zendesk_prefix(&z.name);
             out.push_str(&format!(
-                "  - name: {name}\n    url: {url}\n    oauth_token_env: {prefix}_OAUTH_TOKEN\n    read_oauth_token_env: {prefix}_READ_TOKEN\n",
+                "  - name: {name}\n    url: {url}\n    client_id_env: {prefix}_CLIENT_ID\n    client_secret_env: {prefix}_CLIENT_SECRET\n    read_oauth_token_env: {prefix}_READ_TOKEN\n",
                 name = q(&z.name),
                 url = q(&z.url),
             ));
@@ -374,28 +367,44 @@ fn manifest_text(o: &InitOptions) -> String {
     for z in &o.zendesk {
         let prefix = zendesk_prefix(&z.name);
         let zd = q(&z.name);
+        let client = q(&o.zendesk_client);
         out.push_str(&format!(
             "\n\
-             \x20 # {prefix}_OAUTH_TOKEN, the token apply signs in to Zendesk {name} with, is not\n\
-             \x20 # declared: renewing it would revoke the token the run is signed in with. Renew it\n\
-             \x20 # by hand before it expires; `tokenops check` lists it once it expires within\n\
-             \x20 # check.within.\n\
-             \x20 - id: {id}\n\
+             \x20 - id: {secret_id}\n\
+             \x20   description: Secret of the OAuth client tokenops signs in to Zendesk {name} with\n\
+             \x20   zendesk_oauth_client_secret:\n\
+             \x20     zendesk: {zd}\n\
+             \x20     client: {client}\n\
+             \x20   rotation: {{ lifetime: 90d, rotate_before: 14d }}\n\
+             \x20   consumers:\n\
+             \x20     - tokenops_credential: {{ zendesk: {zd} }}\n\
+             \x20     - gitlab_ci_variable:\n\
+             \x20         gitlab: {gl}\n\
+             \x20         project: {project}\n\
+             \x20         key: {prefix}_CLIENT_SECRET\n\
+             \x20         masked: true\n\
+             \x20         protected: true\n\
+             \x20         raw: true\n\n\
+             \x20 # Zendesk's expiry policy gives an access token 48 hours at most: this one lives 36\n\
+             \x20 # hours and the scheduled apply renews it 12 hours before it expires, so the rotate\n\
+             \x20 # schedule must run at least every 12 hours.\n\
+             \x20 - id: {read_id}\n\
              \x20   description: The read-only OAuth token plan and check sign in to Zendesk {name} with\n\
              \x20   zendesk_oauth_token:\n\
              \x20     zendesk: {zd}\n\
              \x20     client: {client}\n\
              \x20     scopes: [read]\n\
-             \x20     grant: admin_api\n\
+             \x20     grant: client_credentials\n\
+             \x20   rotation: {{ lifetime: 36h, rotate_before: 12h }}\n\
              \x20   consumers:\n\
              \x20     - gitlab_ci_variable:\n\
              \x20         gitlab: {gl}\n\
              \x20         project: {project}\n\
              \x20         key: {prefix}_READ_TOKEN\n\
              \x20         masked: true\n",
-            id = q(&format!("tokenops-zendesk-{}-read", z.name)),
+            secret_id = q(&format!("tokenops-zendesk-{}", z.name)),
+            read_id = q(&format!("tokenops-zendesk-{}-read", z.name)),
             name = z.name,
-            client = q(&o.zendesk_read_client),
         ));
     }
     out
@@ -433,23 +442,34 @@ fn variables(o: &InitOptions) -> Vec<CiVariable> {
     ];
     for z in &o.zendesk {
         let prefix = zendesk_prefix(&z.name);
+        let client = &o.zendesk_client;
         out.push(CiVariable {
-            key: format!("{prefix}_OAUTH_TOKEN"),
-            protected: true,
+            key: format!("{prefix}_CLIENT_ID"),
+            protected: false,
             hidden: false,
             what: format!(
-                "an admin's OAuth token of client `{}` on {} (`read write`); renew it by hand \
-                 (check lists it when it expires within check.within)",
-                o.zendesk_client, z.name
+                "the identifier `{client}` of the confidential OAuth client tokenops signs in \
+                 to {} with (Admin Center > Apps and integrations > APIs > OAuth clients), \
+                 created by hand once; not a secret",
+                z.name
             ),
+        });
+        out.push(CiVariable {
+            key: format!("{prefix}_CLIENT_SECRET"),
+            protected: true,
+            hidden: false,
+            what: "that client's secret, shown once when the client is created; tokenops \
+                   replaces it from then on"
+                .to_string(),
         });
         out.push(CiVariable {
             key: format!("{prefix}_READ_TOKEN"),
             protected: false,
             hidden: false,
             what: format!(
-                "an admin's OAuth token of client `{}` on {} with scope `read`, created once",
-                o.zendesk_read_client, z.name
+                "an OAuth token of client `{client}` on {} with scope `read` (e.g. from the \
+                 client-credentials grant); tokenops renews it from then on",
+                z.name
             ),
         });
     }

@@ -49,9 +49,10 @@ fn init_writes_a_project_that_validates_and_prints_the_identity_once() {
         "TOKENOPS_ROTATE_TOKEN      protected, masked",
         "TOKENOPS_READ_TOKEN        not protected, masked",
         "TOKENOPS_NOTE_TOKEN        not protected, masked",
-        "ZENDESK_GLOBAL_OAUTH_TOKEN protected, masked",
+        "ZENDESK_GLOBAL_CLIENT_ID   not protected, masked",
+        "ZENDESK_GLOBAL_CLIENT_SECRET protected, masked",
         "ZENDESK_GLOBAL_READ_TOKEN  not protected, masked",
-        "ZENDESK_US_GOVERNMENT_OAUTH_TOKEN protected, masked",
+        "ZENDESK_US_GOVERNMENT_CLIENT_SECRET protected, masked",
         "TOKENOPS_ESCROW_IDENTITY   protected, masked and hidden",
     ] {
         assert!(out.stdout.contains(line), "no `{line}` in:\n{}", out.stdout);
@@ -69,9 +70,16 @@ fn init_writes_a_project_that_validates_and_prints_the_identity_once() {
     assert!(manifest.contains("tokenops_credential: { gitlab: \"gitlab.com\" }"));
     assert!(manifest.contains("key: TOKENOPS_ROTATE_TOKEN"));
     assert!(manifest.contains("key: ZENDESK_US_GOVERNMENT_READ_TOKEN"));
+    // tokenops's own Zendesk credential is the OAuth client's secret, kept alive like the
+    // GitLab one; the config signs in with that client, not with a static token.
+    assert!(manifest.contains("tokenops_credential: { zendesk: \"us-government\" }"));
+    assert!(manifest.contains("key: ZENDESK_US_GOVERNMENT_CLIENT_SECRET"));
+    assert!(config.contains("client_secret_env: ZENDESK_US_GOVERNMENT_CLIENT_SECRET"));
     assert!(
-        !manifest.contains("key: ZENDESK_US_GOVERNMENT_OAUTH_TOKEN"),
-        "the token apply signs in with on Zendesk is not rotated under it"
+        !config
+            .lines()
+            .any(|l| l.trim_start().starts_with("oauth_token_env")),
+        "{config}"
     );
 
     let valid = sc.run(
@@ -85,6 +93,13 @@ fn init_writes_a_project_that_validates_and_prints_the_identity_once() {
         0,
     );
     assert!(!valid.stdout.contains("error"), "{}", valid.stdout);
+    // No sign-in that a Zendesk deadline ends.
+    assert!(
+        !format!("{}{}", valid.stdout, valid.stderr).contains("warning"),
+        "{}{}",
+        valid.stdout,
+        valid.stderr
+    );
     sc.run(&["schema", "--check", "--dir", "fresh/schemas"], 0);
     for (file, schema) in [
         ("fresh/tokenops.yaml", "fresh/schemas/tokenops.schema.json"),
