@@ -238,4 +238,55 @@ fn the_shipped_estate_with_zendesk_plans_with_read_credentials_and_converges() {
         .map(|e| format!("{} {} {}", e.instance, e.method, e.route))
         .collect();
     assert!(refused.is_empty(), "no call was refused: {refused:?}");
+
+    // The bootstrap's last step: a person runs the replace job once for tokenops's own Zendesk
+    // client secrets, made by hand and of an age Zendesk does not keep. Each apply signs in
+    // with the client's secret, generates the new one last, writes it to the CI/CD variable,
+    // and the next pipeline signs in with what the job wrote.
+    let secrets = [
+        "ZENDESK_GLOBAL_CLIENT_SECRET",
+        "ZENDESK_USGOV_CLIENT_SECRET",
+    ];
+    let before: Vec<String> = secrets.iter().map(|k| project.value_of(k)).collect();
+    project.set_plain("TOKENOPS_JOB", "replace");
+    project.set_plain(
+        "TOKENOPS_REPLACE",
+        "tokenops-zendesk-global tokenops-zendesk-usgov",
+    );
+    let replaced = project.run(Pipeline::Web, "tokenops:replace");
+    replaced.assert_passed("the replace job");
+    let summary = replaced.artifact("apply-summary.txt");
+    for id in ["tokenops-zendesk-global", "tokenops-zendesk-usgov"] {
+        assert!(
+            summary.contains(&format!("done     {id}: new client secret generated")),
+            "{summary}"
+        );
+    }
+    for (key, old) in secrets.iter().zip(&before) {
+        project.read_back(key);
+        assert_ne!(&project.value_of(key), old, "{key} holds the new secret");
+    }
+    project.set_plain("TOKENOPS_JOB", "");
+    project.set_plain("TOKENOPS_REPLACE", "");
+    let next = project.run(Pipeline::DefaultBranch, "tokenops:apply");
+    next.assert_passed("the next apply, signed in with the secrets the replace job wrote");
+    let plan = project.run(Pipeline::MergeRequest, "tokenops:plan");
+    plan.assert_passed("a plan after the replace");
+    let doc = plan_doc(&plan);
+    for token in doc["tokens"].as_array().expect("tokens") {
+        if ["tokenops-zendesk-global", "tokenops-zendesk-usgov"]
+            .contains(&token["id"].as_str().unwrap_or_default())
+        {
+            assert_eq!(token["status"], "ok", "{token}");
+            assert!(
+                token["consumers"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter(|c| c["kind"] == "gitlab_ci_variable")
+                    .all(|c| c["status"] == "in-sync"),
+                "the variable is proven now: {token}"
+            );
+        }
+    }
 }

@@ -32,6 +32,9 @@ pub enum Pipeline {
     MergeRequest,
     /// A pipeline of the protected default branch: every variable.
     DefaultBranch,
+    /// A pipeline a person runs on the default branch (Build > Pipelines > Run pipeline):
+    /// every variable, `CI_PIPELINE_SOURCE=web`.
+    Web,
 }
 
 /// One CI/CD variable of the project (Settings > CI/CD > Variables).
@@ -163,7 +166,30 @@ impl Project {
         });
     }
 
-    fn set_plain(&mut self, name: &str, value: &str) {
+    /// What CI/CD variable `name` holds for the next job.
+    pub fn value_of(&self, name: &str) -> String {
+        self.variables
+            .iter()
+            .find(|v| v.name == name)
+            .map(|v| v.value.expose_secret().to_string())
+            .unwrap_or_else(|| panic!("no CI/CD variable {name}"))
+    }
+
+    /// Copies what the sandbox's project holds in CI/CD variable `key` (as tokenops wrote it)
+    /// into the variables later jobs see: on GitLab they are the same variable.
+    pub fn read_back(&mut self, key: &str) {
+        let (value, protected) = self.sandbox.with_state(|w| {
+            let v = w.gitlab["gitlab.com"]
+                .variables
+                .iter()
+                .find(|v| v.key == key)
+                .unwrap_or_else(|| panic!("the sandbox holds no variable {key}"));
+            (v.value.reveal().to_string(), v.protected)
+        });
+        self.set(key, value.into(), protected);
+    }
+
+    pub fn set_plain(&mut self, name: &str, value: &str) {
         self.set(name, SecretString::from(value.to_string()), false);
     }
 
@@ -199,8 +225,18 @@ impl Project {
         for (instance, prefix) in zendesk {
             let read = self.sandbox.issue_zendesk_token(instance, &["read"]);
             self.set(&format!("{prefix}_READ_TOKEN"), read, false);
-            let admin = self.sandbox.zendesk_admin_token(instance);
-            self.set(&format!("{prefix}_OAUTH_TOKEN"), admin, true);
+            // The confidential client `tokenops` the shipped config signs in with: its
+            // identifier (not a secret) and its secret (protected).
+            let secret = self.sandbox.with_state(|w| {
+                w.zendesk[*instance]
+                    .clients
+                    .values()
+                    .find(|c| c.identifier == "tokenops")
+                    .map(|c| c.secret.reveal().to_string())
+                    .expect("the seed's client tokenops")
+            });
+            self.set_plain(&format!("{prefix}_CLIENT_ID"), "tokenops");
+            self.set(&format!("{prefix}_CLIENT_SECRET"), secret.into(), true);
         }
     }
 
@@ -263,8 +299,13 @@ impl Project {
                 put("CI_MERGE_REQUEST_IID", "1".into());
                 put("CI_COMMIT_REF_NAME", "rotate-due-tokens".into());
             }
-            Pipeline::DefaultBranch => {
-                put("CI_PIPELINE_SOURCE", "push".into());
+            Pipeline::DefaultBranch | Pipeline::Web => {
+                let source = if pipeline == Pipeline::Web {
+                    "web"
+                } else {
+                    "push"
+                };
+                put("CI_PIPELINE_SOURCE", source.into());
                 put("CI_COMMIT_BRANCH", "main".into());
                 put("CI_COMMIT_REF_NAME", "main".into());
             }
@@ -272,7 +313,7 @@ impl Project {
         let visible: BTreeMap<String, String> = self
             .variables
             .iter()
-            .filter(|v| !v.protected || pipeline == Pipeline::DefaultBranch)
+            .filter(|v| !v.protected || pipeline != Pipeline::MergeRequest)
             .map(|v| (v.name.clone(), v.value.expose_secret().to_string()))
             .collect();
         // Project variables take precedence over the file's; references see all of them.
