@@ -43,7 +43,12 @@ const APPLY: [&str; 4] = ["apply", "--auto-approve", "--replace", "tokenops-zend
 /// Zendesk's expiry policy reaches it), whose secret the CI/CD variable holds as after the
 /// bootstrap.
 fn start() -> Scenario {
-    let sc = Scenario::demo()
+    start_with(&[])
+}
+
+/// Like [`start`], with more manifests.
+fn start_with(more: &[(&str, &str)]) -> Scenario {
+    let mut builder = Scenario::demo()
         .config(|c| {
             let z = c
                 .zendesk
@@ -53,10 +58,15 @@ fn start() -> Scenario {
             z.oauth_token_env = None;
             z.client_id_env = Some("ZD_CLIENT_ID".into());
             z.client_secret_env = Some("ZD_CLIENT_SECRET".into());
+            // Check lists the instance's tokens, so a run's own would show as undeclared.
+            c.check.discover.zendesk = vec!["global".into()];
         })
         .manifest("own.yaml", MANIFEST)
-        .escrow(true)
-        .start();
+        .escrow(true);
+    for (path, text) in more {
+        builder = builder.manifest(path, text);
+    }
+    let sc = builder.start();
     // The seed's client `tokenops`, made by hand at the bootstrap (after 2026-04-30).
     let (_, secret) = client(&sc);
     let var = sc.block_on(sc.gl(
@@ -364,4 +374,131 @@ fn lost_client_secret_generate_is_never_resent_and_says_what_a_person_must_do() 
     let (_, current) = client(&sc);
     assert_eq!(secret_var(&sc), current);
     assert!(signs_in(&sc, &current));
+}
+
+/// The read token merge-request pipelines plan with: a `read` token of the very client the
+/// run signs in as (the seed's, made at the bootstrap).
+const READ_MANIFEST: &str = "tokens:
+  - id: tokenops-zendesk-global-read
+    zendesk_oauth_token: { zendesk: global, client: tokenops, scopes: [read], grant: client_credentials }
+    rotation: { lifetime: 36h, rotate_before: 12h }
+    consumers:
+      - gitlab_ci_variable: { gitlab: gitlab.com, project: support/ops/tokenops, key: ZENDESK_GLOBAL_READ_TOKEN, masked: true }
+";
+
+#[test]
+fn a_run_signed_in_as_a_client_never_takes_its_own_token_for_a_declared_one() {
+    let sc = start_with(&[("read.yaml", READ_MANIFEST)]);
+    let (client_id, secret) = client(&sc);
+    // The run's own token (client `tokenops`, `read write`, the newest) is not the read
+    // token's record: no scope drift, no stale variable, nothing undeclared.
+    let plan = pipeline(&sc, &["plan"], &secret, 0);
+    assert!(
+        plan.stdout
+            .contains("= tokenops-zendesk-global-read (zendesk_oauth_token) ok"),
+        "{}",
+        plan.stdout
+    );
+    assert!(!plan.stdout.contains("scope-drift"), "{}", plan.stdout);
+    let check = pipeline(&sc, &["check", "--format", "json"], &secret, 2);
+    let report: serde_json::Value = serde_json::from_str(&check.stdout).expect("JSON");
+    let zendesk_tokens: Vec<&serde_json::Value> = report["entries"]
+        .as_array()
+        .expect("entries")
+        .iter()
+        .filter(|e| e["kind"] == "zendesk_oauth_token" && e["platform"] == "global")
+        .collect();
+    assert!(!zendesk_tokens.is_empty(), "{}", check.stdout);
+    assert!(
+        zendesk_tokens.iter().all(|e| !e["declared_by"].is_null()),
+        "the run's own token is listed as undeclared: {}",
+        check.stdout
+    );
+
+    // Due now: apply mints the next read token through the grant of the client it signs in
+    // as, with the secret it signs in with (no second copy of it in the environment).
+    let now = sc.now();
+    sc.with_zendesk("global", |z| {
+        for t in z.oauth_tokens.values_mut() {
+            if t.client_id == client_id && t.scopes == ["read"] {
+                t.expires_at = Some(now + jiff::SignedDuration::from_hours(6));
+            }
+        }
+    });
+    let out = pipeline(&sc, &["apply", "--auto-approve"], &secret, 0);
+    assert!(
+        out.stdout
+            .contains("done     tokenops-zendesk-global-read:"),
+        "{}",
+        out.stdout
+    );
+    let held = sc.with_gitlab(|g| {
+        g.variables
+            .iter()
+            .find(|v| v.key == "ZENDESK_GLOBAL_READ_TOKEN")
+            .expect("the read token's variable")
+            .value
+            .reveal()
+            .to_string()
+    });
+    let renewed = sc.with_zendesk("global", |z| {
+        z.oauth_tokens
+            .values()
+            .find(|t| t.value.reveal() == held)
+            .map(|t| (t.client_id, t.scopes.clone(), t.usable(now)))
+    });
+    assert_eq!(
+        renewed,
+        Some((client_id, vec!["read".to_string()], true)),
+        "the variable holds a live read-only token of client tokenops"
+    );
+    assert!(
+        run_tokens(&sc).iter().all(|(usable, _)| !usable),
+        "the run's own token was revoked at its end, not kept as the read token"
+    );
+}
+
+#[test]
+fn a_declared_token_with_the_run_tokens_scopes_is_never_the_runs_own() {
+    // A token of the sign-in client with the scopes of the run's own token: were the run's
+    // token taken for its record, the plan would find it expiring within the hour and apply
+    // would revoke the token the run is signed in with.
+    let manifest = "tokens:
+  - id: tokenops-client-token
+    zendesk_oauth_token: { zendesk: global, client: tokenops, scopes: [read, write], grant: client_credentials }
+    rotation: { lifetime: 36h, rotate_before: 12h }
+    consumers:
+      - gitlab_ci_variable: { gitlab: gitlab.com, project: support/ops/escalations, key: CLIENT_TOKEN, masked: true, protected: true }
+";
+    let sc = start_with(&[("client.yaml", manifest)]);
+    let (_, secret) = client(&sc);
+    let plan = pipeline(&sc, &["plan", "--format", "json"], &secret, 0);
+    let doc: serde_json::Value = serde_json::from_str(&plan.stdout).expect("JSON");
+    let token = doc["tokens"]
+        .as_array()
+        .expect("tokens")
+        .iter()
+        .find(|t| t["id"] == "tokenops-client-token")
+        .expect("the declared token");
+    // Its record is the seed's token of the client (whose scopes then differ), never the
+    // run's: nothing is due and nothing would be revoked.
+    assert_eq!(token["status"], "scope-drift", "{token}");
+    let run_token = sc.with_zendesk("global", |z| {
+        z.oauth_tokens
+            .values()
+            .filter(|t| t.scopes.iter().any(|s| s == "write"))
+            .map(|t| t.id.to_string())
+            .max()
+    });
+    assert_ne!(
+        token["platform_id"].as_str(),
+        run_token.as_deref(),
+        "{token}"
+    );
+    assert!(
+        token["actions"]
+            .as_array()
+            .is_some_and(|a| a.iter().all(|x| x["action"] != "revoke")),
+        "{token}"
+    );
 }
