@@ -278,6 +278,11 @@ pub trait TokenDriver: Send + Sync {
     fn client_secret(&self) -> Option<(String, String)>;
     /// The summary's words for a finished replacement obtained by `obtain`.
     fn done_words(&self, obtain: Obtain) -> &'static str;
+    /// What [`TokenDriver::retire`] does to the old record, in the past tense: `revoked`
+    /// (the record stays, dead), or `deleted` where the platform destroys it.
+    fn retired_word(&self) -> &'static str {
+        "revoked"
+    }
     /// The username a value of this kind signs in with, for the consumers that receive it
     /// (`part: username`, a command's `TOKENOPS_USERNAME`): `Err((problem, fix))` when the
     /// kind has none or the declaration does not fix it.

@@ -308,6 +308,10 @@ impl TokenDriver for GitlabDeployToken {
     fn done_words(&self, obtain: Obtain) -> &'static str {
         gitlab_done_words(obtain)
     }
+    fn retired_word(&self) -> &'static str {
+        // `DELETE .../deploy_tokens/:id` destroys the record (app/models/deploy_token.rb).
+        "deleted"
+    }
     fn username(&self) -> Result<&str, (String, String)> {
         self.username.as_deref().ok_or_else(|| {
             (

@@ -206,6 +206,10 @@ impl TokenDriver for GitlabPipelineTriggerToken {
     fn done_words(&self, obtain: Obtain) -> &'static str {
         gitlab_done_words(obtain)
     }
+    fn retired_word(&self) -> &'static str {
+        // `DELETE /projects/:id/triggers/:trigger_id` removes the trigger.
+        "deleted"
+    }
 }
 
 impl GitlabPipelineTriggerToken {

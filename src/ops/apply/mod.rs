@@ -337,9 +337,8 @@ pub async fn run(
         let replace = plan.selection.replaces(&token.id);
         async move {
             let mut result = execute(ctx, token, spec).await;
-            if replace && let Some(r) = result.as_mut().filter(|r| r.outcome == TokenOutcome::Done)
-            {
-                r.notes.push(old_value_fate(token));
+            if let Some(r) = result.as_mut() {
+                done_notes(r, token, spec, replace);
             }
             ctx.clients.progress.advance(1);
             result
@@ -364,11 +363,8 @@ pub async fn run(
     }
     for (token, spec) in own_jobs {
         let mut result = execute(&run_ctx, token, spec).await;
-        if let Some(r) = result.as_mut().filter(|r| r.outcome == TokenOutcome::Done) {
-            if plan.selection.replaces(&token.id) {
-                r.notes.push(old_value_fate(token));
-            }
-            r.notes.extend(spec.and_then(own::switched_note));
+        if let Some(r) = result.as_mut() {
+            done_notes(r, token, spec, plan.selection.replaces(&token.id));
         }
         report.results.extend(result);
     }
@@ -523,16 +519,36 @@ async fn execute(ctx: &Ctx, token: &TokenPlan, spec: Option<&TokenSpec>) -> Opti
     )
 }
 
+/// The notes a finished token gets after its kind's words: what became of the old value when
+/// it was replaced on request, and, for tokenops's own credential, that the run switched to
+/// the new value.
+fn done_notes(
+    result: &mut TokenResult,
+    token: &TokenPlan,
+    spec: Option<&TokenSpec>,
+    replace: bool,
+) {
+    if result.outcome != TokenOutcome::Done {
+        return;
+    }
+    if replace {
+        let retired = spec.map_or("revoked", |s| s.kind.driver().retired_word());
+        result.notes.push(old_value_fate(token, retired));
+    }
+    result.notes.extend(spec.and_then(own::switched_note));
+}
+
 /// What became of the old value of a token replaced on request, from the actions apply just
-/// completed: the summary's proof for an incident.
-fn old_value_fate(token: &TokenPlan) -> String {
+/// completed (`retired`: what retiring did to the old record): the summary's proof for an
+/// incident.
+fn old_value_fate(token: &TokenPlan, retired: &str) -> String {
     let revoked = token.actions.iter().find_map(|a| match a {
         Action::Revoke { old_platform_id } => Some(old_platform_id.clone()),
         _ => None,
     });
     match (revoked, token.actions.first(), &token.platform_id) {
         (Some(old), _, _) => format!(
-            "replace requested: the old record #{old} was revoked after every consumer was \
+            "replace requested: the old record #{old} was {retired} after every consumer was \
              verified with the new value; the old value no longer authenticates"
         ),
         (None, Some(Action::Rotate { .. }), Some(id)) => format!(

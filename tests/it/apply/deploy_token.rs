@@ -97,6 +97,14 @@ fn replace_creates_a_deploy_token_with_the_same_username_and_deletes_the_old_one
         "{}",
         apply.stdout
     );
+    // GitLab destroys a deleted deploy token: the note says so, not "revoked".
+    assert!(
+        apply.stdout.contains(&format!(
+            "the old record #{old} was deleted after every consumer was verified"
+        )),
+        "{}",
+        apply.stdout
+    );
     let new = assert_login_works(&sc, "replace");
     assert_ne!(new, old);
     assert!(
