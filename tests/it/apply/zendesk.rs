@@ -29,20 +29,27 @@ pub fn due_example(state: State) -> Scenario {
     sc
 }
 
-/// Makes the example's Zendesk OAuth credentials due (see [`due_example`]).
+/// Makes the example's Zendesk OAuth credentials due (see [`due_example`]): the escalations
+/// tokens of both instances (not tokenops's own read tokens of client `tokenops`) and the
+/// chat bridge's client secret.
 pub fn make_zendesk_due(sc: &Scenario) {
     let now = sc.now();
     sc.sandbox.with_state(|w| {
-        let global = w.zendesk.get_mut("global").expect("global");
-        let client = global
-            .clients
-            .values()
-            .find(|c| c.identifier == "tokenops_escalations")
-            .map(|c| c.id)
-            .expect("client");
-        for t in global.oauth_tokens.values_mut() {
-            if t.client_id == client {
-                t.expires_at = Some(now + SignedDuration::from_hours(24 * 5));
+        for (instance, left) in [
+            ("global", SignedDuration::from_hours(24 * 5)),
+            ("us-government", SignedDuration::from_hours(6)),
+        ] {
+            let z = w.zendesk.get_mut(instance).expect(instance);
+            let client = z
+                .clients
+                .values()
+                .find(|c| c.identifier == "tokenops_escalations")
+                .map(|c| c.id)
+                .expect("client");
+            for t in z.oauth_tokens.values_mut() {
+                if t.client_id == client {
+                    t.expires_at = Some(now + left);
+                }
             }
         }
         // A client secret has no date of its own: its consumer gone makes it due.
@@ -51,18 +58,6 @@ pub fn make_zendesk_due(sc: &Scenario) {
             .expect("gitlab.com")
             .variables
             .retain(|v| v.key != "ZENDESK_CLIENT_SECRET");
-        let usgov = w.zendesk.get_mut("us-government").expect("us-government");
-        let client = usgov
-            .clients
-            .values()
-            .find(|c| c.identifier == "tokenops_escalations")
-            .map(|c| c.id)
-            .expect("client");
-        for t in usgov.oauth_tokens.values_mut() {
-            if t.client_id == client {
-                t.expires_at = Some(now + SignedDuration::from_hours(6));
-            }
-        }
     });
 }
 
