@@ -83,20 +83,51 @@ pub fn run_context(
     Ok(RunContext { now, clients })
 }
 
+/// A run stopped by a signal before its end.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "stopped by {0} before the run ended (GitLab sends SIGTERM to a cancelled or timed-out \
+     job): the work under way was dropped as in a crash, the shared ledger's lock released \
+     and the run's own Zendesk access tokens revoked; the next `tokenops apply` resumes every \
+     unfinished rotation from the ledger and the escrow"
+)]
+pub struct Stopped(pub &'static str);
+
 /// Runs `op` (a plan, check, apply or import of `clients`) to its end on `runtime`, then
 /// revokes every access token the run minted for itself, on every path out of it: success,
-/// error or changes pending. A run killed before this point leaves a token that expires by
-/// itself within [`crate::zendesk::RUN_TOKEN_SECONDS`].
+/// error, changes pending, or SIGTERM or SIGINT, which drop `op` where it stands (what a
+/// crash there would leave, which every step survives) and return [`Stopped`]. Dropping
+/// `op` releases the shared ledger's lock, kills running `command` consumers and ends open
+/// requests. A run killed outright (SIGKILL) leaves a token that expires by itself within
+/// [`crate::zendesk::RUN_TOKEN_SECONDS`].
 pub fn finish_run<T>(
     runtime: &tokio::runtime::Runtime,
     clients: &Clients,
     op: impl std::future::Future<Output = T>,
-) -> T {
+) -> Result<T, Stopped> {
     runtime.block_on(async {
-        let out = op.await;
+        let out = tokio::select! {
+            out = op => Ok(out),
+            signal = stop_signal() => Err(Stopped(signal)),
+        };
         clients.sign_out().await;
         out
     })
+}
+
+/// The first SIGTERM or SIGINT the process gets (never, when neither can be listened for).
+async fn stop_signal() -> &'static str {
+    use tokio::signal::unix::{SignalKind, signal};
+    let (Ok(mut term), Ok(mut int)) = (
+        signal(SignalKind::terminate()),
+        signal(SignalKind::interrupt()),
+    ) else {
+        return std::future::pending().await;
+    };
+    tokio::select! {
+        _ = term.recv() => "SIGTERM",
+        _ = int.recv() => "SIGINT",
+    }
 }
 
 /// The merge request of the running GitLab CI pipeline and a client to comment on it, from

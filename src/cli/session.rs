@@ -107,10 +107,11 @@ pub fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
 }
 
 /// Runs a command's work to its end on a new runtime, then signs the run's clients out
-/// whatever the work returned ([`super::context::finish_run`]).
+/// whatever the work returned, also when a signal stops it
+/// ([`super::context::finish_run`]).
 pub fn run_to_end<T>(
     clients: &crate::clients::Clients,
     op: impl std::future::Future<Output = T>,
-) -> std::io::Result<T> {
-    Ok(super::context::finish_run(&runtime()?, clients, op))
+) -> anyhow::Result<T> {
+    Ok(super::context::finish_run(&runtime()?, clients, op)?)
 }

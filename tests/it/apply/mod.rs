@@ -15,6 +15,7 @@ mod provide;
 mod replace;
 mod service_account;
 mod signing;
+mod stopped;
 pub(crate) mod zendesk;
 mod zendesk_flaky;
 mod zendesk_own_credential;
