@@ -1,9 +1,8 @@
 //! An apply stopped by SIGTERM, as GitLab stops a cancelled or timed-out job: the work under
 //! way is dropped as in a crash, the run says so and exits 1, the shared ledger's lock is
 //! released (so the next scheduled apply does not wait on it), the run's own Zendesk access
-//! token is revoked, the running `command`
-//! consumer is killed, and the next apply finishes the rotation from the escrow without
-//! rotating again.
+//! token is revoked, the running `command` consumer is killed, and the next apply finishes
+//! the rotation from the escrow without rotating again.
 
 use std::os::unix::fs::PermissionsExt;
 
