@@ -24,6 +24,10 @@
 //!   kinds is `kinds/mod.rs`, the traits `kinds/token.rs` and `kinds/consumer.rs`;
 //! * a command's flags: `cli/COMMAND.rs`; what it does: `ops/COMMAND.rs` (or `ops/COMMAND/`);
 //!   what every command starts with (paths, manifests, clients, ledger): `cli/session.rs`;
+//!   how every run ends (sign-out, and SIGTERM or SIGINT): `cli/context.rs`, `finish_run`;
+//! * how tokenops signs in (credentials from the environment; Zendesk's client-credentials
+//!   session): `cli/credentials/`, `zendesk/session.rs`; its own credentials' rotation:
+//!   `kinds/consumers/tokenops_credential.rs`, `ops/apply/own.rs`;
 //! * the rotation protocol (intent, escrow, distribute, verify, finish, resume):
 //!   `ops/apply/protocol.rs`; the statuses and actions a plan gives: `plan/engine.rs`;
 //! * the YAML contract and its checks: `manifest/`; every rule reports file:line:column;
