@@ -20,10 +20,12 @@ gitlab:
 zendesk:
   - name: global
     url: https://example.zendesk.com
-    oauth_token_env: ZENDESK_GLOBAL_OAUTH_TOKEN
+    client_id_env: ZENDESK_GLOBAL_CLIENT_ID
+    client_secret_env: ZENDESK_GLOBAL_CLIENT_SECRET
   - name: us-government
     url: https://example-federal.zendesk.com
-    oauth_token_env: ZENDESK_USGOV_OAUTH_TOKEN
+    client_id_env: ZENDESK_USGOV_CLIENT_ID
+    client_secret_env: ZENDESK_USGOV_CLIENT_SECRET
 defaults:
   rotation: { rotate_before: 21d, lifetime: 365d, strategy: rotate, mode: auto }
 ";
@@ -45,7 +47,7 @@ fn token(out: &mut String, n: usize) {
         ),
         2 => writeln!(
             out,
-            "    zendesk_oauth_token:\n      zendesk: global\n      client: tokenops_{n}\n      scopes: [tickets:read, tickets:write]\n    rotation: {{ lifetime: 30d, rotate_before: 7d }}"
+            "    zendesk_oauth_token:\n      zendesk: global\n      client: tokenops_{n}\n      scopes: [tickets:read, tickets:write]\n    rotation: {{ rotate_before: 7d }}"
         ),
         _ => writeln!(
             out,
