@@ -27,10 +27,14 @@ tokens:
 "#;
 
 fn desired() -> (tempfile::TempDir, Desired) {
+    desired_with(MANIFEST)
+}
+
+fn desired_with(manifest: &str) -> (tempfile::TempDir, Desired) {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("tokenops.yaml"), CONFIG).unwrap();
     std::fs::create_dir_all(dir.path().join("manifests")).unwrap();
-    std::fs::write(dir.path().join("manifests/a.yaml"), MANIFEST).unwrap();
+    std::fs::write(dir.path().join("manifests/a.yaml"), manifest).unwrap();
     let desired = tokenops::manifest::load(&LoadOptions {
         config: dir.path().join("tokenops.yaml"),
         manifests: dir.path().join("manifests"),
@@ -299,4 +303,43 @@ fn a_huge_estate_still_fits_in_one_issue() {
     let body = compose(&report, None);
     assert!(body.len() < 1_048_576, "{}", body.len());
     assert!(body.contains("more entries do not fit in one issue"));
+}
+
+#[test]
+fn a_short_lived_token_before_its_renewal_is_listed_without_counting_as_needing_action() {
+    // A 36-hour token is always within a 21-day window; until the scheduled apply reaches its
+    // renewal it asks nothing of a person, and once the renewal is overdue it does.
+    let (_dir, desired) = desired_with(
+        r#"
+tokens:
+  - id: read
+    zendesk_oauth_token: { zendesk: global, client: tokenops, scopes: [read], grant: client_credentials }
+    rotation: { lifetime: 36h, rotate_before: 12h }
+    consumers:
+      - manual: { instructions: Nothing }
+"#,
+    );
+    let report_at = |hours_left: i64| {
+        let at = now() + jiff::SignedDuration::from_hours(hours_left);
+        let mut inv = Inventory::default();
+        inv.tokens.insert(
+            "read".into(),
+            LiveToken::Found(LiveRecord {
+                platform_id: "7".into(),
+                name: "tokenops".into(),
+                expires_at: Some(tokenops::time::utc_date(at)),
+                expires_at_time: Some(at),
+                active: true,
+                ..LiveRecord::default()
+            }),
+        );
+        classify(&desired, &inv, now(), 21)
+    };
+    let early = report_at(30);
+    assert_eq!(early.entries.len(), 1, "{early:?}");
+    assert!(!early.entries[0].within_window, "{early:?}");
+    assert_eq!(early.urgent(), 0);
+    let overdue = report_at(6);
+    assert!(overdue.entries[0].within_window, "{overdue:?}");
+    assert_eq!(overdue.urgent(), 1);
 }

@@ -197,6 +197,14 @@ pub fn classify(
                     } else {
                         "the manifest sets `mode: manual`: a person rotates it".to_string()
                     };
+                    // A token that lives shorter than the window is always in it: while the
+                    // scheduled apply has not reached its renewal, it asks nothing of a
+                    // person, so it is listed without counting as needing action.
+                    let short_lived = policy.lifetime.as_secs()
+                        < u64::try_from(within_days.saturating_mul(86_400)).unwrap_or(u64::MAX);
+                    if auto && short_lived && !renewal_due(r, policy.rotate_before.as_secs(), now) {
+                        entry.within_window = false;
+                    }
                 }
                 _ => continue,
             },
@@ -403,6 +411,15 @@ fn legacy(entry: &mut Entry, record: Option<&LiveRecord>, now: Timestamp, within
 /// comparison: 21 days and 12 hours is outside a 21-day window, though it reads "in 21 days").
 fn in_window(now: Timestamp, at: Timestamp, within_days: i64) -> bool {
     at.duration_since(now) <= jiff::SignedDuration::from_hours(within_days.saturating_mul(24))
+}
+
+/// Whether the renewal of `record` (`expiry - rotate_before`) has been reached.
+fn renewal_due(record: &LiveRecord, rotate_before_secs: u64, now: Timestamp) -> bool {
+    let before =
+        jiff::SignedDuration::from_secs(i64::try_from(rotate_before_secs).unwrap_or(i64::MAX));
+    expiry_instant(record.expires_at_time, record.expires_at)
+        .and_then(|at| at.checked_sub(before).ok())
+        .is_none_or(|due| due <= now)
 }
 
 /// What the next apply does about a declared automatic token that expires within the window:
