@@ -81,16 +81,7 @@ fn sigterm_revokes_the_access_token_a_client_credentials_run_signed_in_with() {
       - gitlab_ci_variable: { gitlab: gitlab.com, project: support/ops/bridge, key: ZENDESK_CLIENT_SECRET, masked: true, hidden: true, raw: true }
 ";
     let sc = Scenario::demo()
-        .config(|c| {
-            let z = c
-                .zendesk
-                .iter_mut()
-                .find(|z| z.name == "global")
-                .expect("global");
-            z.oauth_token_env = None;
-            z.client_id_env = Some("ZD_CLIENT_ID".into());
-            z.client_secret_env = Some("ZD_CLIENT_SECRET".into());
-        })
+        .global_signs_in_with_a_client()
         .manifest("vault.yaml", manifest)
         .escrow(true)
         .start();

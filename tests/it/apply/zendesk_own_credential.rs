@@ -49,18 +49,9 @@ fn start() -> Scenario {
 /// Like [`start`], with more manifests.
 fn start_with(more: &[(&str, &str)]) -> Scenario {
     let mut builder = Scenario::demo()
-        .config(|c| {
-            let z = c
-                .zendesk
-                .iter_mut()
-                .find(|z| z.name == "global")
-                .expect("global");
-            z.oauth_token_env = None;
-            z.client_id_env = Some("ZD_CLIENT_ID".into());
-            z.client_secret_env = Some("ZD_CLIENT_SECRET".into());
-            // Check lists the instance's tokens, so a run's own would show as undeclared.
-            c.check.discover.zendesk = vec!["global".into()];
-        })
+        .global_signs_in_with_a_client()
+        // Check lists the instance's tokens, so a run's own would show as undeclared.
+        .config(|c| c.check.discover.zendesk = vec!["global".into()])
         .manifest("own.yaml", MANIFEST)
         .escrow(true);
     for (path, text) in more {

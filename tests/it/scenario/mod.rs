@@ -195,6 +195,22 @@ impl ScenarioBuilder {
         self
     }
 
+    /// Zendesk `global` signs in with an OAuth client whose identifier and secret are in
+    /// `ZD_CLIENT_ID` and `ZD_CLIENT_SECRET` (client-credentials grant), not a static token.
+    /// Runs still get the `_TOKEN` override, which comes first: remove it to sign in so.
+    pub fn global_signs_in_with_a_client(self) -> Self {
+        self.config(|c| {
+            let z = c
+                .zendesk
+                .iter_mut()
+                .find(|z| z.name == "global")
+                .expect("global");
+            z.oauth_token_env = None;
+            z.client_id_env = Some("ZD_CLIENT_ID".into());
+            z.client_secret_env = Some("ZD_CLIENT_SECRET".into());
+        })
+    }
+
     /// Keeps the ledger in the Terraform state `tokenops` of `project` on `gitlab.com`.
     pub fn http_state(self, project: &str) -> Self {
         self.state(State::Http(project.to_string()))
