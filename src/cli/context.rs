@@ -87,9 +87,9 @@ pub fn run_context(
 #[derive(Debug, thiserror::Error)]
 #[error(
     "stopped by {0} before the run ended (GitLab sends SIGTERM to a cancelled or timed-out \
-     job): the work under way was dropped as in a crash, the shared ledger's lock released \
-     and the run's own Zendesk access tokens revoked; the next `tokenops apply` resumes every \
-     unfinished rotation from the ledger and the escrow"
+     job): the work under way was dropped as in a crash, a shared ledger's lock it held \
+     released and the run's own Zendesk access tokens revoked; the next `tokenops apply` \
+     resumes every unfinished rotation from the ledger and the escrow"
 )]
 pub struct Stopped(pub &'static str);
 

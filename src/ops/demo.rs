@@ -400,6 +400,8 @@ fn sandbox_clients(
         // An instance that signs in with an OAuth client does so with the sandbox's client of
         // that identifier, as a pipeline would with the client's identifier and secret.
         let own = own_client(instance, sandbox)?;
+        // The run's own short-lived token is revoked at its end: nothing to watch.
+        let no_record = own.is_some();
         let client = match own {
             Some(credentials) => ZendeskClient::with_client_credentials(
                 &access,
@@ -409,7 +411,6 @@ fn sandbox_clients(
             None => ZendeskClient::new(&access, ClientSettings::zendesk()),
         }
         .map_err(|e| e.to_string())?;
-        let signs_in_as_client = client.signs_in_as_client().is_some();
         clients.zendesk.insert(instance.name.clone(), client);
         clients.credentials.push(crate::watch::RunCredential {
             platform: crate::Platform::Zendesk,
@@ -422,8 +423,7 @@ fn sandbox_clients(
                 .unwrap_or_default(),
             ci_variable: None,
             own: true,
-            // The run's own short-lived token is revoked at its end: nothing to watch.
-            no_record: signs_in_as_client,
+            no_record,
         });
     }
     Ok(clients)
@@ -453,12 +453,11 @@ fn own_client(
             instance.name
         )
     })?;
-    Ok(Some(crate::zendesk::ClientCredentials {
-        client_id: DEMO_CLIENT.to_string(),
+    Ok(Some(crate::zendesk::ClientCredentials::new(
+        DEMO_CLIENT,
         secret,
-        scope: "read write".to_string(),
-        secret_env: secret_env.clone(),
-    }))
+        secret_env,
+    )))
 }
 
 /// The OAuth client the example's Zendesk instances sign in with.

@@ -397,14 +397,16 @@ fn due_or_ok(
         );
         return Some(Replacement::Renew);
     }
-    let own = token
-        .consumers
-        .iter()
-        .any(|c| c.kind == crate::kinds::ConsumerKindId::TokenopsCredential.key());
+    let own = || {
+        token
+            .consumers
+            .iter()
+            .any(|c| c.kind == crate::kinds::ConsumerKindId::TokenopsCredential.key())
+    };
     plan.reason = match expiry {
         Some(at) => format!("expires {}", expires_phrase(now, at)),
         // A credential tokenops signs in with, made by a person at the bootstrap.
-        None if age_unknown && own => format!(
+        None if age_unknown && own() => format!(
             "age unknown: the platform keeps no date for this value, which a person made; \
              `tokenops apply --replace {id}` (in a pipeline, the replace job with \
              TOKENOPS_REPLACE={id}) makes the first value tokenops keeps, aged from then on",

@@ -44,6 +44,19 @@ pub struct ClientCredentials {
     pub secret_env: String,
 }
 
+impl ClientCredentials {
+    /// The sign-in of OAuth client `client_id` with `secret` (read from `secret_env`), asking
+    /// for `read write`.
+    pub fn new(client_id: &str, secret: SecretString, secret_env: &str) -> Self {
+        ClientCredentials {
+            client_id: client_id.trim().to_string(),
+            secret,
+            scope: "read write".to_string(),
+            secret_env: secret_env.to_string(),
+        }
+    }
+}
+
 #[derive(serde::Deserialize)]
 struct Current {
     token: CurrentToken,

@@ -401,12 +401,8 @@ pub fn zendesk_sign_in(
         std::slice::from_ref(secret_env),
         lookup,
     )?;
-    let credentials = crate::zendesk::ClientCredentials {
-        client_id: client_id.trim().to_string(),
-        secret: found.credential.clone(),
-        scope: "read write".to_string(),
-        secret_env: secret_env.clone(),
-    };
+    let credentials =
+        crate::zendesk::ClientCredentials::new(&client_id, found.credential.clone(), secret_env);
     Ok((found, Some(credentials)))
 }
 

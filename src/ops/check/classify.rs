@@ -191,9 +191,10 @@ pub fn classify(
                 Some(at) if in_window(now, at, within_days) => {
                     let policy = desired.rotation(spec);
                     let auto = policy.mode == Mode::Auto;
+                    let before = rotate_before(policy.rotate_before.as_secs());
                     entry.suggestion = Suggestion::Rotate { auto };
                     entry.why = if auto {
-                        renewal_words(r, policy.rotate_before.as_secs(), now)
+                        renewal_words(r, before, now)
                     } else {
                         "the manifest sets `mode: manual`: a person rotates it".to_string()
                     };
@@ -202,9 +203,8 @@ pub fn classify(
                     // person, so it is listed without counting as needing action.
                     let short_lived = policy.lifetime.as_secs()
                         < u64::try_from(within_days.saturating_mul(86_400)).unwrap_or(u64::MAX);
-                    if auto && short_lived && !renewal_due(r, policy.rotate_before.as_secs(), now) {
-                        entry.within_window = false;
-                    }
+                    let renewal_ahead = renewal_at(r, before).is_some_and(|due| due > now);
+                    entry.within_window = !(auto && short_lived && renewal_ahead);
                 }
                 _ => continue,
             },
@@ -413,24 +413,22 @@ fn in_window(now: Timestamp, at: Timestamp, within_days: i64) -> bool {
     at.duration_since(now) <= jiff::SignedDuration::from_hours(within_days.saturating_mul(24))
 }
 
-/// Whether the renewal of `record` (`expiry - rotate_before`) has been reached.
-fn renewal_due(record: &LiveRecord, rotate_before_secs: u64, now: Timestamp) -> bool {
-    let before =
-        jiff::SignedDuration::from_secs(i64::try_from(rotate_before_secs).unwrap_or(i64::MAX));
+/// When the scheduled apply renews `record`: `expiry - rotate_before` (none without an
+/// expiry).
+fn renewal_at(record: &LiveRecord, rotate_before: jiff::SignedDuration) -> Option<Timestamp> {
     expiry_instant(record.expires_at_time, record.expires_at)
-        .and_then(|at| at.checked_sub(before).ok())
-        .is_none_or(|due| due <= now)
+        .and_then(|at| at.checked_sub(rotate_before).ok())
+}
+
+fn rotate_before(secs: u64) -> jiff::SignedDuration {
+    jiff::SignedDuration::from_secs(i64::try_from(secs).unwrap_or(i64::MAX))
 }
 
 /// What the next apply does about a declared automatic token that expires within the window:
 /// renew it now when `rotate_before` has been reached (the plan says `due`), or not before
 /// `expiry - rotate_before` (the plan says `ok`).
-fn renewal_words(record: &LiveRecord, rotate_before_secs: u64, now: Timestamp) -> String {
-    let before =
-        jiff::SignedDuration::from_secs(i64::try_from(rotate_before_secs).unwrap_or(i64::MAX));
-    let due_at = expiry_instant(record.expires_at_time, record.expires_at)
-        .and_then(|at| at.checked_sub(before).ok());
-    match due_at {
+fn renewal_words(record: &LiveRecord, before: jiff::SignedDuration, now: Timestamp) -> String {
+    match renewal_at(record, before) {
         Some(due) if due > now => format!(
             "not due yet: the scheduled `tokenops apply` renews it from {} on ({} before it \
              expires); nothing to do by hand",

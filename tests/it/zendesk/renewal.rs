@@ -38,12 +38,11 @@ async fn a_long_run_renews_its_token_with_the_secret_in_force_and_revokes_the_ol
     };
     let zd = ZendeskClient::with_client_credentials_on(
         &access,
-        ClientCredentials {
-            client_id: "long_run".into(),
-            secret: SecretString::from(secret.to_string()),
-            scope: "read write".into(),
-            secret_env: "ZD_CLIENT_SECRET".into(),
-        },
+        ClientCredentials::new(
+            "long_run",
+            SecretString::from(secret.to_string()),
+            "ZD_CLIENT_SECRET",
+        ),
         ClientSettings::zendesk(),
         clock.clone(),
     )
