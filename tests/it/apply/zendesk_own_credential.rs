@@ -70,13 +70,18 @@ fn start_with(more: &[(&str, &str)]) -> Scenario {
     sc
 }
 
-/// What the CI/CD variable holds now.
+/// What the CI/CD variable holding the client secret holds now.
 fn secret_var(sc: &Scenario) -> String {
+    variable(sc, VAR)
+}
+
+/// What CI/CD variable `key` holds now.
+fn variable(sc: &Scenario, key: &str) -> String {
     sc.with_gitlab(|g| {
         g.variables
             .iter()
-            .find(|v| v.key == VAR)
-            .expect(VAR)
+            .find(|v| v.key == key)
+            .expect(key)
             .value
             .reveal()
             .to_string()
@@ -423,15 +428,7 @@ fn a_run_signed_in_as_a_client_never_takes_its_own_token_for_a_declared_one() {
         "{}",
         out.stdout
     );
-    let held = sc.with_gitlab(|g| {
-        g.variables
-            .iter()
-            .find(|v| v.key == "ZENDESK_GLOBAL_READ_TOKEN")
-            .expect("the read token's variable")
-            .value
-            .reveal()
-            .to_string()
-    });
+    let held = variable(&sc, "ZENDESK_GLOBAL_READ_TOKEN");
     let renewed = sc.with_zendesk("global", |z| {
         z.oauth_tokens
             .values()

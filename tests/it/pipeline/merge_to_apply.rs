@@ -247,7 +247,7 @@ fn the_shipped_estate_with_zendesk_plans_with_read_credentials_and_converges() {
         "ZENDESK_GLOBAL_CLIENT_SECRET",
         "ZENDESK_USGOV_CLIENT_SECRET",
     ];
-    let before: Vec<String> = secrets.iter().map(|k| project.value_of(k)).collect();
+    let before: Vec<String> = secrets.iter().map(|k| project.variable(k)).collect();
     project.set_plain("TOKENOPS_JOB", "replace");
     project.set_plain(
         "TOKENOPS_REPLACE",
@@ -264,7 +264,7 @@ fn the_shipped_estate_with_zendesk_plans_with_read_credentials_and_converges() {
     }
     for (key, old) in secrets.iter().zip(&before) {
         project.read_back(key);
-        assert_ne!(&project.value_of(key), old, "{key} holds the new secret");
+        assert_ne!(&project.variable(key), old, "{key} holds the new secret");
     }
     project.set_plain("TOKENOPS_JOB", "");
     project.set_plain("TOKENOPS_REPLACE", "");

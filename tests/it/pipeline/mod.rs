@@ -166,15 +166,6 @@ impl Project {
         });
     }
 
-    /// What CI/CD variable `name` holds for the next job.
-    pub fn value_of(&self, name: &str) -> String {
-        self.variables
-            .iter()
-            .find(|v| v.name == name)
-            .map(|v| v.value.expose_secret().to_string())
-            .unwrap_or_else(|| panic!("no CI/CD variable {name}"))
-    }
-
     /// Copies what the sandbox's project holds in CI/CD variable `key` (as tokenops wrote it)
     /// into the variables later jobs see: on GitLab they are the same variable.
     pub fn read_back(&mut self, key: &str) {
@@ -189,6 +180,7 @@ impl Project {
         self.set(key, value.into(), protected);
     }
 
+    /// Adds a CI/CD variable that is not protected.
     pub fn set_plain(&mut self, name: &str, value: &str) {
         self.set(name, SecretString::from(value.to_string()), false);
     }
